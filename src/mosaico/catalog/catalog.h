@@ -1,0 +1,160 @@
+// Catalog: the metadata database of mosaicod (sequences, sessions, topics, chunks with column statistics,
+// notifications). It is a fast index over the object store, which stays the source of truth.
+//
+// Contract (every backend):
+//  - Thread-safe: any method may be called from any gRPC thread concurrently.
+//  - Names are already validated by core/locator; the catalog stores them verbatim. Topic names are relative
+//    paths without a leading '/' ("front/imu").
+//  - Errors: unknown resource -> NotFound (arrow KeyError) naming it; duplicate -> AlreadyExists; lifecycle
+//    violation -> FailedPrecondition (core/errors.h); backend failure -> IOError with the backend's message.
+//  - Multi-row changes (LockSession, CommitTopicData, Delete*) are atomic: all or nothing.
+//  - No backend type leaks through this interface (no SQL, no sqlite3*), so PostgreSQL can implement it too.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+namespace mosaico::catalog {
+
+struct SequenceRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string user_metadata_json = "{}";  // JSON object text, as received
+  int64_t created_at_ns = 0;
+};
+
+struct SessionRecord {
+  int64_t id = 0;
+  int64_t sequence_id = 0;
+  std::string sequence_name;
+  std::string key;   // public session id (ULID); locator is "<sequence>:<key>"
+  std::string uuid;  // secret write token handed to the creator
+  int64_t created_at_ns = 0;
+  std::optional<int64_t> completed_at_ns;  // set when finalized
+  bool locked = false;
+};
+
+struct TopicRecord {
+  int64_t id = 0;
+  int64_t sequence_id = 0;
+  int64_t session_id = 0;
+  std::string sequence_name;
+  std::string session_key;  // key of the session that created the topic
+  std::string name;         // relative path, no leading '/'
+  std::string uuid;         // secret write token (DoPut must present it)
+  std::string ontology_tag;
+  std::string serialization_format;
+  std::string user_metadata_json = "{}";
+  int64_t created_at_ns = 0;
+  std::optional<int64_t> completed_at_ns;
+  bool locked = false;
+  std::optional<std::string> schema_ipc;  // Arrow IPC-serialized schema snapshot, once a DoPut opened
+  std::optional<std::string> upload_id;   // id of the committed upload, once its data is committed
+};
+
+// Statistics of one leaf column inside one chunk. `column` is the dotted path of the leaf
+// ("acceleration.x"). Exactly one of the typed min/max pairs is set, according to `kind`; both stay unset
+// when every value is null.
+struct ColumnStats {
+  enum class Kind { kInt, kFloat, kString, kBool };
+  std::string column;
+  Kind kind = Kind::kInt;
+  std::optional<int64_t> min_int, max_int;  // integers, booleans (0/1), timestamps
+  std::optional<double> min_float, max_float;
+  std::optional<std::string> min_str, max_str;
+  int64_t null_count = 0;
+  bool operator==(const ColumnStats&) const = default;
+};
+
+struct ChunkRecord {
+  int64_t id = 0;
+  int64_t topic_id = 0;
+  int32_t index = 0;       // position inside the upload, 0-based
+  std::string object_key;  // store key of the Parquet object
+  int64_t row_count = 0;
+  int64_t size_bytes = 0;  // Parquet object size
+  int64_t ts_min = 0;      // min/max of timestamp_ns inside the chunk
+  int64_t ts_max = 0;
+  std::string checksum;    // hex digest of the object bytes (see store/checksum.h)
+  std::vector<ColumnStats> stats;
+};
+
+struct TopicDataSummary {
+  int64_t total_bytes = 0;
+  int64_t total_chunks = 0;
+  int64_t total_rows = 0;
+  std::optional<int64_t> ts_min, ts_max;  // unset when the topic has no rows
+};
+
+struct NotificationRecord {
+  int64_t id = 0;
+  std::string sequence_name;
+  std::optional<std::string> topic_name;  // relative path when topic-level
+  std::string notification_type;          // "error", ...
+  std::string msg;
+  int64_t created_at_ns = 0;
+};
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+
+  // --- sequences ---
+  virtual arrow::Result<SequenceRecord> CreateSequence(const std::string& name, const std::string& user_metadata_json,
+                                                       int64_t created_at_ns) = 0;
+  virtual arrow::Result<SequenceRecord> GetSequence(const std::string& name) = 0;
+  virtual arrow::Result<std::vector<SequenceRecord>> ListSequences() = 0;  // ordered by name
+  // Removes the sequence with its sessions, topics, chunks, stats and notifications.
+  virtual arrow::Status DeleteSequence(const std::string& name) = 0;
+
+  // --- sessions ---
+  virtual arrow::Result<SessionRecord> CreateSession(const std::string& sequence_name, const std::string& key,
+                                                     const std::string& uuid, int64_t created_at_ns) = 0;
+  virtual arrow::Result<SessionRecord> GetSessionByUuid(const std::string& uuid) = 0;
+  virtual arrow::Result<SessionRecord> GetSession(const std::string& sequence_name, const std::string& key) = 0;
+  virtual arrow::Result<std::vector<SessionRecord>> ListSessions(const std::string& sequence_name) = 0;  // by created
+  // Locks the session and all its topics, setting completed_at_ns on each. FailedPrecondition if already locked.
+  virtual arrow::Status LockSession(int64_t session_id, int64_t completed_at_ns) = 0;
+  // Removes the session with its topics, chunks, stats and topic notifications.
+  virtual arrow::Status DeleteSession(int64_t session_id) = 0;
+
+  // --- topics ---
+  // Fields used: sequence_id, session_id, name, uuid, ontology_tag, serialization_format, user_metadata_json,
+  // created_at_ns. AlreadyExists when (sequence, name) is taken.
+  virtual arrow::Result<TopicRecord> CreateTopic(const TopicRecord& topic) = 0;
+  virtual arrow::Result<TopicRecord> GetTopic(const std::string& sequence_name, const std::string& topic_name) = 0;
+  virtual arrow::Result<TopicRecord> GetTopicByUuid(const std::string& uuid) = 0;
+  virtual arrow::Result<std::vector<TopicRecord>> ListTopics(const std::string& sequence_name) = 0;  // by name
+  virtual arrow::Status DeleteTopic(int64_t topic_id) = 0;
+  // Records the schema snapshot (first DoPut). FailedPrecondition if the topic is locked.
+  virtual arrow::Status SetTopicSchema(int64_t topic_id, const std::string& schema_ipc) = 0;
+
+  // --- data ---
+  // Atomically records the chunks of a finished upload and sets topic.upload_id. FailedPrecondition if the topic
+  // is locked or already has committed data (one upload per topic).
+  virtual arrow::Status CommitTopicData(int64_t topic_id, const std::string& upload_id,
+                                        const std::vector<ChunkRecord>& chunks) = 0;
+  // Chunks ordered by (ts_min, index); stats filled only when with_stats.
+  virtual arrow::Result<std::vector<ChunkRecord>> ListChunks(int64_t topic_id, bool with_stats) = 0;
+  virtual arrow::Result<TopicDataSummary> SummarizeTopic(int64_t topic_id) = 0;
+
+  // --- notifications ---
+  virtual arrow::Result<NotificationRecord> AddNotification(const NotificationRecord& n) = 0;
+  // topic_name unset -> sequence-level notifications only; set -> that topic's notifications. Oldest first.
+  virtual arrow::Result<std::vector<NotificationRecord>> ListNotifications(
+      const std::string& sequence_name, const std::optional<std::string>& topic_name) = 0;
+  virtual arrow::Status PurgeNotifications(const std::string& sequence_name,
+                                           const std::optional<std::string>& topic_name) = 0;
+};
+
+// Opens (creating and migrating as needed) the catalog named by `url`:
+//   sqlite:///abs/path/catalog.db  or a plain filesystem path (SQLite).
+arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url);
+
+}  // namespace mosaico::catalog

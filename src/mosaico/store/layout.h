@@ -1,0 +1,42 @@
+// The ONE place that knows object keys. Everything the catalog holds can be re-derived from these objects.
+//
+//   sequences/<seq>/sequence.json                              sequence manifest (name, created, user metadata)
+//   sequences/<seq>/sessions/<session key>/session.json        session manifest (key, uuid, created)
+//   sequences/<seq>/sessions/<session key>/finalized.json      commit marker: the session is locked (completed)
+//   sequences/<seq>/topics/<topic>/topic.json                  topic manifest (session, tag, format, metadata)
+//   sequences/<seq>/topics/<topic>/schema.arrow                schema snapshot (Arrow IPC stream, no batches)
+//   sequences/<seq>/topics/<topic>/uploads/<upload>/chunk-<n>.parquet   data chunks of one DoPut stream
+//   sequences/<seq>/topics/<topic>/uploads/<upload>/upload.json         commit marker of that stream: chunk list,
+//                                                                       row counts, stats, checksums
+//   sequences/<seq>/notifications/<created ns>-<id>.json       one notification
+//
+// <topic> is the topic path with '/' written as "%2F" (names never contain '%'), so nested topic names
+// ("a" and "a/b") cannot collide with each other's objects. Chunks of an upload without upload.json are
+// garbage from an interrupted stream.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace mosaico::store::layout {
+
+std::string EncodeTopic(const std::string& topic_path);
+std::string DecodeTopic(const std::string& encoded);
+
+std::string SequencesRoot();  // "sequences"
+std::string SequenceDir(const std::string& seq);
+std::string SequenceManifest(const std::string& seq);
+std::string SessionDir(const std::string& seq, const std::string& session_key);
+std::string SessionManifest(const std::string& seq, const std::string& session_key);
+std::string SessionFinalizedMarker(const std::string& seq, const std::string& session_key);
+std::string TopicDir(const std::string& seq, const std::string& topic);
+std::string TopicManifest(const std::string& seq, const std::string& topic);
+std::string TopicSchema(const std::string& seq, const std::string& topic);
+std::string UploadDir(const std::string& seq, const std::string& topic, const std::string& upload_id);
+std::string UploadManifest(const std::string& seq, const std::string& topic, const std::string& upload_id);
+std::string ChunkObject(const std::string& seq, const std::string& topic, const std::string& upload_id,
+                        int32_t index);
+std::string NotificationsDir(const std::string& seq);
+std::string NotificationObject(const std::string& seq, int64_t created_at_ns, const std::string& id);
+
+}  // namespace mosaico::store::layout

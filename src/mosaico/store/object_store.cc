@@ -1,0 +1,144 @@
+#include "mosaico/store/object_store.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <arrow/filesystem/localfs.h>
+#include <arrow/io/memory.h>
+
+#include "mosaico/core/errors.h"
+#include "mosaico/core/ids.h"
+
+namespace mosaico::store {
+namespace {
+
+std::string ParentOf(const std::string& path) {
+  auto pos = path.rfind('/');
+  return pos == std::string::npos ? std::string() : path.substr(0, pos);
+}
+
+// fsync a local file or directory; best effort on directories.
+arrow::Status SyncLocalPath(const std::string& path, bool is_dir) {
+  int fd = ::open(path.c_str(), is_dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return is_dir ? arrow::Status::OK() : arrow::Status::IOError("cannot open ", path, " for fsync");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0 && !is_dir) return arrow::Status::IOError("fsync failed for ", path);
+  return arrow::Status::OK();
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri) {
+  std::string path = uri;
+  if (path.rfind("file://", 0) == 0) path = path.substr(7);
+  if (path.find("://") != std::string::npos) {
+    return InvalidArgument("unsupported store URI '" + uri + "' (supported: file:///dir or a directory path)");
+  }
+  if (path.empty()) return InvalidArgument("empty store path");
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  auto fs = std::make_shared<arrow::fs::LocalFileSystem>();
+  ARROW_RETURN_NOT_OK(fs->CreateDir(path, /*recursive=*/true));
+  return std::make_shared<ObjectStore>(fs, path, /*local=*/true);
+}
+
+ObjectStore::ObjectStore(std::shared_ptr<arrow::fs::FileSystem> fs, std::string root, bool local)
+    : fs_(std::move(fs)), root_(std::move(root)), local_(local) {}
+
+std::string ObjectStore::Path(const std::string& key) const { return root_ + "/" + key; }
+
+arrow::Status ObjectStore::PutAtomic(const std::string& key, const std::shared_ptr<arrow::Buffer>& data) {
+  const std::string path = Path(key);
+  if (!local_) {
+    ARROW_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(path));
+    ARROW_RETURN_NOT_OK(out->Write(data));
+    return out->Close();
+  }
+  const std::string dir = ParentOf(path);
+  ARROW_RETURN_NOT_OK(fs_->CreateDir(dir, /*recursive=*/true));
+  const std::string tmp = dir + "/.tmp-" + NewUuid();
+  {
+    ARROW_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(tmp));
+    ARROW_RETURN_NOT_OK(out->Write(data));
+    ARROW_RETURN_NOT_OK(out->Close());
+  }
+  ARROW_RETURN_NOT_OK(SyncLocalPath(tmp, false));
+  auto st = fs_->Move(tmp, path);
+  if (!st.ok()) {
+    (void)fs_->DeleteFile(tmp);
+    return st;
+  }
+  return SyncLocalPath(dir, true);
+}
+
+arrow::Status ObjectStore::PutAtomic(const std::string& key, const std::string& data) {
+  return PutAtomic(key, arrow::Buffer::FromString(data));
+}
+
+arrow::Result<std::shared_ptr<arrow::Buffer>> ObjectStore::Get(const std::string& key) {
+  auto in = fs_->OpenInputFile(Path(key));
+  if (!in.ok()) {
+    ARROW_ASSIGN_OR_RAISE(bool exists, Exists(key));
+    if (!exists) return NotFound("object '" + key + "' not found in store");
+    return in.status();
+  }
+  ARROW_ASSIGN_OR_RAISE(int64_t size, (*in)->GetSize());
+  return (*in)->ReadAt(0, size);
+}
+
+arrow::Result<bool> ObjectStore::Exists(const std::string& key) {
+  ARROW_ASSIGN_OR_RAISE(auto info, fs_->GetFileInfo(Path(key)));
+  return info.type() == arrow::fs::FileType::File;
+}
+
+arrow::Result<int64_t> ObjectStore::Size(const std::string& key) {
+  ARROW_ASSIGN_OR_RAISE(auto info, fs_->GetFileInfo(Path(key)));
+  if (info.type() != arrow::fs::FileType::File) return NotFound("object '" + key + "' not found in store");
+  return info.size();
+}
+
+arrow::Result<std::shared_ptr<arrow::io::OutputStream>> ObjectStore::OpenWrite(const std::string& key) {
+  const std::string path = Path(key);
+  if (local_) ARROW_RETURN_NOT_OK(fs_->CreateDir(ParentOf(path), /*recursive=*/true));
+  return fs_->OpenOutputStream(path);
+}
+
+arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> ObjectStore::OpenRead(const std::string& key) {
+  return fs_->OpenInputFile(Path(key));
+}
+
+arrow::Status ObjectStore::Delete(const std::string& key) {
+  ARROW_ASSIGN_OR_RAISE(auto info, fs_->GetFileInfo(Path(key)));
+  if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
+  return fs_->DeleteFile(Path(key));
+}
+
+arrow::Status ObjectStore::DeletePrefix(const std::string& prefix) {
+  ARROW_ASSIGN_OR_RAISE(auto info, fs_->GetFileInfo(Path(prefix)));
+  if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
+  if (info.type() == arrow::fs::FileType::File) return fs_->DeleteFile(Path(prefix));
+  return fs_->DeleteDir(Path(prefix));
+}
+
+arrow::Result<std::vector<std::string>> ObjectStore::List(const std::string& prefix) {
+  std::vector<std::string> keys;
+  ARROW_ASSIGN_OR_RAISE(auto dir_info, fs_->GetFileInfo(Path(prefix)));
+  if (dir_info.type() != arrow::fs::FileType::Directory) return keys;
+  arrow::fs::FileSelector sel;
+  sel.base_dir = Path(prefix);
+  sel.recursive = true;
+  ARROW_ASSIGN_OR_RAISE(auto infos, fs_->GetFileInfo(sel));
+  const size_t strip = root_.size() + 1;
+  for (const auto& info : infos) {
+    if (info.type() != arrow::fs::FileType::File) continue;
+    std::string key = info.path().substr(strip);
+    if (key.find("/.tmp-") != std::string::npos) continue;
+    keys.push_back(std::move(key));
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+}  // namespace mosaico::store

@@ -1,0 +1,57 @@
+// ObjectStore: the bulk store of mosaicod over arrow::fs::FileSystem (local directory now, S3-compatible later).
+//
+// Contract:
+//  - Keys are '/'-separated relative paths produced by store/layout.h only; this class never invents paths.
+//  - PutAtomic makes an object appear whole or not at all (local: write to a temp file, fsync, rename;
+//    S3: a single PUT is atomic).
+//  - OpenWrite streams an object of unbounded size (local file; S3 multipart) — used for Parquet chunks, so
+//    memory stays bounded by the writer's buffers. The object is complete once the stream is closed.
+//  - Thread-safe: arrow filesystems are.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/buffer.h>
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/io/interfaces.h>
+#include <arrow/result.h>
+
+namespace mosaico::store {
+
+class ObjectStore {
+ public:
+  // `uri`: "file:///abs/dir", or a plain directory path. The directory is created if missing.
+  static arrow::Result<std::shared_ptr<ObjectStore>> Open(const std::string& uri);
+
+  ObjectStore(std::shared_ptr<arrow::fs::FileSystem> fs, std::string root, bool local);
+
+  arrow::Status PutAtomic(const std::string& key, const std::shared_ptr<arrow::Buffer>& data);
+  arrow::Status PutAtomic(const std::string& key, const std::string& data);
+  arrow::Result<std::shared_ptr<arrow::Buffer>> Get(const std::string& key);
+  arrow::Result<bool> Exists(const std::string& key);
+  arrow::Result<int64_t> Size(const std::string& key);
+
+  arrow::Result<std::shared_ptr<arrow::io::OutputStream>> OpenWrite(const std::string& key);
+  arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenRead(const std::string& key);
+
+  // Removes one object; missing is fine.
+  arrow::Status Delete(const std::string& key);
+  // Removes every object under `prefix` (a "directory" key); missing is fine.
+  arrow::Status DeletePrefix(const std::string& prefix);
+  // Keys of the objects under `prefix`, recursively, relative to the store root, sorted.
+  arrow::Result<std::vector<std::string>> List(const std::string& prefix);
+
+  const std::string& root() const { return root_; }
+  const std::shared_ptr<arrow::fs::FileSystem>& filesystem() const { return fs_; }
+
+ private:
+  std::string Path(const std::string& key) const;
+
+  std::shared_ptr<arrow::fs::FileSystem> fs_;
+  std::string root_;
+  bool local_;
+};
+
+}  // namespace mosaico::store
