@@ -1,3 +1,68 @@
-#include <arrow/flight/server.h>
+// mosaicod: the Mosaico data platform daemon.
+//
+//   mosaicod run [--host H] [--port P] [--data-dir DIR] [--catalog URL] [--store URI] [--chunk-size-mb N]
+//                [--max-message-mb N] [--log-level L]
+// Every flag has an environment equivalent with the MOSAICOD_ prefix (MOSAICOD_HOST, MOSAICOD_PORT, ...);
+// a flag given on the command line wins over the environment.
+#include <cstdlib>
 #include <iostream>
-int main() { arrow::flight::Location loc; std::cout << "stub\n"; return 0; }
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "mosaico/server/server_runner.h"
+
+namespace {
+
+void SetupLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("mosaicod");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mosaicod: stores robot recordings as typed, queryable Arrow datasets, served over Arrow Flight"};
+  app.require_subcommand(1);
+
+  mosaico::server::ServerConfig config;
+  std::string log_level = "info";
+  int64_t chunk_mb = config.chunk_target_bytes >> 20;
+  int64_t message_mb = config.grpc_max_decode_message_size >> 20;
+
+  auto* run = app.add_subcommand("run", "Serve Arrow Flight until SIGINT/SIGTERM");
+  run->add_option("--host", config.host, "Address to bind")->envname("MOSAICOD_HOST")->capture_default_str();
+  run->add_option("--port", config.port, "TCP port (0 = pick a free one)")
+      ->envname("MOSAICOD_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
+  run->add_option("--data-dir", config.data_dir, "Directory holding the embedded catalog and store")
+      ->envname("MOSAICOD_DATA_DIR")->capture_default_str();
+  run->add_option("--catalog", config.catalog_url, "Catalog URL (default sqlite://<data-dir>/catalog.db)")
+      ->envname("MOSAICOD_CATALOG");
+  run->add_option("--store", config.store_uri, "Object store URI (default <data-dir>/store)")
+      ->envname("MOSAICOD_STORE");
+  run->add_option("--chunk-size-mb", chunk_mb, "Roll a Parquet chunk every N MiB of ingested Arrow data")
+      ->envname("MOSAICOD_CHUNK_SIZE_MB")->check(CLI::Range(1, 4096))->capture_default_str();
+  run->add_option("--max-message-mb", message_mb, "Largest gRPC message clients should send (reported by info)")
+      ->envname("MOSAICOD_MAX_MESSAGE_MB")->check(CLI::Range(1, 2047))->capture_default_str();
+  run->add_option("--log-level", log_level, "trace|debug|info|warn|error")
+      ->envname("MOSAICOD_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  SetupLogging(log_level);
+
+  if (*run) {
+    config.chunk_target_bytes = chunk_mb << 20;
+    config.grpc_max_decode_message_size = message_mb << 20;
+    config.grpc_max_encode_message_size = message_mb << 20;
+    auto st = mosaico::server::RunServer(config);
+    if (!st.ok()) {
+      spdlog::critical("event=fatal status=\"{}\"", st.ToString());
+      return 1;
+    }
+  }
+  return 0;
+}

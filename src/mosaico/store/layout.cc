@@ -64,11 +64,14 @@ std::string ChunkObject(const std::string& seq, const std::string& topic, const 
   std::snprintf(name, sizeof(name), "chunk-%06d.parquet", index);
   return UploadDir(seq, topic, upload_id) + "/" + name;
 }
-std::string NotificationsDir(const std::string& seq) { return SequenceDir(seq) + "/notifications"; }
-std::string NotificationObject(const std::string& seq, int64_t created_at_ns, const std::string& id) {
+std::string NotificationsDir(const std::string& seq, const std::string& topic) {
+  return (topic.empty() ? SequenceDir(seq) : TopicDir(seq, topic)) + "/notifications";
+}
+std::string NotificationObject(const std::string& seq, const std::string& topic, int64_t created_at_ns,
+                               const std::string& id) {
   char prefix[32];
   std::snprintf(prefix, sizeof(prefix), "%020lld", static_cast<long long>(created_at_ns));
-  return NotificationsDir(seq) + "/" + prefix + "-" + id + ".json";
+  return NotificationsDir(seq, topic) + "/" + prefix + "-" + id + ".json";
 }
 
 }  // namespace mosaico::store::layout

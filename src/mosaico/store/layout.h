@@ -8,7 +8,8 @@
 //   sequences/<seq>/topics/<topic>/uploads/<upload>/chunk-<n>.parquet   data chunks of one DoPut stream
 //   sequences/<seq>/topics/<topic>/uploads/<upload>/upload.json         commit marker of that stream: chunk list,
 //                                                                       row counts, stats, checksums
-//   sequences/<seq>/notifications/<created ns>-<id>.json       one notification
+//   sequences/<seq>/notifications/<created ns>-<id>.json       one sequence-level notification
+//   sequences/<seq>/topics/<topic>/notifications/<created ns>-<id>.json   one topic-level notification
 //
 // <topic> is the topic path with '/' written as "%2F" (names never contain '%'), so nested topic names
 // ("a" and "a/b") cannot collide with each other's objects. Chunks of an upload without upload.json are
@@ -36,7 +37,9 @@ std::string UploadDir(const std::string& seq, const std::string& topic, const st
 std::string UploadManifest(const std::string& seq, const std::string& topic, const std::string& upload_id);
 std::string ChunkObject(const std::string& seq, const std::string& topic, const std::string& upload_id,
                         int32_t index);
-std::string NotificationsDir(const std::string& seq);
-std::string NotificationObject(const std::string& seq, int64_t created_at_ns, const std::string& id);
+// `topic` empty -> the sequence-level notifications directory.
+std::string NotificationsDir(const std::string& seq, const std::string& topic);
+std::string NotificationObject(const std::string& seq, const std::string& topic, int64_t created_at_ns,
+                               const std::string& id);
 
 }  // namespace mosaico::store::layout

@@ -1,0 +1,150 @@
+#include "mosaico/catalog/sqlite/migrations.h"
+
+#include <string>
+#include <vector>
+
+#include "mosaico/core/clock.h"
+#include "mosaico/core/errors.h"
+
+namespace mosaico::catalog::sqlite {
+namespace {
+
+struct Migration {
+  int64_t version;
+  const char* description;
+  const char* sql;
+};
+
+// Version 1: the initial catalog. Child tables reference their parent with ON DELETE CASCADE, and every
+// foreign-key column is indexed so that cascades never scan a whole table. AUTOINCREMENT keeps ids from being
+// reused after a delete (a stale id held by an in-flight upload must never name a new row).
+constexpr char kMigration1[] = R"sql(
+CREATE TABLE sequences (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  name           TEXT    NOT NULL UNIQUE,
+  user_metadata  TEXT    NOT NULL DEFAULT '{}',
+  created_at_ns  INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  sequence_id      INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  session_key      TEXT    NOT NULL,
+  uuid             TEXT    NOT NULL UNIQUE,
+  created_at_ns    INTEGER NOT NULL,
+  completed_at_ns  INTEGER,
+  locked           INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (sequence_id, session_key)
+);
+CREATE INDEX sessions_by_created ON sessions (sequence_id, created_at_ns, id);
+
+CREATE TABLE topics (
+  id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+  sequence_id           INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  session_id            INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  name                  TEXT    NOT NULL,
+  uuid                  TEXT    NOT NULL UNIQUE,
+  ontology_tag          TEXT    NOT NULL DEFAULT '',
+  serialization_format  TEXT    NOT NULL DEFAULT '',
+  user_metadata         TEXT    NOT NULL DEFAULT '{}',
+  created_at_ns         INTEGER NOT NULL,
+  completed_at_ns       INTEGER,
+  locked                INTEGER NOT NULL DEFAULT 0,
+  schema_ipc            BLOB,
+  upload_id             TEXT,
+  UNIQUE (sequence_id, name)
+);
+CREATE INDEX topics_by_session ON topics (session_id);
+
+CREATE TABLE chunks (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic_id     INTEGER NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  idx          INTEGER NOT NULL,
+  object_key   TEXT    NOT NULL,
+  row_count    INTEGER NOT NULL,
+  size_bytes   INTEGER NOT NULL,
+  ts_min       INTEGER NOT NULL,
+  ts_max       INTEGER NOT NULL,
+  checksum     TEXT    NOT NULL DEFAULT '',
+  UNIQUE (topic_id, idx)
+);
+CREATE INDEX chunks_by_topic_time ON chunks (topic_id, ts_min, idx);
+
+CREATE TABLE chunk_column_stats (
+  id           INTEGER PRIMARY KEY,
+  chunk_id     INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+  column_path  TEXT    NOT NULL,
+  kind         TEXT    NOT NULL CHECK (kind IN ('int', 'float', 'string', 'bool')),
+  min_int      INTEGER,
+  max_int      INTEGER,
+  min_float    REAL,
+  max_float    REAL,
+  min_str      TEXT,
+  max_str      TEXT,
+  null_count   INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (chunk_id, column_path)
+);
+
+CREATE TABLE notifications (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  sequence_id        INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  topic_id           INTEGER REFERENCES topics(id) ON DELETE CASCADE,
+  notification_type  TEXT    NOT NULL,
+  msg                TEXT    NOT NULL,
+  created_at_ns      INTEGER NOT NULL
+);
+CREATE INDEX notifications_by_sequence ON notifications (sequence_id, topic_id, created_at_ns, id);
+CREATE INDEX notifications_by_topic ON notifications (topic_id);
+)sql";
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
+  };
+  return kMigrations;
+}
+
+constexpr char kCreateMigrationsTable[] = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version        INTEGER PRIMARY KEY,
+  description    TEXT    NOT NULL,
+  applied_at_ns  INTEGER NOT NULL
+)
+)sql";
+
+}  // namespace
+
+int64_t LatestSchemaVersion() { return Migrations().back().version; }
+
+arrow::Result<int64_t> CurrentSchemaVersion(Connection* conn) {
+  ARROW_ASSIGN_OR_RAISE(
+      std::string exists,
+      conn->QueryText("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"));
+  if (exists == "0") return 0;
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn->Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+  return row ? stmt.Int64(0) : 0;
+}
+
+arrow::Status Migrate(Connection* conn) {
+  ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn, Transaction::Mode::kWrite));
+  ARROW_RETURN_NOT_OK(conn->Exec(kCreateMigrationsTable));
+  ARROW_ASSIGN_OR_RAISE(int64_t current, CurrentSchemaVersion(conn));
+  if (current > LatestSchemaVersion()) {
+    return FailedPrecondition("catalog schema version " + std::to_string(current) +
+                              " is newer than this mosaicod supports (" + std::to_string(LatestSchemaVersion()) +
+                              "); upgrade mosaicod");
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current) continue;
+    ARROW_RETURN_NOT_OK(WithContext(conn->Exec(m.sql), "catalog migration " + std::to_string(m.version)));
+    ARROW_ASSIGN_OR_RAISE(
+        Statement record,
+        conn->Prepare("INSERT INTO schema_migrations (version, description, applied_at_ns) VALUES (?, ?, ?)"));
+    ARROW_RETURN_NOT_OK(record.BindAll(m.version, m.description, NowNs()));
+    ARROW_RETURN_NOT_OK(record.Run());
+  }
+  return txn.Commit();
+}
+
+}  // namespace mosaico::catalog::sqlite

@@ -1,0 +1,155 @@
+#include "mosaico/catalog/sqlite/queries.h"
+
+#include "mosaico/core/errors.h"
+
+namespace mosaico::catalog::sqlite {
+
+const char kSelectSequence[] = "SELECT q.id, q.name, q.user_metadata, q.created_at_ns FROM sequences q";
+
+const char kSelectSession[] =
+    "SELECT s.id, s.sequence_id, q.name, s.session_key, s.uuid, s.created_at_ns, s.completed_at_ns, s.locked "
+    "FROM sessions s JOIN sequences q ON q.id = s.sequence_id";
+
+const char kSelectTopic[] =
+    "SELECT t.id, t.sequence_id, t.session_id, q.name, s.session_key, t.name, t.uuid, t.ontology_tag, "
+    "t.serialization_format, t.user_metadata, t.created_at_ns, t.completed_at_ns, t.locked, t.schema_ipc, "
+    "t.upload_id "
+    "FROM topics t JOIN sequences q ON q.id = t.sequence_id JOIN sessions s ON s.id = t.session_id";
+
+const char kSelectChunk[] =
+    "SELECT c.id, c.topic_id, c.idx, c.object_key, c.row_count, c.size_bytes, c.ts_min, c.ts_max, c.checksum "
+    "FROM chunks c";
+
+const char kSelectStats[] =
+    "SELECT st.chunk_id, st.column_path, st.kind, st.min_int, st.max_int, st.min_float, st.max_float, "
+    "st.min_str, st.max_str, st.null_count "
+    "FROM chunk_column_stats st JOIN chunks c ON c.id = st.chunk_id";
+
+SequenceRecord ReadSequence(const Statement& row) {
+  SequenceRecord r;
+  r.id = row.Int64(0);
+  r.name = row.Text(1);
+  r.user_metadata_json = row.Text(2);
+  r.created_at_ns = row.Int64(3);
+  return r;
+}
+
+SessionRecord ReadSession(const Statement& row) {
+  SessionRecord r;
+  r.id = row.Int64(0);
+  r.sequence_id = row.Int64(1);
+  r.sequence_name = row.Text(2);
+  r.key = row.Text(3);
+  r.uuid = row.Text(4);
+  r.created_at_ns = row.Int64(5);
+  r.completed_at_ns = row.OptInt64(6);
+  r.locked = row.Int64(7) != 0;
+  return r;
+}
+
+TopicRecord ReadTopic(const Statement& row) {
+  TopicRecord r;
+  r.id = row.Int64(0);
+  r.sequence_id = row.Int64(1);
+  r.session_id = row.Int64(2);
+  r.sequence_name = row.Text(3);
+  r.session_key = row.Text(4);
+  r.name = row.Text(5);
+  r.uuid = row.Text(6);
+  r.ontology_tag = row.Text(7);
+  r.serialization_format = row.Text(8);
+  r.user_metadata_json = row.Text(9);
+  r.created_at_ns = row.Int64(10);
+  r.completed_at_ns = row.OptInt64(11);
+  r.locked = row.Int64(12) != 0;
+  r.schema_ipc = row.OptBlob(13);
+  r.upload_id = row.OptText(14);
+  return r;
+}
+
+ChunkRecord ReadChunk(const Statement& row) {
+  ChunkRecord r;
+  r.id = row.Int64(0);
+  r.topic_id = row.Int64(1);
+  r.index = static_cast<int32_t>(row.Int64(2));
+  r.object_key = row.Text(3);
+  r.row_count = row.Int64(4);
+  r.size_bytes = row.Int64(5);
+  r.ts_min = row.Int64(6);
+  r.ts_max = row.Int64(7);
+  r.checksum = row.Text(8);
+  return r;
+}
+
+const char* KindName(ColumnStats::Kind kind) {
+  switch (kind) {
+    case ColumnStats::Kind::kInt: return "int";
+    case ColumnStats::Kind::kFloat: return "float";
+    case ColumnStats::Kind::kString: return "string";
+    case ColumnStats::Kind::kBool: return "bool";
+  }
+  return "unknown";
+}
+
+arrow::Result<ColumnStats> ReadColumnStats(const Statement& row) {
+  ColumnStats s;
+  s.column = row.Text(1);
+  std::string kind = row.Text(2);
+  if (kind == "int") {
+    s.kind = ColumnStats::Kind::kInt;
+  } else if (kind == "float") {
+    s.kind = ColumnStats::Kind::kFloat;
+  } else if (kind == "string") {
+    s.kind = ColumnStats::Kind::kString;
+  } else if (kind == "bool") {
+    s.kind = ColumnStats::Kind::kBool;
+  } else {
+    return arrow::Status::IOError("catalog: unknown column stats kind '", kind, "' for column '", s.column, "'");
+  }
+  s.min_int = row.OptInt64(3);
+  s.max_int = row.OptInt64(4);
+  s.min_float = row.OptDouble(5);
+  s.max_float = row.OptDouble(6);
+  s.min_str = row.OptText(7);
+  s.max_str = row.OptText(8);
+  s.null_count = row.Int64(9);
+  return s;
+}
+
+std::string SessionLocator(const std::string& sequence, const std::string& key) { return sequence + ":" + key; }
+std::string TopicLocator(const std::string& sequence, const std::string& topic) { return sequence + "/" + topic; }
+
+arrow::Result<SequenceRecord> FindSequence(Connection* conn, const std::string& name) {
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn->Prepare(std::string(kSelectSequence) + " WHERE q.name = ?"));
+  ARROW_RETURN_NOT_OK(stmt.BindAll(name));
+  ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+  if (!row) return NotFound("sequence '" + name + "' not found");
+  return ReadSequence(stmt);
+}
+
+arrow::Result<SessionRecord> FindSessionById(Connection* conn, int64_t id) {
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn->Prepare(std::string(kSelectSession) + " WHERE s.id = ?"));
+  ARROW_RETURN_NOT_OK(stmt.BindAll(id));
+  ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+  if (!row) return NotFound("session " + std::to_string(id) + " not found");
+  return ReadSession(stmt);
+}
+
+arrow::Result<TopicRecord> FindTopicById(Connection* conn, int64_t id) {
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn->Prepare(std::string(kSelectTopic) + " WHERE t.id = ?"));
+  ARROW_RETURN_NOT_OK(stmt.BindAll(id));
+  ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+  if (!row) return NotFound("topic " + std::to_string(id) + " not found");
+  return ReadTopic(stmt);
+}
+
+arrow::Result<TopicRecord> FindTopic(Connection* conn, const std::string& sequence, const std::string& topic) {
+  ARROW_ASSIGN_OR_RAISE(Statement stmt,
+                        conn->Prepare(std::string(kSelectTopic) + " WHERE q.name = ? AND t.name = ?"));
+  ARROW_RETURN_NOT_OK(stmt.BindAll(sequence, topic));
+  ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+  if (!row) return NotFound("topic '" + TopicLocator(sequence, topic) + "' not found");
+  return ReadTopic(stmt);
+}
+
+}  // namespace mosaico::catalog::sqlite

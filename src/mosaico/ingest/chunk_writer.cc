@@ -1,0 +1,159 @@
+#include "mosaico/ingest/chunk_writer.h"
+
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
+#include <arrow/io/buffered.h>
+#include <arrow/util/byte_size.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/properties.h>
+
+#include "mosaico/core/errors.h"
+#include "mosaico/ingest/column_stats.h"
+#include "mosaico/ingest/compute_init.h"
+#include "mosaico/ingest/schema_check.h"
+#include "mosaico/store/checksum.h"
+#include "mosaico/store/layout.h"
+
+namespace mosaico::ingest {
+namespace {
+
+constexpr int64_t kWriteBufferBytes = 1 << 20;
+
+bool IsSorted(const arrow::ChunkedArray& ts) {
+  bool first = true;
+  int64_t prev = 0;
+  for (const auto& chunk : ts.chunks()) {
+    const auto& values = static_cast<const arrow::Int64Array&>(*chunk);
+    const int64_t* raw = values.raw_values();
+    for (int64_t i = 0; i < values.length(); ++i) {
+      if (!first && raw[i] < prev) return false;
+      prev = raw[i];
+      first = false;
+    }
+  }
+  return true;
+}
+
+// Table whose rows are `table`'s, stably sorted by the int64 column `ts_index`.
+arrow::Result<std::shared_ptr<arrow::Table>> SortByTimestamp(std::shared_ptr<arrow::Table> table, int ts_index) {
+  const auto& ts = *table->column(ts_index);
+  if (IsSorted(ts)) return table;
+  // sort_indices is a stable sort: rows with equal timestamps keep their arrival order.
+  ARROW_ASSIGN_OR_RAISE(auto indices, arrow::compute::SortIndices(ts, arrow::compute::SortOrder::Ascending));
+  ARROW_ASSIGN_OR_RAISE(arrow::Datum sorted, arrow::compute::Take(table, indices));
+  return sorted.table();
+}
+
+std::shared_ptr<parquet::WriterProperties> WriterProperties(const ChunkWriterOptions& options) {
+  parquet::WriterProperties::Builder builder;
+  builder.compression(arrow::Compression::ZSTD)
+      ->compression_level(options.zstd_level)
+      ->max_row_group_length(options.row_group_rows)
+      ->enable_statistics();
+  return builder.build();
+}
+
+std::shared_ptr<parquet::ArrowWriterProperties> ArrowWriterProperties() {
+  parquet::ArrowWriterProperties::Builder builder;
+  // store_schema: the Arrow schema (types, field metadata) travels in the file metadata and is restored on read.
+  // Non-compliant nested types keep Arrow's list item name ("item") so list types read back unchanged.
+  builder.store_schema()->disable_compliant_nested_types();
+  return builder.build();
+}
+
+}  // namespace
+
+ChunkWriter::ChunkWriter(std::shared_ptr<store::ObjectStore> store, std::string sequence, std::string topic_path,
+                         std::string upload_id, std::shared_ptr<arrow::Schema> schema, ChunkWriterOptions options)
+    : store_(std::move(store)),
+      sequence_(std::move(sequence)),
+      topic_path_(std::move(topic_path)),
+      upload_id_(std::move(upload_id)),
+      schema_(std::move(schema)),
+      options_(options),
+      ts_index_(schema_->GetFieldIndex(kTimestampField)) {
+  if (options_.row_group_rows <= 0) options_.row_group_rows = ChunkWriterOptions{}.row_group_rows;
+}
+
+ChunkWriter::~ChunkWriter() = default;
+
+arrow::Status ChunkWriter::Append(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  ARROW_RETURN_NOT_OK(failed_);
+  if (ts_index_ < 0) return ValidateTopicSchema(*schema_);
+  if (batch->num_rows() == 0) return arrow::Status::OK();
+  buffered_bytes_ += arrow::util::TotalBufferSize(*batch);
+  buffered_rows_ += batch->num_rows();
+  buffered_.push_back(batch);
+  if (buffered_bytes_ >= options_.target_chunk_bytes) {
+    failed_ = Flush();
+    return failed_;
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::vector<catalog::ChunkRecord>> ChunkWriter::Finish() {
+  ARROW_RETURN_NOT_OK(failed_);
+  failed_ = Flush();
+  ARROW_RETURN_NOT_OK(failed_);
+  // The writer is done: further Appends are refused.
+  failed_ = FailedPrecondition("upload of topic '" + sequence_ + "/" + topic_path_ + "' is already finished");
+  return chunks_;
+}
+
+arrow::Status ChunkWriter::Abort() {
+  buffered_.clear();
+  buffered_bytes_ = 0;
+  buffered_rows_ = 0;
+  if (failed_.ok()) failed_ = FailedPrecondition("upload of topic '" + sequence_ + "/" + topic_path_ + "' was aborted");
+  return store_->DeletePrefix(store::layout::UploadDir(sequence_, topic_path_, upload_id_));
+}
+
+arrow::Status ChunkWriter::Flush() {
+  if (buffered_rows_ == 0) return arrow::Status::OK();
+  ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
+  ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(schema_, buffered_));
+  buffered_.clear();  // the table holds the data now; nothing else keeps a second copy alive
+  buffered_bytes_ = 0;
+  buffered_rows_ = 0;
+  ARROW_ASSIGN_OR_RAISE(table, SortByTimestamp(std::move(table), ts_index_));
+
+  catalog::ChunkRecord record;
+  record.index = static_cast<int32_t>(chunks_.size());
+  record.row_count = table->num_rows();
+  ARROW_ASSIGN_OR_RAISE(arrow::Datum ts_range, arrow::compute::MinMax(table->column(ts_index_)));
+  const auto& range = ts_range.scalar_as<arrow::StructScalar>();
+  record.ts_min = static_cast<const arrow::Int64Scalar&>(*range.value[0]).value;
+  record.ts_max = static_cast<const arrow::Int64Scalar&>(*range.value[1]).value;
+  ARROW_ASSIGN_OR_RAISE(record.stats, ComputeColumnStats(*table));
+  ARROW_RETURN_NOT_OK(WriteParquet(*table, &record));
+  chunks_.push_back(std::move(record));
+  return arrow::Status::OK();
+}
+
+arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record) {
+  const std::string key = store::layout::ChunkObject(sequence_, topic_path_, upload_id_, record->index);
+  ARROW_ASSIGN_OR_RAISE(auto raw, store_->OpenWrite(key));
+  auto pool = arrow::default_memory_pool();
+  ARROW_ASSIGN_OR_RAISE(auto buffered, arrow::io::BufferedOutputStream::Create(kWriteBufferBytes, pool, raw));
+  auto sink = std::make_shared<store::ChecksumOutputStream>(buffered);
+
+  arrow::Status st = [&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto writer, parquet::arrow::FileWriter::Open(*schema_, pool, sink,
+                                                                         WriterProperties(options_),
+                                                                         ArrowWriterProperties()));
+    ARROW_RETURN_NOT_OK(writer->WriteTable(table, options_.row_group_rows));
+    ARROW_RETURN_NOT_OK(writer->Close());
+    return sink->Close();  // no-op when the Parquet writer already closed it
+  }();
+  if (!st.ok()) {
+    (void)sink->Abort();
+    (void)store_->Delete(key);
+    return WithContext(st, "writing chunk '" + key + "'");
+  }
+  record->object_key = key;
+  record->size_bytes = sink->bytes_written();
+  record->checksum = sink->checksum_hex();
+  return arrow::Status::OK();
+}
+
+}  // namespace mosaico::ingest

@@ -1,0 +1,219 @@
+#include "mosaico/lifecycle/lifecycle.h"
+
+#include <spdlog/spdlog.h>
+
+#include "mosaico/core/clock.h"
+#include "mosaico/core/errors.h"
+#include "mosaico/core/ids.h"
+#include "mosaico/lifecycle/manifests.h"
+#include "mosaico/store/layout.h"
+
+namespace mosaico::lifecycle {
+namespace layout = store::layout;
+using catalog::NotificationRecord;
+using catalog::SequenceRecord;
+using catalog::SessionRecord;
+using catalog::TopicRecord;
+
+namespace {
+
+arrow::Status CheckSerializationFormat(const std::string& format) {
+  if (format == "default" || format == "ragged" || format == "image") return arrow::Status::OK();
+  return InvalidArgument("field 'serialization_format' must be one of \"default\", \"ragged\", \"image\" (got \"" +
+                         format + "\")");
+}
+
+std::string SessionName(const SessionRecord& s) { return s.sequence_name + ":" + s.key; }
+
+arrow::Status LockedError(const SessionRecord& s, const std::string& what) {
+  return FailedPrecondition("session '" + SessionName(s) + "' is finalized (locked): " + what);
+}
+
+}  // namespace
+
+Lifecycle::Lifecycle(std::shared_ptr<catalog::Catalog> catalog, std::shared_ptr<store::ObjectStore> store)
+    : catalog_(std::move(catalog)), store_(std::move(store)) {}
+
+arrow::Result<SequenceRecord> Lifecycle::CreateSequence(const std::string& name,
+                                                        const std::string& user_metadata_json) {
+  ARROW_ASSIGN_OR_RAISE(auto seq, catalog_->CreateSequence(name, user_metadata_json, NowNs()));
+  auto st = store_->PutAtomic(layout::SequenceManifest(name), SequenceManifestJson(seq));
+  if (!st.ok()) {
+    (void)catalog_->DeleteSequence(name);
+    return WithContext(st, "writing manifest of sequence '" + name + "'");
+  }
+  spdlog::info("event=sequence_created sequence={}", name);
+  return seq;
+}
+
+arrow::Result<SessionRecord> Lifecycle::CreateSession(const std::string& sequence) {
+  const int64_t now = NowNs();
+  ARROW_ASSIGN_OR_RAISE(auto session, catalog_->CreateSession(sequence, NewUlid(now), NewUuid(), now));
+  auto st = store_->PutAtomic(layout::SessionManifest(sequence, session.key), SessionManifestJson(session));
+  if (!st.ok()) {
+    (void)catalog_->DeleteSession(session.id);
+    return WithContext(st, "writing manifest of session '" + SessionName(session) + "'");
+  }
+  spdlog::info("event=session_created session={}", SessionName(session));
+  return session;
+}
+
+arrow::Result<TopicRecord> Lifecycle::CreateTopic(const CreateTopicRequest& request) {
+  ARROW_RETURN_NOT_OK(CheckSerializationFormat(request.serialization_format));
+  if (request.ontology_tag.empty()) return InvalidArgument("field 'ontology_tag' must not be empty");
+  auto session = catalog_->GetSessionByUuid(request.session_uuid);
+  if (!session.ok()) {
+    if (session.status().IsKeyError()) return NotFound("no session with uuid '" + request.session_uuid + "'");
+    return session.status();
+  }
+  if (session->sequence_name != request.locator.sequence) {
+    return InvalidArgument("topic '" + request.locator.ToString() + "' does not belong to the sequence of session '" +
+                           SessionName(*session) + "'");
+  }
+  if (session->locked) return LockedError(*session, "cannot create topic '" + request.locator.ToString() + "'");
+
+  TopicRecord topic;
+  topic.sequence_id = session->sequence_id;
+  topic.session_id = session->id;
+  topic.sequence_name = session->sequence_name;
+  topic.session_key = session->key;
+  topic.name = request.locator.topic;
+  topic.uuid = NewUuid();
+  topic.ontology_tag = request.ontology_tag;
+  topic.serialization_format = request.serialization_format;
+  topic.user_metadata_json = request.user_metadata_json;
+  topic.created_at_ns = NowNs();
+  ARROW_ASSIGN_OR_RAISE(auto created, catalog_->CreateTopic(topic));
+  created.session_key = session->key;
+  created.sequence_name = session->sequence_name;
+  auto st = store_->PutAtomic(layout::TopicManifest(topic.sequence_name, topic.name), TopicManifestJson(created));
+  if (!st.ok()) {
+    (void)catalog_->DeleteTopic(created.id);
+    return WithContext(st, "writing manifest of topic '" + request.locator.ToString() + "'");
+  }
+  spdlog::info("event=topic_created topic={} ontology_tag={} session={}", request.locator.ToString(),
+               request.ontology_tag, SessionName(*session));
+  return created;
+}
+
+arrow::Status Lifecycle::FinalizeSession(const std::string& session_uuid) {
+  auto session = catalog_->GetSessionByUuid(session_uuid);
+  if (!session.ok()) {
+    if (session.status().IsKeyError()) return NotFound("no session with uuid '" + session_uuid + "'");
+    return session.status();
+  }
+  if (session->locked) return LockedError(*session, "already finalized");
+  if (uploads_.SessionHasOpenUploads(session->id)) {
+    return FailedPrecondition("session '" + SessionName(*session) +
+                              "' still has upload streams open; close them before finalizing");
+  }
+  const int64_t now = NowNs();
+  ARROW_RETURN_NOT_OK(WithContext(
+      store_->PutAtomic(layout::SessionFinalizedMarker(session->sequence_name, session->key), SessionFinalizedJson(now)),
+      "writing finalize marker of session '" + SessionName(*session) + "'"));
+  ARROW_RETURN_NOT_OK(catalog_->LockSession(session->id, now));
+  spdlog::info("event=session_finalized session={}", SessionName(*session));
+  return arrow::Status::OK();
+}
+
+arrow::Status Lifecycle::DeleteSequence(const std::string& name) {
+  ARROW_ASSIGN_OR_RAISE(auto seq, catalog_->GetSequence(name));
+  ARROW_ASSIGN_OR_RAISE(auto sessions, catalog_->ListSessions(name));
+  for (const auto& s : sessions) {
+    if (uploads_.SessionHasOpenUploads(s.id)) {
+      return FailedPrecondition("sequence '" + name + "' has upload streams open (session '" + SessionName(s) + "')");
+    }
+  }
+  ARROW_RETURN_NOT_OK(WithContext(store_->DeletePrefix(layout::SequenceDir(seq.name)),
+                                  "deleting objects of sequence '" + name + "'"));
+  ARROW_RETURN_NOT_OK(catalog_->DeleteSequence(name));
+  spdlog::info("event=sequence_deleted sequence={}", name);
+  return arrow::Status::OK();
+}
+
+arrow::Status Lifecycle::DeleteSession(const SessionLocator& locator) {
+  auto session = catalog_->GetSession(locator.sequence, locator.id);
+  if (!session.ok()) {
+    if (session.status().IsKeyError()) return NotFound("session '" + locator.ToString() + "' not found");
+    return session.status();
+  }
+  if (session->locked) return LockedError(*session, "a finalized session cannot be deleted");
+  if (uploads_.SessionHasOpenUploads(session->id)) {
+    return FailedPrecondition("session '" + locator.ToString() + "' still has upload streams open");
+  }
+  ARROW_ASSIGN_OR_RAISE(auto topics, catalog_->ListTopics(locator.sequence));
+  for (const auto& t : topics) {
+    if (t.session_id != session->id) continue;
+    ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::TopicDir(t.sequence_name, t.name)));
+  }
+  ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::SessionDir(locator.sequence, locator.id)));
+  ARROW_RETURN_NOT_OK(catalog_->DeleteSession(session->id));
+  spdlog::info("event=session_deleted session={}", locator.ToString());
+  return arrow::Status::OK();
+}
+
+arrow::Status Lifecycle::DeleteTopic(const TopicLocator& locator) {
+  ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(locator.sequence, locator.topic));
+  if (topic.locked) {
+    return FailedPrecondition("topic '" + locator.ToString() + "' is finalized (locked) and cannot be deleted");
+  }
+  std::unique_ptr<UploadRegistry::Guard> guard;
+  ARROW_RETURN_NOT_OK(uploads_.Acquire(topic.id, topic.session_id, locator.ToString(), &guard));
+  ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::TopicDir(locator.sequence, locator.topic)));
+  ARROW_RETURN_NOT_OK(catalog_->DeleteTopic(topic.id));
+  spdlog::info("event=topic_deleted topic={}", locator.ToString());
+  return arrow::Status::OK();
+}
+
+arrow::Result<AdmittedUpload> Lifecycle::AdmitUpload(const TopicLocator& locator, const std::string& topic_uuid) {
+  ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(locator.sequence, locator.topic));
+  if (topic.uuid != topic_uuid) {
+    return PermissionDenied("'topic_uuid' does not match the write token of topic '" + locator.ToString() + "'");
+  }
+  if (topic.locked) {
+    return FailedPrecondition("topic '" + locator.ToString() + "' is finalized (locked): uploads are closed");
+  }
+  if (topic.upload_id) {
+    return FailedPrecondition("topic '" + locator.ToString() + "' already holds an upload (one upload per topic)");
+  }
+  AdmittedUpload admitted;
+  ARROW_RETURN_NOT_OK(uploads_.Acquire(topic.id, topic.session_id, locator.ToString(), &admitted.guard));
+  admitted.topic = std::move(topic);
+  return admitted;
+}
+
+arrow::Result<NotificationRecord> Lifecycle::Notify(const std::string& sequence,
+                                                    const std::optional<std::string>& topic,
+                                                    const std::string& type, const std::string& msg) {
+  if (type.empty()) return InvalidArgument("field 'notification_type' must not be empty");
+  ARROW_RETURN_NOT_OK(catalog_->GetSequence(sequence).status());
+  if (topic) ARROW_RETURN_NOT_OK(catalog_->GetTopic(sequence, *topic).status());
+  NotificationRecord n;
+  n.sequence_name = sequence;
+  n.topic_name = topic;
+  n.notification_type = type;
+  n.msg = msg;
+  n.created_at_ns = NowNs();
+  const std::string id = NewUlid(n.created_at_ns);
+  ARROW_RETURN_NOT_OK(store_->PutAtomic(layout::NotificationObject(sequence, topic.value_or(""), n.created_at_ns, id),
+                                        NotificationJson(n, id)));
+  ARROW_ASSIGN_OR_RAISE(auto stored, catalog_->AddNotification(n));
+  spdlog::info("event=notification_created sequence={} topic={} type={}", sequence, topic.value_or("-"), type);
+  return stored;
+}
+
+arrow::Result<std::vector<NotificationRecord>> Lifecycle::ListNotifications(const std::string& sequence,
+                                                                            const std::optional<std::string>& topic) {
+  ARROW_RETURN_NOT_OK(catalog_->GetSequence(sequence).status());
+  if (topic) ARROW_RETURN_NOT_OK(catalog_->GetTopic(sequence, *topic).status());
+  return catalog_->ListNotifications(sequence, topic);
+}
+
+arrow::Status Lifecycle::PurgeNotifications(const std::string& sequence, const std::optional<std::string>& topic) {
+  ARROW_RETURN_NOT_OK(catalog_->GetSequence(sequence).status());
+  if (topic) ARROW_RETURN_NOT_OK(catalog_->GetTopic(sequence, *topic).status());
+  ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::NotificationsDir(sequence, topic.value_or(""))));
+  return catalog_->PurgeNotifications(sequence, topic);
+}
+
+}  // namespace mosaico::lifecycle

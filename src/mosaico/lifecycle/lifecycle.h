@@ -1,0 +1,79 @@
+// Lifecycle: every state change of sequences, sessions, topics and notifications, keeping store and catalog
+// in step. The Flight action handlers call this; it knows nothing about Flight.
+//
+// Write protocol (see docs/STORE_LAYOUT.md):
+//  - create: the catalog insert comes first and acts as the uniqueness check (ALREADY_EXISTS, even between
+//    daemons sharing a catalog); then the manifest is written to the store; if that fails the catalog row is
+//    removed again and the error returned.
+//  - finalize: the store commit marker (finalized.json) is written first, then the catalog locks session and
+//    topics in one transaction. A crash in between leaves a marker the rebuild honours.
+//  - delete: store objects first, then catalog rows; a failure part-way leaves the resource visible and the
+//    delete can be retried.
+// Lifecycle rules: an unlocked (in-progress) session and its topics may be written and deleted; a finalized
+// one is locked: no new topics, no uploads, no session/topic delete (FAILED_PRECONDITION). sequence_delete
+// removes a whole sequence, locked or not (it needs the delete permission).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <arrow/result.h>
+
+#include "mosaico/catalog/catalog.h"
+#include "mosaico/core/locator.h"
+#include "mosaico/lifecycle/upload_registry.h"
+#include "mosaico/store/object_store.h"
+
+namespace mosaico::lifecycle {
+
+struct CreateTopicRequest {
+  std::string session_uuid;
+  TopicLocator locator;
+  std::string serialization_format;  // "default" | "ragged" | "image"
+  std::string ontology_tag;
+  std::string user_metadata_json = "{}";
+};
+
+// What a DoPut needs once admitted: the topic and a guard that keeps the topic's stream slot.
+struct AdmittedUpload {
+  catalog::TopicRecord topic;
+  std::unique_ptr<UploadRegistry::Guard> guard;
+};
+
+class Lifecycle {
+ public:
+  Lifecycle(std::shared_ptr<catalog::Catalog> catalog, std::shared_ptr<store::ObjectStore> store);
+
+  arrow::Result<catalog::SequenceRecord> CreateSequence(const std::string& name, const std::string& user_metadata_json);
+  arrow::Result<catalog::SessionRecord> CreateSession(const std::string& sequence);
+  arrow::Result<catalog::TopicRecord> CreateTopic(const CreateTopicRequest& request);
+  arrow::Status FinalizeSession(const std::string& session_uuid);
+
+  arrow::Status DeleteSequence(const std::string& name);
+  arrow::Status DeleteSession(const SessionLocator& locator);
+  arrow::Status DeleteTopic(const TopicLocator& locator);
+
+  // Admits a DoPut: the topic exists, `topic_uuid` is its write token, its session is unlocked, it has no
+  // committed data yet and no other open stream.
+  arrow::Result<AdmittedUpload> AdmitUpload(const TopicLocator& locator, const std::string& topic_uuid);
+
+  arrow::Result<catalog::NotificationRecord> Notify(const std::string& sequence,
+                                                    const std::optional<std::string>& topic,
+                                                    const std::string& type, const std::string& msg);
+  arrow::Result<std::vector<catalog::NotificationRecord>> ListNotifications(const std::string& sequence,
+                                                                            const std::optional<std::string>& topic);
+  arrow::Status PurgeNotifications(const std::string& sequence, const std::optional<std::string>& topic);
+
+  const std::shared_ptr<catalog::Catalog>& catalog() const { return catalog_; }
+  const std::shared_ptr<store::ObjectStore>& store() const { return store_; }
+  UploadRegistry& uploads() { return uploads_; }
+
+ private:
+  std::shared_ptr<catalog::Catalog> catalog_;
+  std::shared_ptr<store::ObjectStore> store_;
+  UploadRegistry uploads_;
+};
+
+}  // namespace mosaico::lifecycle

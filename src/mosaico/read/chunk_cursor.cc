@@ -1,0 +1,138 @@
+#include "mosaico/read/chunk_cursor.h"
+
+#include <algorithm>
+
+#include <arrow/array/array_primitive.h>
+#include <arrow/util/byte_size.h>
+
+#include "mosaico/core/errors.h"
+#include "mosaico/read/read_plan.h"
+
+namespace mosaico::read {
+
+ChunkCursor::ChunkCursor(catalog::ChunkRecord chunk, int ordinal, const ReadContext* ctx)
+    : chunk_(std::move(chunk)), ordinal_(ordinal), ctx_(ctx) {
+  lower_bound_ = ctx_->window.start_ns ? std::max(chunk_.ts_min, *ctx_->window.start_ns) : chunk_.ts_min;
+}
+
+arrow::Status ChunkCursor::Open() {
+  ReadStats& stats = *ctx_->stats;
+  ARROW_ASSIGN_OR_RAISE(file_, OpenChunkFile(*ctx_->store, chunk_, ctx_->options));
+  opened_ = true;
+  ++stats.chunks_opened;
+  std::shared_ptr<arrow::Schema> schema;
+  ARROW_RETURN_NOT_OK(WithContext(file_.reader->GetSchema(&schema), "chunk '" + chunk_.object_key + "'"));
+  auto match = CompareChunkSchema(*schema, *ctx_->topic_schema);
+  if (!match.ok()) return WithContext(match.status(), "chunk '" + chunk_.object_key + "'");
+  schema_match_ = *match;
+
+  row_groups_ = PruneRowGroups(*file_.metadata, file_.ts_leaf, ctx_->window);
+  stats.row_groups_total += file_.metadata->num_row_groups();
+  stats.row_groups_pruned += file_.metadata->num_row_groups() - static_cast<int64_t>(row_groups_.size());
+  return LoadNextBatch();
+}
+
+int64_t ChunkCursor::CountUpTo(int64_t bound, bool inclusive) const {
+  const int64_t* first = ts_ + pos_;
+  const int64_t* last = ts_ + end_;
+  const int64_t back = *(last - 1);
+  if (inclusive ? back <= bound : back < bound) return end_ - pos_;  // the whole rest: the common case
+  // Galloping search: O(log run) instead of O(log batch), since interleaved chunks give short runs.
+  auto before = [&](int64_t t) { return inclusive ? t <= bound : t < bound; };
+  int64_t lo = 0, step = 1;  // first[lo] is known to be in the run (or lo == 0)
+  const int64_t n = last - first;
+  while (lo + step < n && before(first[lo + step])) {
+    lo += step;
+    step *= 2;
+  }
+  const int64_t* from = first + lo;
+  const int64_t* to = first + std::min(n, lo + step + 1);
+  const int64_t* cut = inclusive ? std::upper_bound(from, to, bound) : std::lower_bound(from, to, bound);
+  return cut - first;
+}
+
+arrow::Status ChunkCursor::Advance(int64_t rows) {
+  pos_ += rows;
+  if (pos_ < end_) return arrow::Status::OK();
+  return LoadNextBatch();
+}
+
+arrow::Status ChunkCursor::LoadNextBatch() {
+  ReadStats& stats = *ctx_->stats;
+  const ReadOptions& options = ctx_->options;
+  while (!past_window_end_) {
+    if (!row_group_reader_) {
+      if (next_row_group_ == row_groups_.size()) break;
+      const int rg = row_groups_[next_row_group_++];
+      // Decode wide rows in smaller batches so one decoded batch stays near max_batch_bytes.
+      auto meta = file_.metadata->RowGroup(rg);
+      const int64_t row_bytes = std::max<int64_t>(1, meta->total_byte_size() / std::max<int64_t>(1, meta->num_rows()));
+      file_.reader->set_batch_size(std::clamp<int64_t>(options.max_batch_bytes / row_bytes, 1, options.max_decode_rows));
+      auto reader = file_.reader->GetRecordBatchReader({rg});
+      if (!reader.ok()) return WithContext(reader.status(), "chunk '" + chunk_.object_key + "'");
+      row_group_reader_ = std::move(*reader);
+      ++stats.row_groups_read;
+    }
+    auto next = row_group_reader_->Next();
+    if (!next.ok()) return WithContext(next.status(), "chunk '" + chunk_.object_key + "'");
+    if (!*next) {
+      row_group_reader_.reset();
+      continue;
+    }
+    bool has_rows = false;
+    ARROW_RETURN_NOT_OK(AcceptBatch(std::move(*next), &has_rows));
+    if (has_rows) return arrow::Status::OK();
+  }
+  Release();
+  return arrow::Status::OK();
+}
+
+arrow::Status ChunkCursor::AcceptBatch(std::shared_ptr<arrow::RecordBatch> batch, bool* has_rows) {
+  const int64_t n = batch->num_rows();
+  *has_rows = false;
+  if (n == 0) return arrow::Status::OK();
+  ctx_->stats->rows_decoded += n;
+
+  const auto& ts_array = static_cast<const arrow::Int64Array&>(*batch->column(ctx_->ts_field));
+  if (ts_array.null_count() > 0) return Corrupt("null timestamp_ns");
+  const int64_t* ts = ts_array.raw_values();
+  if (has_last_ts_ && ts[0] < last_ts_) return Corrupt("timestamp_ns not sorted across row groups");
+  for (int64_t i = 1; i < n; ++i) {
+    if (ts[i] < ts[i - 1]) return Corrupt("timestamp_ns not sorted");
+  }
+  has_last_ts_ = true;
+  last_ts_ = ts[n - 1];
+
+  // Trim to the window by binary search: rows are sorted.
+  const TimeWindow& w = ctx_->window;
+  int64_t begin = 0, end = n;
+  if (w.start_ns && ts[0] < *w.start_ns) begin = std::lower_bound(ts, ts + n, *w.start_ns) - ts;
+  if (w.end_ns && ts[n - 1] >= *w.end_ns) {
+    end = std::lower_bound(ts + begin, ts + n, *w.end_ns) - ts;
+    past_window_end_ = true;
+  }
+  if (begin >= end) return arrow::Status::OK();
+
+  batch_ = ConformBatch(batch, ctx_->topic_schema, schema_match_);
+  ts_ = ts;  // the conformed batch shares the buffers
+  pos_ = begin;
+  end_ = end;
+  bytes_per_row_ = std::max<int64_t>(1, arrow::util::TotalBufferSize(*batch_) / n);
+  *has_rows = true;
+  return arrow::Status::OK();
+}
+
+void ChunkCursor::Release() {
+  done_ = true;
+  row_group_reader_.reset();
+  file_ = ChunkFile{};
+  batch_.reset();
+  ts_ = nullptr;
+  pos_ = end_ = 0;
+}
+
+arrow::Status ChunkCursor::Corrupt(const std::string& what) const {
+  return arrow::Status::IOError("corrupt chunk '", chunk_.object_key, "': ", what);
+}
+
+}  // namespace mosaico::read

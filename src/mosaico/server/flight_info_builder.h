@@ -1,0 +1,54 @@
+// Builds the FlightInfo replies of GetFlightInfo / ListFlights, with the JSON app_metadata the SDK parses
+// (mosaicolabs/platform/app_metadata.py):
+//  - sequence: FlightInfo.app_metadata = {"resource_locator","created_at_ns","user_metadata",
+//      "sessions":[{"locator","created_at_ns","completed_at_ns","locked","topics":["<seq>/<topic>",...]}]},
+//    one endpoint per topic (ordered by name), empty schema.
+//  - topic: exactly one endpoint; FlightInfo.schema = the topic's schema snapshot, unchanged.
+//  - every endpoint: opaque ticket (locator + window) and app_metadata {"resource_locator","created_at_ns",
+//      "completed_at_ns","locked","ontology_tag","serialization_format","user_metadata",
+//      "data_info":{"total_bytes","total_chunks_count","total_row_count","interval":{"start_ns","end_ns"}|null},
+//      "time_window_info": null | {"row_count","interval"|null}}   (time_window_info only when a window is asked)
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <arrow/flight/types.h>
+#include <arrow/result.h>
+
+#include "mosaico/catalog/catalog.h"
+#include "mosaico/server/flight_requests.h"
+#include "mosaico/store/object_store.h"
+
+namespace mosaico::server {
+
+class FlightInfoBuilder {
+ public:
+  FlightInfoBuilder(std::shared_ptr<catalog::Catalog> catalog, std::shared_ptr<store::ObjectStore> store)
+      : catalog_(std::move(catalog)), store_(std::move(store)) {}
+
+  arrow::Result<arrow::flight::FlightInfo> ForRequest(const arrow::flight::FlightDescriptor& descriptor,
+                                                      const DataRequest& request);
+  // The light per-sequence entry of ListFlights: descriptor PATH [seq], no endpoints.
+  arrow::Result<arrow::flight::FlightInfo> ForListing(const catalog::SequenceRecord& seq);
+
+ private:
+  arrow::Result<arrow::flight::FlightInfo> ForSequence(const arrow::flight::FlightDescriptor& descriptor,
+                                                       const DataRequest& request);
+  arrow::Result<arrow::flight::FlightInfo> ForTopic(const arrow::flight::FlightDescriptor& descriptor,
+                                                    const DataRequest& request);
+  struct Endpoint {
+    arrow::flight::FlightEndpoint endpoint;
+    int64_t rows = 0;
+    int64_t bytes = 0;
+  };
+  arrow::Result<Endpoint> TopicEndpoint(const catalog::TopicRecord& topic, const TimeWindow& window);
+
+  std::shared_ptr<catalog::Catalog> catalog_;
+  std::shared_ptr<store::ObjectStore> store_;
+};
+
+// The topic's schema snapshot; an empty schema when no upload ever opened.
+arrow::Result<std::shared_ptr<arrow::Schema>> TopicSchema(const catalog::TopicRecord& topic);
+
+}  // namespace mosaico::server

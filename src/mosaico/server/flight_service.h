@@ -1,0 +1,60 @@
+// MosaicoFlightService: the Arrow Flight face of mosaicod. One method per RPC, each thin: decode the request,
+// call the component that does the work (lifecycle/, ingest/, read/), encode the reply, and map errors to
+// gRPC statuses (status_mapping.h). Every RPC is logged (debug on success, warn on client errors, error on
+// internal ones) with its target locator.
+//
+//   ListFlights    one FlightInfo per sequence, descriptor PATH [seq]
+//   GetFlightInfo  sequence or topic metadata + tickets (flight_info_builder.h)
+//   GetSchema      a topic's schema snapshot (empty schema for a sequence)
+//   DoPut          one upload into one topic (ingest/topic_upload.h)
+//   DoGet          a topic's rows, sorted by timestamp_ns, trimmed to the ticket's window (read/)
+//   DoAction       JSON actions (actions/action_registry.h)
+//   ListActions    the registered action names
+#pragma once
+
+#include <memory>
+
+#include <arrow/flight/server.h>
+
+#include "mosaico/lifecycle/lifecycle.h"
+#include "mosaico/server/actions/action_registry.h"
+#include "mosaico/server/flight_info_builder.h"
+#include "mosaico/server/server_config.h"
+
+namespace mosaico::server {
+
+class MosaicoFlightService : public arrow::flight::FlightServerBase {
+ public:
+  MosaicoFlightService(ServerConfig config, std::shared_ptr<lifecycle::Lifecycle> lifecycle);
+
+  arrow::Status ListFlights(const arrow::flight::ServerCallContext& context, const arrow::flight::Criteria* criteria,
+                            std::unique_ptr<arrow::flight::FlightListing>* listings) override;
+  arrow::Status GetFlightInfo(const arrow::flight::ServerCallContext& context,
+                              const arrow::flight::FlightDescriptor& request,
+                              std::unique_ptr<arrow::flight::FlightInfo>* info) override;
+  arrow::Status GetSchema(const arrow::flight::ServerCallContext& context,
+                          const arrow::flight::FlightDescriptor& request,
+                          std::unique_ptr<arrow::flight::SchemaResult>* schema) override;
+  arrow::Status DoPut(const arrow::flight::ServerCallContext& context,
+                      std::unique_ptr<arrow::flight::FlightMessageReader> reader,
+                      std::unique_ptr<arrow::flight::FlightMetadataWriter> writer) override;
+  arrow::Status DoGet(const arrow::flight::ServerCallContext& context, const arrow::flight::Ticket& request,
+                      std::unique_ptr<arrow::flight::FlightDataStream>* stream) override;
+  arrow::Status DoAction(const arrow::flight::ServerCallContext& context, const arrow::flight::Action& action,
+                         std::unique_ptr<arrow::flight::ResultStream>* result) override;
+  arrow::Status ListActions(const arrow::flight::ServerCallContext& context,
+                            std::vector<arrow::flight::ActionType>* actions) override;
+
+ private:
+  arrow::Status DoPutImpl(arrow::flight::FlightMessageReader* reader, std::string* target);
+  arrow::Status DoGetImpl(const arrow::flight::Ticket& request, std::unique_ptr<arrow::flight::FlightDataStream>* stream,
+                          std::string* target);
+  arrow::Result<std::string> RunAction(const arrow::flight::Action& action);
+
+  ServerConfig config_;
+  std::shared_ptr<lifecycle::Lifecycle> lifecycle_;
+  FlightInfoBuilder info_builder_;
+  const ActionRegistry& actions_;
+};
+
+}  // namespace mosaico::server

@@ -1,0 +1,49 @@
+#include "mosaico/server/server_runner.h"
+
+#include <csignal>
+#include <pthread.h>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "mosaico/catalog/catalog.h"
+#include "mosaico/server/flight_service.h"
+#include "mosaico/store/object_store.h"
+
+namespace mosaico::server {
+
+arrow::Status RunServer(const ServerConfig& config) {
+  // Block the shutdown signals in every thread (gRPC threads inherit this mask); one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ARROW_ASSIGN_OR_RAISE(auto catalog, catalog::OpenCatalog(config.ResolvedCatalogUrl()));
+  ARROW_ASSIGN_OR_RAISE(auto store, store::ObjectStore::Open(config.ResolvedStoreUri()));
+  auto lifecycle = std::make_shared<lifecycle::Lifecycle>(catalog, store);
+  MosaicoFlightService service(config, lifecycle);
+
+  ARROW_ASSIGN_OR_RAISE(auto location, arrow::flight::Location::ForGrpcTcp(config.host, config.port));
+  arrow::flight::FlightServerOptions options(location);
+  ARROW_RETURN_NOT_OK(service.Init(options));
+  spdlog::info("event=listening uri=grpc://{}:{} catalog={} store={}", config.host, service.port(),
+               config.ResolvedCatalogUrl(), config.ResolvedStoreUri());
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("event=shutdown_requested signal={} open_uploads={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                 lifecycle->uploads().open_uploads());
+    auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(config.shutdown_grace_seconds);
+    auto st = service.Shutdown(&deadline);
+    if (!st.ok()) spdlog::error("event=shutdown_failed status=\"{}\"", st.ToString());
+  });
+  auto st = service.Wait();
+  waiter.join();
+  spdlog::info("event=stopped open_uploads={}", lifecycle->uploads().open_uploads());
+  return st;
+}
+
+}  // namespace mosaico::server

@@ -1,0 +1,18 @@
+// Runs mosaicod's Flight server until SIGINT/SIGTERM.
+//
+// Opens the catalog and the store named by the config, serves on grpc://host:port, and on a signal stops
+// accepting calls, gives in-flight calls `shutdown_grace_seconds` to finish and then cancels them. A cancelled
+// upload is aborted (its objects removed, nothing committed), so nothing half-written ever looks finalized.
+// REQUIRES: called from the main thread before any other thread is started (it blocks SIGINT/SIGTERM in all
+// threads and waits for them on a dedicated one).
+#pragma once
+
+#include <arrow/status.h>
+
+#include "mosaico/server/server_config.h"
+
+namespace mosaico::server {
+
+arrow::Status RunServer(const ServerConfig& config);
+
+}  // namespace mosaico::server

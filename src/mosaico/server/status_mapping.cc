@@ -1,0 +1,34 @@
+#include "mosaico/server/status_mapping.h"
+
+#include <arrow/flight/types.h>
+
+#include "mosaico/core/errors.h"
+
+namespace mosaico::server {
+namespace fl = arrow::flight;
+
+arrow::Status ToFlightStatus(const arrow::Status& st) {
+  if (st.ok()) return st;
+  ErrorKind kind;
+  if (GetErrorKind(st, &kind)) {
+    switch (kind) {
+      case ErrorKind::kFailedPrecondition:
+      case ErrorKind::kPermissionDenied:
+        return fl::MakeFlightError(fl::FlightStatusCode::Unauthorized, st.message());
+      case ErrorKind::kUnauthenticated:
+        return fl::MakeFlightError(fl::FlightStatusCode::Unauthenticated, st.message());
+      case ErrorKind::kAborted:
+        return arrow::Status::Cancelled(st.message());
+      case ErrorKind::kUnavailable:
+        return fl::MakeFlightError(fl::FlightStatusCode::Unavailable, st.message());
+    }
+  }
+  if (fl::FlightStatusDetail::UnwrapStatus(st)) return st;
+  if (st.IsInvalid() || st.IsKeyError() || st.IsAlreadyExists() || st.IsCancelled() || st.IsNotImplemented()) {
+    return arrow::Status(st.code(), st.message());
+  }
+  if (st.IsIOError()) return fl::MakeFlightError(fl::FlightStatusCode::Unavailable, st.message());
+  return fl::MakeFlightError(fl::FlightStatusCode::Internal, st.ToString());
+}
+
+}  // namespace mosaico::server
