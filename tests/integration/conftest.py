@@ -4,6 +4,8 @@ Environment:
   MOSAICOD_BIN                path of the daemon binary (default /work/main/build/mosaicod)
   MOSAICOD_TEST_ARGS          extra arguments for every daemon started here (default: none)
   MOSAICOD_TEST_CHUNK_MB      --chunk-size-mb for the shared daemon (default 1, so that uploads span several chunks)
+  MOSAICOD_TEST_MAX_MSG_MB    --max-message-mb for the shared daemon (default 1: `info` then reports a 1 MiB decode
+                              limit, so the SDK splits its uploads into several batches of <= 0.9 MiB); "" to omit
   MOSAICOD_TEST_LOG_LEVEL     --log-level (default info)
   MOSAICOD_STARTUP_TIMEOUT    seconds to wait for the `info` action to answer (default 20)
 
@@ -45,6 +47,7 @@ STARTUP_TIMEOUT_S = float(os.environ.get("MOSAICOD_STARTUP_TIMEOUT", "20"))
 SHUTDOWN_TIMEOUT_S = 10.0
 LOG_LEVEL = os.environ.get("MOSAICOD_TEST_LOG_LEVEL", "info")
 SHARED_CHUNK_MB = os.environ.get("MOSAICOD_TEST_CHUNK_MB", "1")
+SHARED_MAX_MSG_MB = os.environ.get("MOSAICOD_TEST_MAX_MSG_MB", "1")
 EXTRA_ARGS = os.environ.get("MOSAICOD_TEST_ARGS", "").split()
 
 _LIVE_DAEMONS: list["Daemon"] = []
@@ -64,7 +67,9 @@ class DaemonError(AssertionError):
 class Daemon:
     """A running mosaicod process. Iterates as (host, port, data_dir, proc)."""
 
-    def __init__(self, data_dir: str, log_dir: str, extra_args=(), port: Optional[int] = None):
+    def __init__(self, data_dir: str, log_dir: str, extra_args=(), port: Optional[int] = None,
+                 env_only: bool = False):
+        self.env_only = env_only  # configure through MOSAICOD_HOST/PORT/DATA_DIR instead of flags
         self.host = HOST
         self.port = port or _free_port()
         self.data_dir = data_dir
@@ -95,6 +100,8 @@ class Daemon:
 
     # -- lifecycle -----------------------------------------------------------------------------------------------------
     def command(self) -> list[str]:
+        if self.env_only:
+            return [MOSAICOD_BIN, "run", *EXTRA_ARGS, *self.extra_args]
         return [
             MOSAICOD_BIN,
             "run",
@@ -117,7 +124,12 @@ class Daemon:
         log = open(self.log_path, "ab")
         log.write(f"\n===== start: {' '.join(self.command())}\n".encode())
         log.flush()
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        env = None
+        if self.env_only:
+            env = dict(os.environ, MOSAICOD_HOST=self.host, MOSAICOD_PORT=str(self.port), MOSAICOD_DATA_DIR=self.data_dir)
+            log.write(f"      env: MOSAICOD_HOST={self.host} MOSAICOD_PORT={self.port} MOSAICOD_DATA_DIR={self.data_dir}\n".encode())
+            log.flush()
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
         log.close()
         self.expected_exit = 0
         _LIVE_DAEMONS.append(self)
@@ -265,6 +277,7 @@ def _log_dir():
 def daemon(tmp_path_factory, _log_dir):
     data_dir = str(tmp_path_factory.mktemp("mosaicod-data-shared"))
     args = ["--chunk-size-mb", SHARED_CHUNK_MB] if SHARED_CHUNK_MB else []
+    args += ["--max-message-mb", SHARED_MAX_MSG_MB] if SHARED_MAX_MSG_MB else []
     d = Daemon(data_dir, _log_dir, extra_args=args).start()
     yield d
     d.shutdown_checked()
@@ -274,10 +287,11 @@ def daemon(tmp_path_factory, _log_dir):
 def daemon_factory(tmp_path, _log_dir):
     started: list[Daemon] = []
 
-    def start(data_dir: Optional[str] = None, extra_args=()) -> Daemon:
+    def start(data_dir: Optional[str] = None, extra_args=(), env_only: bool = False) -> Daemon:
         dd = data_dir or str(tmp_path / f"data-{len(started)}")
-        d = Daemon(dd, _log_dir, extra_args=extra_args).start()
+        d = Daemon(dd, _log_dir, extra_args=extra_args, env_only=env_only)
         started.append(d)
+        d.start()
         return d
 
     yield start

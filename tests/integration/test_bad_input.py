@@ -311,6 +311,7 @@ BAD_SEQUENCE_NAMES = {
     "del_char": "a\x7fb",
     "space": "a b",
     "colon": "a:b",
+    "non_ascii": "seq-ü",
     "too_long": "s" * 600,
 }
 
@@ -602,10 +603,14 @@ def test_client_dies_midway_keeps_nothing(raw, daemon, seq_name):
         try:
             put_batches(raw, loc, tu, s, retry)
             break
-        except fl.FlightUnauthorizedError:
+        except fl.FlightUnauthorizedError as e:
             # the daemon may not have noticed the dead stream yet
             if time.monotonic() > deadline:
-                raise
+                di = app_md(get_info(raw, loc).endpoints[0])["data_info"]
+                raise AssertionError(
+                    "the uploading client died mid-stream (no done_writing), yet the daemon kept that stream as a "
+                    f"complete upload: data_info={di}; the retry is refused with PERMISSION_DENIED: {str(e)[:200]!r}"
+                ) from None
             time.sleep(0.1)
     finalize(raw, su)
     got = read_topic(raw, loc)

@@ -11,6 +11,7 @@ and the read-side tests check GetFlightInfo / GetSchema / DoGet / ListFlights ag
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import signal
@@ -135,6 +136,24 @@ def _big_topic() -> TopicSpec:
     return TopicSpec("sensors/big", schema, batches, "blob_tag", "default", {"size": "big"})
 
 
+def _interleaved_topic() -> TopicSpec:
+    """8 batches whose rows interleave in time (batch i holds k % 8 == i): every chunk spans the whole time range,
+    so reads must merge chunks, not concatenate them."""
+    schema = pa.schema([TS_FIELD, pa.field("payload", pa.binary()), pa.field("k", pa.int64(), nullable=False)])
+    rnd = random.Random(9)
+    batches = []
+    for i in range(8):
+        ks = [k for k in range(2000) if k % 8 == i]
+        rnd.shuffle(ks)
+        batches.append(
+            pa.RecordBatch.from_pydict(
+                {"timestamp_ns": [BASE + k * MS + 250 for k in ks], "payload": [rnd.randbytes(2000) for _ in ks], "k": ks},
+                schema=schema,
+            )
+        )
+    return TopicSpec("sensors/interleaved", schema, batches, "blob_tag", "default", {"layout": "interleaved"})
+
+
 def _empty_topic() -> TopicSpec:
     schema = simple_schema([pa.field("note", pa.string(), metadata={"why": "no rows"})])
     return TopicSpec("empty/topic", schema, [], "empty_tag", "default", {})
@@ -154,7 +173,7 @@ def uploaded(raw) -> Uploaded:
     create_sequence(raw, seq, SEQ_USER_MD)
     s_uuid, s_loc = create_session(raw, seq)
     up = Uploaded(seq, s_uuid, s_loc, t_before_ns=t0)
-    for spec in (_rich_topic(), _big_topic(), _empty_topic()):
+    for spec in (_rich_topic(), _big_topic(), _interleaved_topic(), _empty_topic()):
         spec.uuid = create_topic(
             raw,
             s_uuid,
@@ -200,7 +219,9 @@ def test_info_envelope(flight):
     for k in ("grpc_max_decode_message_size", "grpc_max_encode_message_size", "grpc_target_encode_message_size"):
         assert isinstance(cfg.get(k), int) and cfg[k] > 0, f"info: config.{k} is {cfg.get(k)!r}"
     assert cfg["grpc_max_decode_message_size"] >= 1 << 20, "info: decode limit below 1 MiB makes the SDK batch tiny"
-    assert cfg["grpc_target_encode_message_size"] <= cfg["grpc_max_encode_message_size"]
+    assert cfg["grpc_target_encode_message_size"] <= cfg["grpc_max_encode_message_size"], (
+        f"info: target encode size above the max encode size: {cfg}"
+    )
     # the SDK's own parser accepts it
     from mosaicolabs import ServerInfo
 
@@ -246,11 +267,11 @@ def test_write_path_action_replies(flight, seq_name):
     uuid1, loc1 = create_session(flight, seq_name)
     m = re.fullmatch(re.escape(seq_name) + r":([A-Za-z0-9]+)", loc1)
     assert m, f"session_create locator {loc1!r} is not '{seq_name}:<id>'"
-    t_uuid = create_topic(flight, uuid1, f"{seq_name}/a/b")
+    t_uuid = create_topic(flight, uuid1, f"{seq_name}/a.b/c-d_E9")
     assert t_uuid != uuid1, "topic uuid equals the session uuid"
     t_uuid2 = create_topic(flight, uuid1, f"{seq_name}/c")
     assert t_uuid2 != t_uuid, "two topics got the same uuid"
-    put_batches(flight, f"{seq_name}/a/b", t_uuid, simple_schema(), [simple_batch(simple_schema(), [1, 2, 3])])
+    put_batches(flight, f"{seq_name}/a.b/c-d_E9", t_uuid, simple_schema(), [simple_batch(simple_schema(), [1, 2, 3])])
     put_batches(flight, f"{seq_name}/c", t_uuid2, simple_schema(), [])
     envs = action_results(flight, "session_finalize", {"session_uuid": uuid1})
     assert len(envs) <= 1
@@ -366,7 +387,7 @@ def test_sequence_endpoint_tickets_read_each_topic(raw, uploaded):
 # GetFlightInfo / GetSchema / DoGet on a topic
 # ----------------------------------------------------------------------------------------------------------------------
 
-TOPIC_PATHS = ["sensors/rich", "sensors/big", "empty/topic"]
+TOPIC_PATHS = ["sensors/rich", "sensors/big", "sensors/interleaved", "empty/topic"]
 
 
 @pytest.mark.parametrize("path", TOPIC_PATHS)
@@ -379,6 +400,13 @@ def test_topic_flight_info(raw, uploaded, path):
         f"FlightInfo.schema differs from the uploaded one\n--- got\n{info.schema}\n--- uploaded\n{spec.schema}"
     )
     _check_endpoint_md(app_md(info.endpoints[0]), spec, uploaded, windowed=False)
+
+
+@pytest.mark.parametrize("path", ["sensors/big", "sensors/interleaved"])
+def test_big_topics_span_several_chunks(raw, uploaded, path):
+    """~4 MiB in 8 batches with --chunk-size-mb 1 (shared daemon): several chunks, so reads cross chunk bounds."""
+    di = app_md(get_info(raw, uploaded.loc(path)).endpoints[0])["data_info"]
+    assert di["total_chunks_count"] >= 2, f"{path}: {di}"
 
 
 @pytest.mark.parametrize("path", TOPIC_PATHS)
@@ -400,6 +428,10 @@ def test_topic_do_get_sorted_identical(raw, uploaded, path):
     )
     for i, b in enumerate(batches[:-1]):
         assert b.num_rows > 0, f"do_get sent an empty batch mid-stream (batch {i}); the SDK reads it as end of stream"
+    limit = action(raw, "info", {})["config"]["grpc_max_encode_message_size"]
+    for i, b in enumerate(batches):
+        size = pa.ipc.get_record_batch_size(b)
+        assert size <= limit, f"do_get batch {i} is {size} bytes, above grpc_max_encode_message_size={limit}"
     got = pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
     ts = got.column("timestamp_ns").to_pylist()
     assert ts == sorted(ts), "do_get rows are not sorted by timestamp_ns"
@@ -485,6 +517,32 @@ def test_ticket_carries_window_not_later_state(raw, uploaded):
     t = info.endpoints[0].ticket
     assert_tables_equal(read_ticket(raw, t), exp, "first do_get")
     assert_tables_equal(read_ticket(raw, t), exp, "second do_get of the same ticket")
+
+
+def test_parallel_readers(daemon, uploaded):
+    """Several clients read (windowed) tickets of the multi-chunk topics at the same time."""
+    jobs = []
+    for path in ("sensors/big", "sensors/interleaved"):
+        for wname in ("exact_bounds", "covers_all", "start_only", "end_only"):
+            jobs.append((path, *WINDOWS[wname]))
+    errors = []
+
+    def run(path, start, end):
+        c = fl.FlightClient(daemon.location)
+        try:
+            got = read_topic(c, uploaded.loc(path), start, end)
+            assert_tables_equal(got, window_filter(uploaded.topics[path].expected, start, end), f"{path} [{start},{end})")
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=run, args=j) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, f"{len(errors)} parallel reads failed, first: {errors[0]!r:.600}"
 
 
 def test_cancel_do_get_midway_then_serve(raw, uploaded):
@@ -811,3 +869,16 @@ def test_sigterm_with_open_streams_exits_zero(fresh_daemon):
             closer()
         except Exception:  # noqa: BLE001
             pass
+
+
+def test_configuration_from_environment(daemon_factory, tmp_path):
+    """MOSAICOD_HOST / MOSAICOD_PORT / MOSAICOD_DATA_DIR instead of flags."""
+    data_dir = str(tmp_path / "env-data")
+    d = daemon_factory(data_dir=data_dir, env_only=True)
+    c = fl.FlightClient(d.location)
+    seq = unique_name("envcfg")
+    _write_small_sequence(c, seq, n_topics=1)
+    c.close()
+    assert any(os.scandir(data_dir)), "nothing was written under MOSAICOD_DATA_DIR"
+    code = d.stop()
+    assert code == 0, f"exit code {code!r} on SIGTERM\n{d.log_tail()}"

@@ -339,7 +339,7 @@ def test_topic_handler_properties(sdk_client, written, name):
 def test_images_span_several_chunks(sdk_client, written):
     th = sdk_client.topic_handler(written.seq, "/camera/front/compressed")
     assert th.chunks_number and th.chunks_number >= 2, (
-        f"~3.6 MB of images with --chunk-size-mb 1 gave chunks_number={th.chunks_number}"
+        f"~3.6 MB of images with --chunk-size-mb 1 --max-message-mb 1 gave chunks_number={th.chunks_number}"
     )
 
 

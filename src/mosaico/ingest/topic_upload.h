@@ -13,7 +13,9 @@
 //    no null timestamp_ns (INVALID_ARGUMENT); zero-row batches are ignored. Rows may come in any time order:
 //    each chunk is sorted by timestamp_ns. A rejected batch leaves the upload usable; a store failure aborts it.
 //  - Commit flushes the last chunk, writes upload.json (layout::UploadManifest) to the store, then records the
-//    chunks with Catalog::CommitTopicData — store first, catalog second. If any step fails, every object of the
+//    chunks with Catalog::CommitTopicData — store first, catalog second. Just before that it re-reads the topic
+//    (Catalog::GetTopic) and fails with FailedPrecondition if another stream froze a different schema meanwhile
+//    (possible only across daemons sharing a catalog). If any step fails, every object of the
 //    upload is deleted and the error returned (the catalog's own error when the catalog refuses).
 //    An upload with zero rows commits zero chunks.
 //  - Abort deletes every object of the upload; the destructor aborts when neither Commit nor Abort ran.

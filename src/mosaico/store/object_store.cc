@@ -29,6 +29,27 @@ arrow::Status SyncLocalPath(const std::string& path, bool is_dir) {
   return arrow::Status::OK();
 }
 
+// A local file stream that fsyncs the file when closed, so an object is durable once its writer closes it.
+class DurableLocalOutputStream : public arrow::io::OutputStream {
+ public:
+  DurableLocalOutputStream(std::shared_ptr<arrow::io::OutputStream> inner, std::string path)
+      : inner_(std::move(inner)), path_(std::move(path)) {}
+  arrow::Status Close() override {
+    ARROW_RETURN_NOT_OK(inner_->Close());
+    return SyncLocalPath(path_, false);
+  }
+  arrow::Status Abort() override { return inner_->Abort(); }
+  bool closed() const override { return inner_->closed(); }
+  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
+  arrow::Status Write(const void* data, int64_t nbytes) override { return inner_->Write(data, nbytes); }
+  arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override { return inner_->Write(data); }
+  arrow::Status Flush() override { return inner_->Flush(); }
+
+ private:
+  std::shared_ptr<arrow::io::OutputStream> inner_;
+  std::string path_;
+};
+
 }  // namespace
 
 arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri) {
@@ -101,8 +122,10 @@ arrow::Result<int64_t> ObjectStore::Size(const std::string& key) {
 
 arrow::Result<std::shared_ptr<arrow::io::OutputStream>> ObjectStore::OpenWrite(const std::string& key) {
   const std::string path = Path(key);
-  if (local_) ARROW_RETURN_NOT_OK(fs_->CreateDir(ParentOf(path), /*recursive=*/true));
-  return fs_->OpenOutputStream(path);
+  if (!local_) return fs_->OpenOutputStream(path);
+  ARROW_RETURN_NOT_OK(fs_->CreateDir(ParentOf(path), /*recursive=*/true));
+  ARROW_ASSIGN_OR_RAISE(auto inner, fs_->OpenOutputStream(path));
+  return std::make_shared<DurableLocalOutputStream>(std::move(inner), path);
 }
 
 arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> ObjectStore::OpenRead(const std::string& key) {

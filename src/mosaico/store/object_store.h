@@ -5,7 +5,8 @@
 //  - PutAtomic makes an object appear whole or not at all (local: write to a temp file, fsync, rename;
 //    S3: a single PUT is atomic).
 //  - OpenWrite streams an object of unbounded size (local file; S3 multipart) — used for Parquet chunks, so
-//    memory stays bounded by the writer's buffers. The object is complete once the stream is closed.
+//    memory stays bounded by the writer's buffers. The object is complete (and, locally, fsynced) once the
+//    stream is closed.
 //  - Thread-safe: arrow filesystems are.
 #pragma once
 
