@@ -35,7 +35,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Optional
 
 import pyarrow.flight as fl

@@ -32,7 +32,6 @@ from mosaico_testlib import (
     expect_error,
     finalize,
     get_info,
-    info_descriptor,
     put_batches,
     raw_action,
     read_ticket,

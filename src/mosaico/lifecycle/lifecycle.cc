@@ -185,7 +185,11 @@ arrow::Result<AdmittedUpload> Lifecycle::AdmitUpload(const TopicLocator& locator
 arrow::Result<NotificationRecord> Lifecycle::Notify(const std::string& sequence,
                                                     const std::optional<std::string>& topic,
                                                     const std::string& type, const std::string& msg) {
-  if (type.empty()) return InvalidArgument("field 'notification_type' must not be empty");
+  // The SDK 0.7.0 parses notification types with its NotificationType enum, which knows only "error": storing
+  // anything else would make every later list of this resource fail on the client.
+  if (type != "error") {
+    return InvalidArgument("field 'notification_type' must be \"error\" (got \"" + type.substr(0, 64) + "\")");
+  }
   ARROW_RETURN_NOT_OK(catalog_->GetSequence(sequence).status());
   if (topic) ARROW_RETURN_NOT_OK(catalog_->GetTopic(sequence, *topic).status());
   NotificationRecord n;

@@ -89,13 +89,15 @@ arrow::Status MosaicoFlightService::GetSchema(const fl::ServerCallContext&, cons
   return Finish("GetSchema", DescribeDescriptor(request), run());
 }
 
-arrow::Status MosaicoFlightService::DoPut(const fl::ServerCallContext&, std::unique_ptr<fl::FlightMessageReader> reader,
+arrow::Status MosaicoFlightService::DoPut(const fl::ServerCallContext& context,
+                                          std::unique_ptr<fl::FlightMessageReader> reader,
                                           std::unique_ptr<fl::FlightMetadataWriter>) {
   std::string target = DescribeDescriptor(reader->descriptor());
-  return Finish("DoPut", target, DoPutImpl(reader.get(), &target));
+  return Finish("DoPut", target, DoPutImpl(context, reader.get(), &target));
 }
 
-arrow::Status MosaicoFlightService::DoPutImpl(fl::FlightMessageReader* reader, std::string* target) {
+arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& context, fl::FlightMessageReader* reader,
+                                              std::string* target) {
   ARROW_ASSIGN_OR_RAISE(auto request, ParsePutDescriptor(reader->descriptor()));
   *target = request.locator.ToString();
   ARROW_ASSIGN_OR_RAISE(auto admitted, lifecycle_->AdmitUpload(request.locator, request.topic_uuid));
@@ -114,6 +116,9 @@ arrow::Status MosaicoFlightService::DoPutImpl(fl::FlightMessageReader* reader, s
     }
     ARROW_RETURN_NOT_OK(upload->Write(chunk.data));
   }
+  // A client that vanishes (or a shutdown that cancels the call) also ends the message stream; only a stream the
+  // client closed itself is a complete upload. Returning here destroys `upload`, which aborts it.
+  if (context.is_cancelled()) return Aborted("upload to '" + *target + "' was cancelled before the client finished it");
   ARROW_RETURN_NOT_OK(upload->Commit());
   spdlog::info("event=upload_committed topic={} rows={} chunks={}", *target, upload->rows_written(),
                upload->chunks_written());

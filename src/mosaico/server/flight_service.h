@@ -46,7 +46,8 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
                             std::vector<arrow::flight::ActionType>* actions) override;
 
  private:
-  arrow::Status DoPutImpl(arrow::flight::FlightMessageReader* reader, std::string* target);
+  arrow::Status DoPutImpl(const arrow::flight::ServerCallContext& context, arrow::flight::FlightMessageReader* reader,
+                          std::string* target);
   arrow::Status DoGetImpl(const arrow::flight::Ticket& request, std::unique_ptr<arrow::flight::FlightDataStream>* stream,
                           std::string* target);
   arrow::Result<std::string> RunAction(const arrow::flight::Action& action);

@@ -139,6 +139,7 @@ TEST_F(LifecycleTest, NotificationsAreStoredListedAndPurgedPerLevel) {
   ASSERT_TRUE(lc_->Notify("run_7", std::string("front/imu"), "error", "topic broke").ok());
   EXPECT_TRUE(lc_->Notify("run_7", std::string("missing"), "error", "x").status().IsKeyError());
   EXPECT_TRUE(lc_->Notify("run_7", std::nullopt, "", "x").status().IsInvalid());
+  EXPECT_TRUE(lc_->Notify("run_7", std::nullopt, "warning", "x").status().IsInvalid());
 
   auto seq_level = lc_->ListNotifications("run_7", std::nullopt);
   ASSERT_TRUE(seq_level.ok());
