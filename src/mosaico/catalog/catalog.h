@@ -72,6 +72,11 @@ struct ColumnStats {
   bool operator==(const ColumnStats&) const = default;
 };
 
+// Stable names of ColumnStats kinds ("int", "float", "string", "bool"), used by every serialized form
+// (catalog rows, upload manifests).
+const char* ColumnStatsKindName(ColumnStats::Kind kind);
+std::optional<ColumnStats::Kind> ParseColumnStatsKind(const std::string& name);
+
 struct ChunkRecord {
   int64_t id = 0;
   int64_t topic_id = 0;

@@ -13,24 +13,6 @@ namespace {
 using catalog::ChunkRecord;
 using catalog::ColumnStats;
 
-const char* KindName(ColumnStats::Kind kind) {
-  switch (kind) {
-    case ColumnStats::Kind::kInt: return "int";
-    case ColumnStats::Kind::kFloat: return "float";
-    case ColumnStats::Kind::kString: return "string";
-    case ColumnStats::Kind::kBool: return "bool";
-  }
-  return "int";
-}
-
-std::optional<ColumnStats::Kind> KindFromName(const std::string& name) {
-  if (name == "int") return ColumnStats::Kind::kInt;
-  if (name == "float") return ColumnStats::Kind::kFloat;
-  if (name == "string") return ColumnStats::Kind::kString;
-  if (name == "bool") return ColumnStats::Kind::kBool;
-  return std::nullopt;
-}
-
 template <typename T>
 OrderedJson OrNull(const std::optional<T>& v) {
   return v ? OrderedJson(*v) : OrderedJson(nullptr);
@@ -45,7 +27,7 @@ OrderedJson FloatJson(const std::optional<double>& v) {
 OrderedJson StatsJson(const ColumnStats& s) {
   OrderedJson j;
   j["column"] = s.column;
-  j["kind"] = KindName(s.kind);
+  j["kind"] = catalog::ColumnStatsKindName(s.kind);
   switch (s.kind) {
     case ColumnStats::Kind::kInt:
     case ColumnStats::Kind::kBool:
@@ -152,7 +134,7 @@ arrow::Result<ColumnStats> ParseStats(const Json& j, const std::string& where) {
   ColumnStats s;
   ARROW_ASSIGN_OR_RAISE(s.column, RequireStr(j, at, "column"));
   ARROW_ASSIGN_OR_RAISE(std::string kind, RequireStr(j, at, "kind"));
-  auto k = KindFromName(kind);
+  auto k = catalog::ParseColumnStatsKind(kind);
   if (!k) return Bad(at + "kind", "must be one of int, float, string, bool (got '" + kind + "')");
   s.kind = *k;
   switch (s.kind) {

@@ -81,31 +81,15 @@ ChunkRecord ReadChunk(const Statement& row) {
   return r;
 }
 
-const char* KindName(ColumnStats::Kind kind) {
-  switch (kind) {
-    case ColumnStats::Kind::kInt: return "int";
-    case ColumnStats::Kind::kFloat: return "float";
-    case ColumnStats::Kind::kString: return "string";
-    case ColumnStats::Kind::kBool: return "bool";
-  }
-  return "unknown";
-}
-
 arrow::Result<ColumnStats> ReadColumnStats(const Statement& row) {
   ColumnStats s;
   s.column = row.Text(1);
   std::string kind = row.Text(2);
-  if (kind == "int") {
-    s.kind = ColumnStats::Kind::kInt;
-  } else if (kind == "float") {
-    s.kind = ColumnStats::Kind::kFloat;
-  } else if (kind == "string") {
-    s.kind = ColumnStats::Kind::kString;
-  } else if (kind == "bool") {
-    s.kind = ColumnStats::Kind::kBool;
-  } else {
+  auto parsed = ParseColumnStatsKind(kind);
+  if (!parsed) {
     return arrow::Status::IOError("catalog: unknown column stats kind '", kind, "' for column '", s.column, "'");
   }
+  s.kind = *parsed;
   s.min_int = row.OptInt64(3);
   s.max_int = row.OptInt64(4);
   s.min_float = row.OptDouble(5);

@@ -31,8 +31,6 @@ ChunkRecord ReadChunk(const Statement& row);
 // Decodes a kSelectStats row (the chunk id in column 0 is left to the caller).
 arrow::Result<ColumnStats> ReadColumnStats(const Statement& row);
 
-const char* KindName(ColumnStats::Kind kind);
-
 std::string SessionLocator(const std::string& sequence, const std::string& key);  // "seq:key"
 std::string TopicLocator(const std::string& sequence, const std::string& topic);  // "seq/name"
 

@@ -33,7 +33,7 @@ arrow::Status ValidateStats(const ChunkRecord& chunk, const ColumnStats& s) {
   }
   if (ok) return arrow::Status::OK();
   return InvalidArgument("chunk " + std::to_string(chunk.index) + ": statistics of column '" + s.column +
-                         "' do not match their kind '" + sqlite::KindName(s.kind) + "'");
+                         "' do not match their kind '" + ColumnStatsKindName(s.kind) + "'");
 }
 
 arrow::Status ValidateChunks(const std::vector<ChunkRecord>& chunks) {
@@ -89,7 +89,7 @@ arrow::Status SqliteCatalog::CommitTopicData(int64_t topic_id, const std::string
           Statement insert,
           conn_->Prepare("INSERT INTO chunk_column_stats (chunk_id, column_path, kind, min_int, max_int, min_float, "
                          "max_float, min_str, max_str, null_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      ARROW_RETURN_NOT_OK(insert.BindAll(chunk_id, s.column, sqlite::KindName(s.kind), s.min_int, s.max_int,
+      ARROW_RETURN_NOT_OK(insert.BindAll(chunk_id, s.column, ColumnStatsKindName(s.kind), s.min_int, s.max_int,
                                          s.min_float, s.max_float, s.min_str, s.max_str, s.null_count));
       ARROW_RETURN_NOT_OK(insert.Run());
     }
