@@ -4,6 +4,7 @@
 #include <arrow/compute/api.h>
 #include <arrow/io/buffered.h>
 #include <arrow/util/byte_size.h>
+#include <parquet/arrow/schema.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
@@ -44,12 +45,34 @@ arrow::Result<std::shared_ptr<arrow::Table>> SortByTimestamp(std::shared_ptr<arr
   return sorted.table();
 }
 
-std::shared_ptr<parquet::WriterProperties> WriterProperties(const ChunkWriterOptions& options) {
+// Encodings chosen per leaf column for robotics sensor data:
+//  - timestamp_ns (monotonic int64): DELTA_BINARY_PACKED, no dictionary.
+//  - float/double (measurements, nearly all distinct): BYTE_STREAM_SPLIT, no dictionary. Dictionary encoding
+//    would hash every value only to fall back to PLAIN; byte-stream-split lets zstd find the repeated exponent bytes.
+//  - binary blobs (images, point clouds): PLAIN, no dictionary.
+//  - everything else (ints, strings): Parquet's default dictionary-then-fallback.
+arrow::Result<std::shared_ptr<parquet::WriterProperties>> WriterProperties(
+    const arrow::Schema& schema, const ChunkWriterOptions& options,
+    const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties) {
   parquet::WriterProperties::Builder builder;
   builder.compression(arrow::Compression::ZSTD)
       ->compression_level(options.zstd_level)
       ->max_row_group_length(options.row_group_rows)
       ->enable_statistics();
+  std::shared_ptr<parquet::SchemaDescriptor> descriptor;
+  ARROW_RETURN_NOT_OK(
+      parquet::arrow::ToParquetSchema(&schema, *builder.build(), *arrow_properties, &descriptor));
+  for (int i = 0; i < descriptor->num_columns(); ++i) {
+    const parquet::ColumnDescriptor* column = descriptor->Column(i);
+    const std::string path = column->path()->ToDotString();
+    if (path == kTimestampField) {
+      builder.disable_dictionary(path)->encoding(path, parquet::Encoding::DELTA_BINARY_PACKED);
+    } else if (column->physical_type() == parquet::Type::DOUBLE || column->physical_type() == parquet::Type::FLOAT) {
+      builder.disable_dictionary(path)->encoding(path, parquet::Encoding::BYTE_STREAM_SPLIT);
+    } else if (column->physical_type() == parquet::Type::BYTE_ARRAY && !column->logical_type()->is_string()) {
+      builder.disable_dictionary(path);  // blobs (images, point clouds) rarely repeat; hashing them is wasted work
+    }
+  }
   return builder.build();
 }
 
@@ -75,17 +98,22 @@ ChunkWriter::ChunkWriter(std::shared_ptr<store::ObjectStore> store, std::string 
   if (options_.row_group_rows <= 0) options_.row_group_rows = ChunkWriterOptions{}.row_group_rows;
 }
 
-ChunkWriter::~ChunkWriter() = default;
+ChunkWriter::~ChunkWriter() { (void)AwaitInFlight(); }
 
 arrow::Status ChunkWriter::Append(const std::shared_ptr<arrow::RecordBatch>& batch) {
   ARROW_RETURN_NOT_OK(failed_);
   if (ts_index_ < 0) return ValidateTopicSchema(*schema_);
+  // Surface a failed background encode as early as possible, without waiting for a running one.
+  if (in_flight_.valid() && in_flight_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    failed_ = AwaitInFlight();
+    ARROW_RETURN_NOT_OK(failed_);
+  }
   if (batch->num_rows() == 0) return arrow::Status::OK();
   buffered_bytes_ += arrow::util::TotalBufferSize(*batch);
   buffered_rows_ += batch->num_rows();
   buffered_.push_back(batch);
   if (buffered_bytes_ >= options_.target_chunk_bytes) {
-    failed_ = Flush();
+    failed_ = StartFlush();
     return failed_;
   }
   return arrow::Status::OK();
@@ -93,7 +121,8 @@ arrow::Status ChunkWriter::Append(const std::shared_ptr<arrow::RecordBatch>& bat
 
 arrow::Result<std::vector<catalog::ChunkRecord>> ChunkWriter::Finish() {
   ARROW_RETURN_NOT_OK(failed_);
-  failed_ = Flush();
+  failed_ = StartFlush();
+  if (failed_.ok()) failed_ = AwaitInFlight();
   ARROW_RETURN_NOT_OK(failed_);
   // The writer is done: further Appends are refused.
   failed_ = FailedPrecondition("upload of topic '" + sequence_ + "/" + topic_path_ + "' is already finished");
@@ -101,6 +130,7 @@ arrow::Result<std::vector<catalog::ChunkRecord>> ChunkWriter::Finish() {
 }
 
 arrow::Status ChunkWriter::Abort() {
+  (void)AwaitInFlight();  // its object lies in the upload directory deleted below
   buffered_.clear();
   buffered_bytes_ = 0;
   buffered_rows_ = 0;
@@ -108,17 +138,32 @@ arrow::Status ChunkWriter::Abort() {
   return store_->DeletePrefix(store::layout::UploadDir(sequence_, topic_path_, upload_id_));
 }
 
-arrow::Status ChunkWriter::Flush() {
+arrow::Status ChunkWriter::AwaitInFlight() {
+  if (!in_flight_.valid()) return arrow::Status::OK();
+  arrow::Result<catalog::ChunkRecord> record = in_flight_.get();
+  ARROW_RETURN_NOT_OK(record.status());
+  chunks_.push_back(std::move(record).ValueUnsafe());
+  return arrow::Status::OK();
+}
+
+arrow::Status ChunkWriter::StartFlush() {
   if (buffered_rows_ == 0) return arrow::Status::OK();
+  ARROW_RETURN_NOT_OK(AwaitInFlight());  // at most one chunk encodes while the next one fills
   ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
   ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(schema_, buffered_));
   buffered_.clear();  // the table holds the data now; nothing else keeps a second copy alive
   buffered_bytes_ = 0;
   buffered_rows_ = 0;
-  ARROW_ASSIGN_OR_RAISE(table, SortByTimestamp(std::move(table), ts_index_));
+  const auto index = static_cast<int32_t>(chunks_.size());
+  in_flight_ = std::async(std::launch::async,
+                          [this, table = std::move(table), index]() mutable { return EncodeChunk(std::move(table), index); });
+  return arrow::Status::OK();
+}
 
+arrow::Result<catalog::ChunkRecord> ChunkWriter::EncodeChunk(std::shared_ptr<arrow::Table> table, int32_t index) const {
+  ARROW_ASSIGN_OR_RAISE(table, SortByTimestamp(std::move(table), ts_index_));
   catalog::ChunkRecord record;
-  record.index = static_cast<int32_t>(chunks_.size());
+  record.index = index;
   record.row_count = table->num_rows();
   ARROW_ASSIGN_OR_RAISE(arrow::Datum ts_range, arrow::compute::MinMax(table->column(ts_index_)));
   const auto& range = ts_range.scalar_as<arrow::StructScalar>();
@@ -126,11 +171,10 @@ arrow::Status ChunkWriter::Flush() {
   record.ts_max = static_cast<const arrow::Int64Scalar&>(*range.value[1]).value;
   ARROW_ASSIGN_OR_RAISE(record.stats, ComputeColumnStats(*table));
   ARROW_RETURN_NOT_OK(WriteParquet(*table, &record));
-  chunks_.push_back(std::move(record));
-  return arrow::Status::OK();
+  return record;
 }
 
-arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record) {
+arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record) const {
   const std::string key = store::layout::ChunkObject(sequence_, topic_path_, upload_id_, record->index);
   ARROW_ASSIGN_OR_RAISE(auto raw, store_->OpenWrite(key));
   auto pool = arrow::default_memory_pool();
@@ -138,9 +182,10 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
   auto sink = std::make_shared<store::ChecksumOutputStream>(buffered);
 
   arrow::Status st = [&]() -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(auto writer, parquet::arrow::FileWriter::Open(*schema_, pool, sink,
-                                                                         WriterProperties(options_),
-                                                                         ArrowWriterProperties()));
+    auto arrow_properties = ArrowWriterProperties();
+    ARROW_ASSIGN_OR_RAISE(auto properties, WriterProperties(*schema_, options_, arrow_properties));
+    ARROW_ASSIGN_OR_RAISE(auto writer,
+                          parquet::arrow::FileWriter::Open(*schema_, pool, sink, properties, arrow_properties));
     ARROW_RETURN_NOT_OK(writer->WriteTable(table, options_.row_group_rows));
     ARROW_RETURN_NOT_OK(writer->Close());
     return sink->Close();  // no-op when the Parquet writer already closed it

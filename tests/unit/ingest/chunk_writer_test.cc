@@ -241,10 +241,11 @@ TEST_F(ChunkWriterTest, AbortRemovesEveryObjectOfTheUpload) {
   auto w = Writer(options);
   ASSERT_OK(w->Append(RobotBatch({1, 2})));
   ASSERT_OK(w->Append(RobotBatch({3, 4})));
-  EXPECT_EQ(w->chunks().size(), 2u);
+  EXPECT_EQ(w->chunks_started(), 2);
+  EXPECT_EQ(w->chunks().size(), 1u);  // the second chunk encodes in the background; the first one is done
   // Another upload of the same topic is left alone.
   ASSERT_OK(store_->PutAtomic(store::layout::UploadManifest("seq", "front/imu", "OTHER"), std::string("{}")));
-  EXPECT_EQ(Objects().size(), 3u);
+  EXPECT_GE(Objects().size(), 2u);
   ASSERT_OK(w->Abort());
   EXPECT_EQ(Objects(), (std::vector<std::string>{store::layout::UploadManifest("seq", "front/imu", "OTHER")}));
   EXPECT_FALSE(w->Append(RobotBatch({5})).ok());
