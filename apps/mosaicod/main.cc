@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/server/server_runner.h"
+#include "recovery_commands.h"
 
 namespace {
 
@@ -34,28 +35,55 @@ int main(int argc, char** argv) {
   int64_t chunk_mb = config.chunk_target_bytes >> 20;
   int64_t message_mb = config.grpc_max_decode_message_size >> 20;
 
+  // Storage and logging options, the same on every subcommand.
+  auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("--data-dir", config.data_dir, "Directory holding the embedded catalog and store")
+        ->envname("MOSAICOD_DATA_DIR")->capture_default_str();
+    cmd->add_option("--catalog", config.catalog_url, "Catalog URL (default sqlite://<data-dir>/catalog.db)")
+        ->envname("MOSAICOD_CATALOG");
+    cmd->add_option("--store", config.store_uri, "Object store URI (default <data-dir>/store)")
+        ->envname("MOSAICOD_STORE");
+    cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error")
+        ->envname("MOSAICOD_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+        ->capture_default_str();
+  };
+
+  bool rebuild_if_missing = false;
   auto* run = app.add_subcommand("run", "Serve Arrow Flight until SIGINT/SIGTERM");
+  add_common(run);
   run->add_option("--host", config.host, "Address to bind")->envname("MOSAICOD_HOST")->capture_default_str();
   run->add_option("--port", config.port, "TCP port (0 = pick a free one)")
       ->envname("MOSAICOD_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
-  run->add_option("--data-dir", config.data_dir, "Directory holding the embedded catalog and store")
-      ->envname("MOSAICOD_DATA_DIR")->capture_default_str();
-  run->add_option("--catalog", config.catalog_url, "Catalog URL (default sqlite://<data-dir>/catalog.db)")
-      ->envname("MOSAICOD_CATALOG");
-  run->add_option("--store", config.store_uri, "Object store URI (default <data-dir>/store)")
-      ->envname("MOSAICOD_STORE");
+  run->add_flag("--rebuild-if-missing", rebuild_if_missing,
+                "Rebuild the catalog from the store when it is missing or unreadable (otherwise refuse to start)")
+      ->envname("MOSAICOD_REBUILD_IF_MISSING");
   run->add_option("--chunk-size-mb", chunk_mb, "Roll a Parquet chunk every N MiB of ingested Arrow data")
       ->envname("MOSAICOD_CHUNK_SIZE_MB")->check(CLI::Range(1, 4096))->capture_default_str();
   run->add_option("--max-message-mb", message_mb, "Largest gRPC message clients should send (reported by info)")
       ->envname("MOSAICOD_MAX_MESSAGE_MB")->check(CLI::Range(1, 2047))->capture_default_str();
-  run->add_option("--log-level", log_level, "trace|debug|info|warn|error")
-      ->envname("MOSAICOD_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-      ->capture_default_str();
+
+  mosaicod::RebuildCommand rebuild_cmd;
+  auto* rebuild = app.add_subcommand("rebuild", "Recreate the catalog from the object store alone");
+  add_common(rebuild);
+  rebuild->add_flag("--force", rebuild_cmd.force, "Replace an existing catalog (kept as <file>.bak-<time>)");
+  rebuild->add_flag("--verify-checksums", rebuild_cmd.verify_checksums, "Re-read every chunk and check its CRC32");
+
+  mosaicod::CheckCommand check_cmd;
+  auto* check = app.add_subcommand("check", "Report every disagreement between catalog and store (exit 1 if any)");
+  add_common(check);
+  check->add_flag("--verify-checksums", check_cmd.verify_checksums, "Re-read every chunk and check its CRC32");
+  check->add_flag("--repair", check_cmd.repair, "Fix what is safely fixable, report the rest");
+  check->add_option("--min-upload-age", check_cmd.min_upload_age_seconds,
+                    "Seconds after which an unfinished upload counts as abandoned (repair deletes it)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
   SetupLogging(log_level);
 
+  if (*rebuild) return mosaicod::RunRebuild(config, rebuild_cmd);
+  if (*check) return mosaicod::RunCheck(config, check_cmd);
   if (*run) {
+    if (int code = mosaicod::PrepareCatalog(config, rebuild_if_missing); code != 0) return code;
     config.chunk_target_bytes = chunk_mb << 20;
     config.grpc_max_decode_message_size = message_mb << 20;
     config.grpc_max_encode_message_size = message_mb << 20;

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "mosaico/catalog/catalog.h"
+#include "mosaico/catalog/catalog_url.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
 #include "mosaico/core/errors.h"
 
@@ -42,6 +43,11 @@ arrow::Status EnsureParentDirectory(const std::string& path) {
 }
 
 }  // namespace
+
+arrow::Result<std::optional<std::string>> CatalogFileOfUrl(const std::string& url) {
+  ARROW_ASSIGN_OR_RAISE(std::string path, SqlitePathFromUrl(url));
+  return std::optional<std::string>(std::move(path));
+}
 
 arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url) {
   ARROW_ASSIGN_OR_RAISE(std::string path, SqlitePathFromUrl(url));

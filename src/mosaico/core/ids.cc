@@ -55,4 +55,20 @@ std::string NewUlid(int64_t now_ns) {
   return out;
 }
 
+std::optional<int64_t> UlidTimeNs(const std::string& ulid) {
+  static const std::string alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  if (ulid.size() != 26) return std::nullopt;
+  // The first 10 characters carry the 48-bit millisecond time (the first one only 3 bits).
+  uint64_t ms = 0;
+  for (int i = 0; i < 10; ++i) {
+    const auto pos = alphabet.find(ulid[i]);
+    if (pos == std::string::npos || (i == 0 && pos > 7)) return std::nullopt;
+    ms = (ms << 5) | pos;
+  }
+  for (size_t i = 10; i < ulid.size(); ++i) {
+    if (alphabet.find(ulid[i]) == std::string::npos) return std::nullopt;
+  }
+  return static_cast<int64_t>(ms) * 1000000;
+}
+
 }  // namespace mosaico

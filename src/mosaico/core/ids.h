@@ -6,11 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace mosaico {
 
 std::string NewUuid();
 std::string NewUlid(int64_t now_ns);
+// The creation time (ns, millisecond precision) encoded in a ULID; nullopt when `ulid` is not one.
+std::optional<int64_t> UlidTimeNs(const std::string& ulid);
 
 }  // namespace mosaico

@@ -141,6 +141,12 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   auto catalog = lifecycle_->catalog();
   ARROW_ASSIGN_OR_RAISE(auto topic, catalog->GetTopic(req.locator.sequence, req.locator.topic));
   ARROW_ASSIGN_OR_RAISE(auto schema, TopicSchema(topic));
+  if (!topic.schema_ipc) {
+    // No upload ever opened: nothing to read. An empty stream (empty schema, no batch), as GetFlightInfo announces.
+    ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatchReader::Make({}, schema));
+    *stream = std::make_unique<fl::RecordBatchStream>(std::move(empty));
+    return arrow::Status::OK();
+  }
   ARROW_ASSIGN_OR_RAISE(auto chunks, catalog->ListChunks(topic.id, /*with_stats=*/false));
   read::ReadOptions options;
   options.max_batch_bytes = config_.grpc_target_encode_message_size;

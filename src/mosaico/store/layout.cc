@@ -1,6 +1,7 @@
 #include "mosaico/store/layout.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace mosaico::store::layout {
 
@@ -72,6 +73,90 @@ std::string NotificationObject(const std::string& seq, const std::string& topic,
   char prefix[32];
   std::snprintf(prefix, sizeof(prefix), "%020lld", static_cast<long long>(created_at_ns));
   return NotificationsDir(seq, topic) + "/" + prefix + "-" + id + ".json";
+}
+
+namespace {
+
+std::vector<std::string> SplitKey(const std::string& key) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t slash = key.find('/', start);
+    parts.push_back(key.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "chunk-000012.parquet" -> 12; -1 when the name is not a chunk name.
+int32_t ChunkIndex(const std::string& name) {
+  static const std::string kPrefix = "chunk-";
+  static const std::string kSuffix = ".parquet";
+  if (name.size() != kPrefix.size() + 6 + kSuffix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0 ||
+      !EndsWith(name, kSuffix)) {
+    return -1;
+  }
+  int32_t value = 0;
+  for (size_t i = kPrefix.size(); i < kPrefix.size() + 6; ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    value = value * 10 + (name[i] - '0');
+  }
+  return value;
+}
+
+bool IsNotificationName(const std::string& name) {
+  // "<20 digits>-<id>.json"
+  if (name.size() < 20 + 1 + 1 + 5 || name[20] != '-' || !EndsWith(name, ".json")) return false;
+  for (int i = 0; i < 20; ++i) {
+    if (name[i] < '0' || name[i] > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ObjectRef ParseKey(const std::string& key) {
+  ObjectRef ref;
+  const auto p = SplitKey(key);
+  if (p.size() < 3 || p[0] != SequencesRoot() || p[1].empty()) return ref;
+  ref.sequence = p[1];
+  using Kind = ObjectRef::Kind;
+  if (p.size() == 3 && p[2] == "sequence.json") {
+    ref.kind = Kind::kSequenceManifest;
+  } else if (p.size() == 4 && p[2] == "notifications" && IsNotificationName(p[3])) {
+    ref.kind = Kind::kNotification;
+  } else if (p.size() == 5 && p[2] == "sessions" && !p[3].empty()) {
+    ref.session_key = p[3];
+    if (p[4] == "session.json") ref.kind = Kind::kSessionManifest;
+    if (p[4] == "finalized.json") ref.kind = Kind::kSessionFinalized;
+  } else if (p.size() >= 5 && p[2] == "topics" && !p[3].empty()) {
+    ref.topic = DecodeTopic(p[3]);
+    if (p.size() == 5 && p[4] == "topic.json") {
+      ref.kind = Kind::kTopicManifest;
+    } else if (p.size() == 5 && p[4] == "schema.arrow") {
+      ref.kind = Kind::kTopicSchema;
+    } else if (p.size() == 6 && p[4] == "notifications" && IsNotificationName(p[5])) {
+      ref.kind = Kind::kNotification;
+    } else if (p.size() == 7 && p[4] == "uploads" && !p[5].empty()) {
+      ref.upload_id = p[5];
+      if (p[6] == "upload.json") {
+        ref.kind = Kind::kUploadManifest;
+      } else if ((ref.chunk_index = ChunkIndex(p[6])) >= 0) {
+        ref.kind = Kind::kChunk;
+      }
+    }
+  }
+  if (ref.kind == Kind::kUnknown) {
+    ref.session_key.clear();
+    ref.upload_id.clear();
+    ref.chunk_index = -1;
+  }
+  return ref;
 }
 
 }  // namespace mosaico::store::layout

@@ -42,4 +42,29 @@ std::string NotificationsDir(const std::string& seq, const std::string& topic);
 std::string NotificationObject(const std::string& seq, const std::string& topic, int64_t created_at_ns,
                                const std::string& id);
 
+// What an object key names, the inverse of the functions above (recovery/ walks the store with it).
+struct ObjectRef {
+  enum class Kind {
+    kSequenceManifest,
+    kSessionManifest,
+    kSessionFinalized,
+    kTopicManifest,
+    kTopicSchema,
+    kUploadManifest,
+    kChunk,
+    kNotification,  // topic empty: sequence-level
+    kUnknown,       // under sequences/ but not a key this layout produces (e.g. a leftover temp file)
+  };
+  Kind kind = Kind::kUnknown;
+  std::string sequence;
+  std::string session_key;  // kSessionManifest, kSessionFinalized
+  std::string topic;        // decoded topic path (topic-level kinds)
+  std::string upload_id;    // kUploadManifest, kChunk
+  int32_t chunk_index = -1; // kChunk
+};
+
+// Classifies a key produced by this layout. Keys outside "sequences/" or with a shape this layout never
+// writes give kUnknown (with `sequence` set when the key is at least inside a sequence directory).
+ObjectRef ParseKey(const std::string& key);
+
 }  // namespace mosaico::store::layout

@@ -145,7 +145,7 @@ arrow::Status ObjectStore::DeletePrefix(const std::string& prefix) {
   return fs_->DeleteDir(Path(prefix));
 }
 
-arrow::Result<std::vector<std::string>> ObjectStore::List(const std::string& prefix) {
+arrow::Result<std::vector<std::string>> ObjectStore::List(const std::string& prefix, bool include_temporaries) {
   std::vector<std::string> keys;
   ARROW_ASSIGN_OR_RAISE(auto dir_info, fs_->GetFileInfo(Path(prefix)));
   if (dir_info.type() != arrow::fs::FileType::Directory) return keys;
@@ -157,7 +157,7 @@ arrow::Result<std::vector<std::string>> ObjectStore::List(const std::string& pre
   for (const auto& info : infos) {
     if (info.type() != arrow::fs::FileType::File) continue;
     std::string key = info.path().substr(strip);
-    if (key.find("/.tmp-") != std::string::npos) continue;
+    if (!include_temporaries && key.find("/.tmp-") != std::string::npos) continue;
     keys.push_back(std::move(key));
   }
   std::sort(keys.begin(), keys.end());

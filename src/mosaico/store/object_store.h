@@ -41,8 +41,9 @@ class ObjectStore {
   arrow::Status Delete(const std::string& key);
   // Removes every object under `prefix` (a "directory" key); missing is fine.
   arrow::Status DeletePrefix(const std::string& prefix);
-  // Keys of the objects under `prefix`, recursively, relative to the store root, sorted.
-  arrow::Result<std::vector<std::string>> List(const std::string& prefix);
+  // Keys of the objects under `prefix`, recursively, relative to the store root, sorted. Temporary objects of
+  // PutAtomic writes in progress (or left by a crash: "/.tmp-" in the key) are skipped unless asked for.
+  arrow::Result<std::vector<std::string>> List(const std::string& prefix, bool include_temporaries = false);
 
   const std::string& root() const { return root_; }
   const std::shared_ptr<arrow::fs::FileSystem>& filesystem() const { return fs_; }

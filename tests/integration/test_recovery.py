@@ -1,0 +1,289 @@
+"""The store is the source of truth (issue #4): rebuild the catalog from the store, check/repair, start-up detection.
+
+A varied dataset is written through the SDK and raw Flight (several sequences, a sequence extended by a second
+session, notifications at both levels, an unfinalized sequence, a topic without data); everything observable through
+the API is snapshotted; the catalog is deleted and rebuilt; the snapshot must be identical.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+
+import pyarrow as pa
+import pyarrow.flight as fl
+import pytest
+from mosaicolabs import IMU, Message, MosaicoClient, Vector3d
+
+from conftest import MOSAICOD_BIN
+from mosaico_testlib import (
+    action,
+    app_md,
+    create_sequence,
+    create_session,
+    create_topic,
+    expect_error,
+    finalize,
+    get_info,
+    put_batches,
+    read_topic,
+    rich_batch,
+    rich_schema,
+    simple_batch,
+    simple_schema,
+)
+
+MS = 1_000_000
+BASE = 1_700_000_000_000_000_000
+
+
+def run_cli(*args, data_dir: str, check=None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([MOSAICOD_BIN, *args, "--data-dir", data_dir], capture_output=True, text=True, timeout=120)
+    if check is not None:
+        assert proc.returncode == check, (
+            f"mosaicod {' '.join(args)} exited {proc.returncode}, want {check}\nstdout:\n{proc.stdout}\n"
+            f"stderr:\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def write_dataset(daemon) -> dict:
+    """Writes the varied dataset; returns names for the assertions."""
+    flight = fl.FlightClient(daemon.location)
+    # 1. through the SDK: IMU data in a finalized sequence
+    with MosaicoClient.connect(daemon.host, daemon.port, timeout=10) as client:
+        with client.sequence_create("rec_sdk", {"site": "lab", "run": 1, "nested": {"ok": True}}) as w:
+            tw = w.topic_create("/sensors/imu", {"rate_hz": 100}, IMU)
+            for i in range(300):
+                tw.push(Message(timestamp_ns=BASE + i * 10 * MS,
+                                data=IMU(acceleration=Vector3d(x=i * 0.1, y=1.0, z=-9.8),
+                                         angular_velocity=Vector3d(x=0.0, y=0.0, z=i * 0.01))))
+    # 2. raw: two sessions (extension), several chunks, notifications at both levels
+    create_sequence(flight, "rec_raw", {"weather": "rain", "tags": ["a", "b"], "temp": 21.5})
+    s1, _ = create_session(flight, "rec_raw")
+    t1 = create_topic(flight, s1, "rec_raw/lidar/front", ontology_tag="lidar", user_metadata={"model": "x1"})
+    schema = rich_schema()
+    put_batches(flight, "rec_raw/lidar/front", t1, schema,
+                [rich_batch(schema, [BASE + (k * 500 + j) * MS for j in range(500)], seed=k) for k in range(6)])
+    t_empty = create_topic(flight, s1, "rec_raw/empty", ontology_tag="none")
+    put_batches(flight, "rec_raw/empty", t_empty, simple_schema(), [])
+    action(flight, "sequence_notification_create", {"locator": "rec_raw", "notification_type": "error", "msg": "seq ü"})
+    action(flight, "topic_notification_create",
+           {"locator": "rec_raw/lidar/front", "notification_type": "error", "msg": "topic boom"})
+    finalize(flight, s1)
+    s2, _ = create_session(flight, "rec_raw")
+    t2 = create_topic(flight, s2, "rec_raw/gps", ontology_tag="gps")
+    put_batches(flight, "rec_raw/gps", t2, simple_schema(), [simple_batch(simple_schema(), [BASE + i * MS for i in range(50)])])
+    finalize(flight, s2)
+    # 3. unfinalized: one topic with committed data, one never written
+    create_sequence(flight, "rec_open", {})
+    s3, _ = create_session(flight, "rec_open")
+    t3 = create_topic(flight, s3, "rec_open/imu", ontology_tag="imu")
+    put_batches(flight, "rec_open/imu", t3, simple_schema(), [simple_batch(simple_schema(), [BASE + i * MS for i in range(20)])])
+    create_topic(flight, s3, "rec_open/pending", ontology_tag="imu")
+    # 4. a sequence with no session at all
+    create_sequence(flight, "rec_bare", {"k": None})
+    flight.close()
+    return {"sequences": ["rec_bare", "rec_open", "rec_raw", "rec_sdk"], "open_session_uuid": s3}
+
+
+def snapshot(daemon) -> dict:
+    """Everything observable through the API, in a comparable form."""
+    flight = fl.FlightClient(daemon.location)
+    out: dict = {"flights": {}, "infos": {}, "data": {}, "notifications": {}}
+    for info in flight.list_flights():
+        seq = info.descriptor.path[0].decode()
+        out["flights"][seq] = app_md(info)
+        sinfo = get_info(flight, seq)
+        out["infos"][seq] = (app_md(sinfo), [app_md(e) for e in sinfo.endpoints],
+                             sinfo.schema.serialize().to_pybytes() if sinfo.schema is not None else None)
+        out["notifications"][seq] = action(flight, "sequence_notification_list", {"locator": seq})
+        for ep in sinfo.endpoints:
+            loc = app_md(ep).get("locator") or app_md(ep).get("resource_locator")
+            if not loc:
+                continue
+            loc = loc.strip("/")
+            tinfo = get_info(flight, loc)
+            out["infos"][loc] = (app_md(tinfo), [app_md(e) for e in tinfo.endpoints],
+                                 tinfo.schema.serialize().to_pybytes())
+            out["data"][loc] = read_topic(flight, loc)
+            out["notifications"][loc] = action(flight, "topic_notification_list", {"locator": loc})
+            win = get_info(flight, loc, BASE + 100 * MS, BASE + 700 * MS)
+            out["infos"][loc + "@window"] = (app_md(win), [app_md(e) for e in win.endpoints])
+    if "query" in [a.type for a in flight.list_actions()]:
+        for q in ({"sequence": {"user_metadata": {"weather": {"$eq": "rain"}}}},
+                  {"topic": {"ontology_tag": {"$in": ["gps", "imu", "IMU", "lidar"]}}},
+                  {"ontology": {"IMU.acceleration.x": {"$gt": 10.0}}}):
+            out.setdefault("queries", []).append(action(flight, "query", q))
+    flight.close()
+    return out
+
+
+def assert_same_snapshot(before: dict, after: dict):
+    assert sorted(before["flights"]) == sorted(after["flights"]), "list_flights differs after rebuild"
+    for key in ("flights", "infos", "notifications"):
+        for name in before[key]:
+            assert before[key][name] == after[key].get(name), f"{key}[{name!r}] differs after rebuild"
+        assert set(before[key]) == set(after[key]), f"{key}: different entries after rebuild"
+    assert set(before["data"]) == set(after["data"])
+    for loc, table in before["data"].items():
+        assert table.equals(after["data"][loc], check_metadata=True), f"data of {loc!r} differs after rebuild"
+    assert before.get("queries") == after.get("queries"), "query answers differ after rebuild"
+
+
+def catalog_files(data_dir: str) -> list[str]:
+    return glob.glob(os.path.join(data_dir, "catalog.db*"))
+
+
+def test_rebuild_restores_everything_observable(daemon_factory, tmp_path):
+    d = daemon_factory()
+    names = write_dataset(d)
+    before = snapshot(d)
+    assert sorted(before["flights"]) == names["sequences"]
+    assert len(before["data"]) >= 5, f"topics seen: {sorted(before['data'])}"
+    code = d.stop()
+    assert code == 0
+
+    run_cli("check", data_dir=d.data_dir, check=0)
+    for f in catalog_files(d.data_dir):
+        os.remove(f)
+
+    # A lost catalog is detected: the daemon refuses to start and says how to rebuild.
+    refused = subprocess.run([MOSAICOD_BIN, "run", "--port", "0", "--data-dir", d.data_dir],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 3, refused
+    assert "mosaicod rebuild" in refused.stderr
+
+    out = run_cli("rebuild", data_dir=d.data_dir, check=0)
+    assert "sequences 4" in out.stdout, out.stdout
+    assert "event=progress op=rebuild" in out.stderr, "rebuild shows no progress lines"
+    run_cli("check", "--verify-checksums", data_dir=d.data_dir, check=0)
+
+    d.start()
+    after = snapshot(d)
+    assert_same_snapshot(before, after)
+
+    # The unfinalized sequence is still unlocked: its open session accepts a new topic, and it can be deleted.
+    flight = fl.FlightClient(d.location)
+    create_topic(flight, names["open_session_uuid"], "rec_open/late", ontology_tag="imu")
+    action(flight, "sequence_delete", {"locator": "rec_open"})
+    expect_error(["NOT_FOUND"], get_info, flight, "rec_open")
+    # Finalized data stays immutable after a rebuild.
+    expect_error(["PERMISSION_DENIED", "FAILED_PRECONDITION"], action, flight, "topic_delete", {"locator": "rec_raw/gps"})
+    flight.close()
+
+
+def test_rebuild_refuses_to_overwrite_without_force(daemon_factory):
+    d = daemon_factory()
+    flight = fl.FlightClient(d.location)
+    create_sequence(flight, "keep_me", {"a": 1})
+    flight.close()
+    d.stop()
+    out = run_cli("rebuild", data_dir=d.data_dir, check=2)
+    assert "--force" in out.stderr
+    out = run_cli("rebuild", "--force", data_dir=d.data_dir, check=0)
+    assert "previous catalog kept as" in out.stdout
+    assert glob.glob(os.path.join(d.data_dir, "catalog.db.bak-*")), "no backup of the replaced catalog"
+    d.start()
+    assert [i.descriptor.path[0].decode() for i in fl.FlightClient(d.location).list_flights()] == ["keep_me"]
+
+
+def test_rebuild_if_missing_and_unreadable_catalog(daemon_factory):
+    d = daemon_factory()
+    flight = fl.FlightClient(d.location)
+    create_sequence(flight, "auto_a", {"x": 1})
+    flight.close()
+    d.stop()
+    for f in catalog_files(d.data_dir):
+        os.remove(f)
+    d.extra_args = ["--rebuild-if-missing"]
+    d.start()
+    assert [i.descriptor.path[0].decode() for i in fl.FlightClient(d.location).list_flights()] == ["auto_a"]
+    d.stop()
+    # A corrupt catalog file: refused without the flag, rebuilt with it (the broken file is kept aside).
+    with open(os.path.join(d.data_dir, "catalog.db"), "wb") as f:
+        f.write(b"this is not a database" * 100)
+    refused = subprocess.run([MOSAICOD_BIN, "run", "--port", "0", "--data-dir", d.data_dir],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 3 and "rebuild --force" in refused.stderr, refused
+    d.start()
+    assert [i.descriptor.path[0].decode() for i in fl.FlightClient(d.location).list_flights()] == ["auto_a"]
+    assert glob.glob(os.path.join(d.data_dir, "catalog.db.bak-*"))
+
+
+def _chunk_files(data_dir: str, seq: str) -> list[str]:
+    return sorted(glob.glob(os.path.join(data_dir, "store", "sequences", seq, "topics", "*", "uploads", "*",
+                                         "chunk-*.parquet")))
+
+
+def test_check_reports_and_repairs(daemon_factory, tmp_path):
+    d = daemon_factory()
+    flight = fl.FlightClient(d.location)
+    create_sequence(flight, "chk", {})
+    s, _ = create_session(flight, "chk")
+    t = create_topic(flight, s, "chk/data")
+    put_batches(flight, "chk/data", t, simple_schema(), [simple_batch(simple_schema(), [BASE + i * MS for i in range(100)])])
+    finalize(flight, s)
+    flight.close()
+    d.stop()
+    run_cli("check", data_dir=d.data_dir, check=0)
+
+    store = os.path.join(d.data_dir, "store", "sequences")
+    chunk = _chunk_files(d.data_dir, "chk")[0]
+    # An abandoned upload from long ago (ULID time 0), a leftover temp file, a flipped byte in a committed chunk.
+    stale = os.path.join(store, "chk", "topics", "data", "uploads", "00000000000000000000000000")
+    os.makedirs(stale)
+    with open(os.path.join(stale, "chunk-000000.parquet"), "wb") as f:
+        f.write(b"PAR1 partial")
+    with open(os.path.join(store, "chk", ".tmp-1234"), "wb") as f:
+        f.write(b"x")
+    with open(chunk, "r+b") as f:
+        f.seek(100)
+        b = f.read(1)
+        f.seek(100)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+    out = run_cli("check", data_dir=d.data_dir, check=1)
+    assert "interrupted_upload" in out.stdout and "[repairable]" in out.stdout, out.stdout
+    assert "unlisted_object" in out.stdout and ".tmp-1234" in out.stdout, out.stdout
+    assert "checksum_mismatch" not in out.stdout, "checksums are only verified on request"
+    out = run_cli("check", "--verify-checksums", data_dir=d.data_dir, check=1)
+    assert "checksum_mismatch" in out.stdout and os.path.basename(chunk) in out.stdout, out.stdout
+
+    # the checksum mismatch is reported, never "repaired"
+    out = run_cli("check", "--repair", "--verify-checksums", data_dir=d.data_dir, check=1)
+    assert "repaired 2 finding(s)" in out.stdout and "checksum_mismatch" in out.stdout, out.stdout
+    assert not os.path.exists(stale)
+    assert not os.path.exists(os.path.join(store, "chk", ".tmp-1234"))
+    assert os.path.exists(chunk), "repair must never delete committed data"
+    run_cli("check", data_dir=d.data_dir, check=0)
+    run_cli("check", "--verify-checksums", data_dir=d.data_dir, check=1)
+
+
+def test_repair_restores_a_sequence_missing_from_the_catalog(daemon_factory, tmp_path):
+    # A sequence copied into the store by hand (e.g. from a backup) is restored into the catalog by repair.
+    src = daemon_factory()
+    flight = fl.FlightClient(src.location)
+    create_sequence(flight, "copied", {"from": "elsewhere"})
+    s, _ = create_session(flight, "copied")
+    t = create_topic(flight, s, "copied/x")
+    put_batches(flight, "copied/x", t, simple_schema(), [simple_batch(simple_schema(), [BASE + i * MS for i in range(30)])])
+    finalize(flight, s)
+    want = read_topic(flight, "copied/x")
+    flight.close()
+    src.stop()
+
+    dst = daemon_factory()
+    dst.stop()
+    shutil.copytree(os.path.join(src.data_dir, "store", "sequences", "copied"),
+                    os.path.join(dst.data_dir, "store", "sequences", "copied"))
+    out = run_cli("check", data_dir=dst.data_dir, check=1)
+    assert "missing_in_catalog" in out.stdout and "copied" in out.stdout, out.stdout
+    run_cli("check", "--repair", data_dir=dst.data_dir, check=0)
+    dst.start()
+    flight = fl.FlightClient(dst.location)
+    assert read_topic(flight, "copied/x").equals(want)
+    expect_error(["PERMISSION_DENIED", "FAILED_PRECONDITION"], action, flight, "topic_delete", {"locator": "copied/x"})
+    flight.close()
