@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   int64_t chunk_mb = config.chunk_target_bytes >> 20;
   int64_t message_mb = config.grpc_max_decode_message_size >> 20;
+  bool no_query_pruning = false;
 
   // Storage and logging options, the same on every subcommand.
   auto add_common = [&](CLI::App* cmd) {
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
       ->envname("MOSAICOD_REBUILD_IF_MISSING");
   run->add_option("--chunk-size-mb", chunk_mb, "Roll a Parquet chunk every N MiB of ingested Arrow data")
       ->envname("MOSAICOD_CHUNK_SIZE_MB")->check(CLI::Range(1, 4096))->capture_default_str();
+  run->add_flag("--no-query-pruning", no_query_pruning,
+                "Queries read every chunk and row group (no skipping by value statistics); for benchmarks");
   run->add_option("--max-message-mb", message_mb, "Largest gRPC message clients should send (reported by info)")
       ->envname("MOSAICOD_MAX_MESSAGE_MB")->check(CLI::Range(1, 2047))->capture_default_str();
 
@@ -77,14 +80,23 @@ int main(int argc, char** argv) {
                     "Seconds after which an unfinished upload counts as abandoned (repair deletes it)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
 
+  mosaicod::ImportCommand import_cmd;
+  auto* import = app.add_subcommand("import", "Bring the sequences of another store into this one, verifying checksums");
+  add_common(import);
+  import->add_option("--from", import_cmd.from, "Source: a mosaicod data dir or a store directory")->required();
+  import->add_option("--on-duplicate", import_cmd.on_duplicate, "What to do with a name that exists here")
+      ->check(CLI::IsMember({"fail", "skip", "rename"}))->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   SetupLogging(log_level);
 
   if (*rebuild) return mosaicod::RunRebuild(config, rebuild_cmd);
   if (*check) return mosaicod::RunCheck(config, check_cmd);
+  if (*import) return mosaicod::RunImport(config, import_cmd);
   if (*run) {
     if (int code = mosaicod::PrepareCatalog(config, rebuild_if_missing); code != 0) return code;
     config.chunk_target_bytes = chunk_mb << 20;
+    config.query_pruning = !no_query_pruning;
     config.grpc_max_decode_message_size = message_mb << 20;
     config.grpc_max_encode_message_size = message_mb << 20;
     // DoGet batches aim well below the encode limit: IPC framing and padding come on top of the Arrow buffers.

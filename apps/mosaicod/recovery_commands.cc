@@ -10,7 +10,9 @@
 #include "mosaico/catalog/catalog_url.h"
 #include "mosaico/core/progress_log.h"
 #include "mosaico/recovery/check.h"
+#include "mosaico/recovery/import.h"
 #include "mosaico/recovery/rebuild.h"
+#include "mosaico/recovery/startup_recovery.h"
 #include "mosaico/store/object_store.h"
 
 namespace mosaicod {
@@ -86,6 +88,12 @@ int RunCheck(const ServerConfig& config, const CheckCommand& cmd) {
     if (!report.ok()) return Fail("check", report.status());
     left = report->left;
     repaired = report->repaired;
+    std::cout << "repaired " << repaired << " finding(s)\n";
+    for (const auto& f : report->done) {
+      std::cout << "  repaired  " << f.kind << "  " << f.subject << "  (" << recovery::RepairActionName(f.action)
+                << ")\n";
+    }
+    if (!left.empty()) std::cout << "left:\n";
   } else {
     auto report = recovery::Check(**catalog, **store, options);
     if (!report.ok()) return Fail("check", report.status());
@@ -94,7 +102,6 @@ int RunCheck(const ServerConfig& config, const CheckCommand& cmd) {
     if (cmd.verify_checksums) std::cout << ", verified " << report->chunks_verified << " chunk checksum(s)";
     std::cout << "\n";
   }
-  if (cmd.repair) std::cout << "repaired " << repaired << " finding(s)\n";
   for (const auto& f : left) {
     std::cout << "  " << f.kind << "  " << f.subject << "  " << f.detail << (f.repairable ? "  [repairable]" : "")
               << "\n";
@@ -104,7 +111,76 @@ int RunCheck(const ServerConfig& config, const CheckCommand& cmd) {
   return left.empty() ? 0 : 1;
 }
 
-int PrepareCatalog(const ServerConfig& config, bool rebuild_if_missing) {
+int RunImport(const ServerConfig& config, const ImportCommand& cmd) {
+  std::error_code ec;
+  const std::string from_uri =
+      std::filesystem::is_directory(std::filesystem::path(cmd.from) / "store", ec) ? cmd.from + "/store" : cmd.from;
+  if (!std::filesystem::is_directory(std::filesystem::path(from_uri) / "sequences", ec)) {
+    return Fail("import", arrow::Status::Invalid("'", cmd.from, "' is neither a mosaicod data dir nor a store (no ",
+                                                 "sequences/ directory found)"));
+  }
+  const std::map<std::string, recovery::OnDuplicate> policies = {
+      {"fail", recovery::OnDuplicate::kFail}, {"skip", recovery::OnDuplicate::kSkip},
+      {"rename", recovery::OnDuplicate::kRename}};
+  auto from = mosaico::store::ObjectStore::Open(from_uri);
+  if (!from.ok()) return Fail("import", from.status());
+  auto to = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri());
+  if (!to.ok()) return Fail("import", to.status());
+  auto catalog = mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl());
+  if (!catalog.ok()) return Fail("import", catalog.status());
+  mosaico::ProgressLog progress("import");
+  recovery::ImportOptions options;
+  options.on_duplicate = policies.at(cmd.on_duplicate);
+  options.progress = [&](const std::string& phase, int64_t done, int64_t total) {
+    progress.Update(phase, done, total);
+  };
+  spdlog::info("event=import_started from={} to={}", from_uri, config.ResolvedStoreUri());
+  auto report = recovery::ImportSequences(**from, **to, **catalog, options);
+  if (!report.ok()) return Fail("import", report.status());
+  for (const auto& s : report->sequences) {
+    std::cout << "  " << recovery::ImportOutcomeName(s.outcome) << "  " << s.source_name;
+    if (s.name != s.source_name) std::cout << " -> " << s.name;
+    if (!s.detail.empty()) std::cout << "  (" << s.detail << ")";
+    std::cout << "\n";
+  }
+  std::cout << "imported from " << from_uri << " (" << report->bytes_copied << " chunk bytes verified and copied)\n";
+  PrintCounts(report->counts);
+  spdlog::info("event=import_done sequences={} bytes={} ok={}", report->counts.sequences, report->bytes_copied,
+               report->all_ok());
+  return report->all_ok() ? 0 : 1;
+}
+
+namespace {
+
+// Start-up recovery (recovery/startup_recovery.h): finishes what a crash of the previous process cut short.
+int RecoverAtStartup(const ServerConfig& config) {
+  auto catalog = mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl());
+  if (!catalog.ok()) return Fail("start", catalog.status());
+  auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri());
+  if (!store.ok()) return Fail("start", store.status());
+  auto report = recovery::RecoverAtStartup(**catalog, **store);
+  if (!report.ok()) return Fail("startup_recovery", report.status());
+  for (const auto& f : report->done) {
+    spdlog::warn("event=startup_repair kind={} subject={} action={} detail=\"{}\"", f.kind, f.subject,
+                 recovery::RepairActionName(f.action), f.detail);
+  }
+  int64_t failed = 0;
+  for (const auto& f : report->left) {
+    if (f.repairable && recovery::StartupRepairActions().count(f.action)) {
+      ++failed;
+      spdlog::error("event=startup_repair_failed kind={} subject={} detail=\"{}\"", f.kind, f.subject, f.detail);
+    }
+  }
+  if (report->repaired > 0 || !report->left.empty()) {
+    spdlog::info("event=startup_recovery repaired={} failed={} other_findings={}{}", report->repaired, failed,
+                 report->left.size() - failed,
+                 report->left.size() > static_cast<size_t>(failed) ? " hint=\"see `mosaicod check`\"" : "");
+  }
+  return 0;
+}
+
+// Catalog presence (see PrepareCatalog): 0 to go on.
+int CheckCatalogPresence(const ServerConfig& config, bool rebuild_if_missing) {
   auto file = mosaico::catalog::CatalogFileOfUrl(config.ResolvedCatalogUrl());
   if (!file.ok()) return Fail("start", file.status());
   std::error_code ec;
@@ -140,6 +216,13 @@ int PrepareCatalog(const ServerConfig& config, bool rebuild_if_missing) {
   }
   spdlog::warn("event=catalog_missing action=rebuild catalog={}", **file);
   return RunRebuild(config, RebuildCommand{});
+}
+
+}  // namespace
+
+int PrepareCatalog(const ServerConfig& config, bool rebuild_if_missing) {
+  if (int code = CheckCatalogPresence(config, rebuild_if_missing); code != 0) return code;
+  return RecoverAtStartup(config);
 }
 
 }  // namespace mosaicod

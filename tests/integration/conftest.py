@@ -13,6 +13,7 @@ Fixtures:
   daemon          session-scoped daemon (tests sharing it must use distinct sequence names: see `seq_name`)
   fresh_daemon    function-scoped daemon with its own data dir, for tests that stop, kill or restart it
   daemon_factory  function-scoped factory: start(data_dir=None, extra_args=()) -> Daemon; all are stopped at teardown
+  module_daemon_factory  the same, module-scoped: start(extra_args=(), data_dir=None) -> Daemon
   client          a connected mosaicolabs.MosaicoClient on `daemon`
   flight          a raw pyarrow.flight.FlightClient on `daemon`
   seq_name        a fresh, unique, valid sequence name for the current test
@@ -289,6 +290,30 @@ def daemon_factory(tmp_path, _log_dir):
     def start(data_dir: Optional[str] = None, extra_args=(), env_only: bool = False) -> Daemon:
         dd = data_dir or str(tmp_path / f"data-{len(started)}")
         d = Daemon(dd, _log_dir, extra_args=extra_args, env_only=env_only)
+        started.append(d)
+        d.start()
+        return d
+
+    yield start
+    errors = []
+    for d in started:
+        try:
+            d.shutdown_checked()
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n\n".join(errors), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def module_daemon_factory(tmp_path_factory, _log_dir):
+    """Module-scoped twin of daemon_factory: start(extra_args=()) -> Daemon with its own data dir, for a module that
+    needs a catalog holding only its own data (the query tests). Stopped (exit code 0 checked) after the module."""
+    started: list[Daemon] = []
+
+    def start(extra_args=(), data_dir: Optional[str] = None) -> Daemon:
+        dd = data_dir or str(tmp_path_factory.mktemp("mosaicod-data-module"))
+        d = Daemon(dd, _log_dir, extra_args=extra_args)
         started.append(d)
         d.start()
         return d

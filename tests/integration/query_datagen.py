@@ -1,15 +1,27 @@
-"""Seeded data and query generators for the query differential tests (issue #3).
+"""Seeded data and query generators for the query differential tests (issue #3, docs/QUERY.md).
 
-build_dataset(seed)       -> a dataset (see query_reference.py for the shape) plus the upload plan; deterministic.
-upload_dataset(loc, ds)   -> uploads it through raw pyarrow.flight actions + DoPut (threads), then fills in the
-                             server-side created_at_ns of every sequence and topic (from GetFlightInfo).
-QueryGen(ds, seed)        -> .query(), .clusterize_body(), .intersect_body(): random but valid requests over the
-                             grammar, biased towards values that exist in the data so that results are not all empty.
+build_dataset(seed)        -> a dataset (see query_reference.py for the shape) plus the upload plan; deterministic.
+upload_dataset(loc, ds)    -> uploads it through raw pyarrow.flight actions + DoPut (threads), then fills in the
+                              server-side created_at_ns of every sequence and topic (from GetFlightInfo).
+snapshot_dataset(fc, seqs) -> the reference dataset of sequences already stored in a daemon (whatever wrote them),
+                              read back through GetFlightInfo + DoGet: for tests that write through the SDK.
+QueryGen(ds, seed)         -> .query(), .clusterize_body(), .intersect_body(): random requests over the grammar,
+                              biased towards values that exist in the data so that results are not all empty; a few
+                              percent of the queries are deliberately invalid (the reference says which).
 
 Schemas follow the SDK's conventions: `timestamp_ns: int64 not null` first, then the model's fields at top level
 (nested structs, lists, lists of structs, strings, bools, ints of every width, float32/float64, nullable leaves).
-Every row timestamp is a multiple of 1000 ns, so generated timestamp_range bounds (x + 500) never tie with a row.
-Strings are ASCII. Ints stay within +-2^53; float32 values are multiples of 1/8 (exact in float32 and float64).
+What the data holds on purpose:
+  * two schema versions of the tag "evt" (v2 drops `uval`, adds `extra` and `tags`): a topic whose schema lacks a
+    path sees it as null;
+  * a tag "ghost" only ever uploaded with zero rows (a schema, no data) and a tag "orphan" only ever created without
+    a DoPut (no schema at all: conditions on it match nothing, no error);
+  * a few big "cam" topics (binary payload) uploaded in time order in small batches, so that they span several 1 MiB
+    chunks whose statistics differ (values correlated with time, a field null in one region only, a struct null in
+    another): chunk pruning is exercised;
+  * int extremes of every width (int64 min/max, uint64 max), -0.0, float32 values that are not exact decimals, non
+    ASCII strings, strings holding glob metacharacters, big ints in user metadata, a metadata key holding a dot.
+Row timestamps are multiples of 1000 ns; generated timestamp_range bounds are either on a row or 500 ns off one.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ import pyarrow as pa
 import pyarrow.flight as fl
 
 import mosaico_testlib as tl
+import query_reference as ref
 
 BASE_TS = 1_760_000_000_000_000_000
 US = 1_000
@@ -35,106 +48,141 @@ def _f(name, typ, nullable=True):
     return pa.field(name, typ, nullable=nullable)
 
 
-TAG_SCHEMAS_PA: dict[str, pa.Schema] = {
-    "imu": pa.schema(
-        [
-            TS,
-            _f("acc", pa.struct([_f("x", pa.float64()), _f("y", pa.float64()), _f("z", pa.float64())])),
-            _f("gyro", pa.struct([_f("x", pa.float32()), _f("y", pa.float32()), _f("z", pa.float32())]), False),
-            _f("temp", pa.float32()),
-            _f("seq", pa.int32()),
-            _f("counter", pa.uint64()),
-            _f("frame_id", pa.string()),
-            _f("calibrated", pa.bool_()),
-            _f("cov", pa.list_(pa.float64())),
-        ]
-    ),
-    "gps": pa.schema(
-        [
-            TS,
-            _f("pos", pa.struct([_f("lat", pa.float64()), _f("lon", pa.float64()), _f("alt", pa.float32())]), False),
-            _f(
-                "status",
-                pa.struct(
-                    [
-                        _f("fix", pa.int8(), False),
-                        _f("service", pa.uint16(), False),
-                        _f("sats", pa.uint8()),
-                        _f("hdop", pa.float64()),
-                        _f("valid", pa.bool_()),
-                    ]
-                ),
-            ),
-            _f("label", pa.string()),
-            _f("mode", pa.int16()),
-        ]
-    ),
-    "Joint_State": pa.schema(
-        [
-            TS,
-            _f("names", pa.list_(pa.string()), False),
-            _f("positions", pa.list_(pa.float64()), False),
-            _f("efforts", pa.list_(pa.int32())),
-            _f(
-                "header",
-                pa.struct(
-                    [
-                        _f("frame_id", pa.string()),
-                        _f("stamp", pa.struct([_f("sec", pa.int32(), False), _f("nsec", pa.uint32(), False)])),
-                    ]
-                ),
-            ),
-        ]
-    ),
-    "path": pa.schema(
-        [
-            TS,
-            _f(
-                "poses",
-                pa.list_(
+_EVT_COMMON = [
+    TS,
+    _f("code", pa.int64()),
+    _f("msg", pa.string()),
+    _f("level", pa.int8()),
+    _f("flag", pa.bool_(), False),
+    _f("value", pa.float64()),
+]
+
+# tag -> schema versions (a topic uses one of them)
+TAG_SCHEMAS_PA: dict[str, list[pa.Schema]] = {
+    "imu": [
+        pa.schema(
+            [
+                TS,
+                _f("acc", pa.struct([_f("x", pa.float64()), _f("y", pa.float64()), _f("z", pa.float64())])),
+                _f("gyro", pa.struct([_f("x", pa.float32()), _f("y", pa.float32()), _f("z", pa.float32())]), False),
+                _f("temp", pa.float32()),
+                _f("seq", pa.int32()),
+                _f("counter", pa.uint64()),
+                _f("frame_id", pa.string()),
+                _f("calibrated", pa.bool_()),
+                _f("cov", pa.list_(pa.float64())),
+            ]
+        )
+    ],
+    "gps": [
+        pa.schema(
+            [
+                TS,
+                _f("pos", pa.struct([_f("lat", pa.float64()), _f("lon", pa.float64()), _f("alt", pa.float32())]),
+                   False),
+                _f(
+                    "status",
                     pa.struct(
                         [
-                            _f("x", pa.float64()),
-                            _f("y", pa.float64()),
-                            _f("kind", pa.string()),
-                            _f("ok", pa.bool_()),
-                            _f("w", pa.list_(pa.float32())),
+                            _f("fix", pa.int8(), False),
+                            _f("service", pa.uint16(), False),
+                            _f("sats", pa.uint8()),
+                            _f("hdop", pa.float64()),
+                            _f("valid", pa.bool_()),
                         ]
-                    )
+                    ),
                 ),
-            ),
-            _f("length", pa.float64()),
-            _f("id", pa.int64()),
-        ]
-    ),
-    "evt": pa.schema(
-        [
-            TS,
-            _f("code", pa.int64()),
-            _f("msg", pa.string()),
-            _f("level", pa.int8()),
-            _f("flag", pa.bool_(), False),
-            _f("value", pa.float64()),
-            _f("uval", pa.uint32()),
-        ]
-    ),
-    # only ever uploaded with zero rows: a known tag whose topics have no data
-    "ghost": pa.schema([TS, _f("v", pa.float64()), _f("note", pa.string())]),
+                _f("label", pa.string()),
+                _f("mode", pa.int16()),
+                _f("big", pa.int64()),
+            ]
+        )
+    ],
+    "Joint_State": [
+        pa.schema(
+            [
+                TS,
+                _f("names", pa.list_(pa.string()), False),
+                _f("positions", pa.list_(pa.float64()), False),
+                _f("efforts", pa.list_(pa.int32())),
+                _f(
+                    "header",
+                    pa.struct(
+                        [
+                            _f("frame_id", pa.string()),
+                            _f("stamp", pa.struct([_f("sec", pa.int32(), False), _f("nsec", pa.uint32(), False)])),
+                        ]
+                    ),
+                ),
+            ]
+        )
+    ],
+    "path": [
+        pa.schema(
+            [
+                TS,
+                _f(
+                    "poses",
+                    pa.list_(
+                        pa.struct(
+                            [
+                                _f("x", pa.float64()),
+                                _f("y", pa.float64()),
+                                _f("kind", pa.string()),
+                                _f("ok", pa.bool_()),
+                                _f("w", pa.list_(pa.float32())),
+                            ]
+                        )
+                    ),
+                ),
+                _f("length", pa.float64()),
+                _f("id", pa.int64()),
+            ]
+        )
+    ],
+    "evt": [
+        pa.schema(_EVT_COMMON + [_f("uval", pa.uint32())]),
+        pa.schema(_EVT_COMMON + [_f("extra", pa.large_string()), _f("tags", pa.list_(pa.string()))]),
+    ],
+    # only ever uploaded with zero rows: a known tag whose topics have a schema but no data
+    "ghost": [pa.schema([TS, _f("v", pa.float64()), _f("note", pa.string())])],
+    # only ever created without a DoPut: topics of this tag exist, but no schema does
+    "orphan": [pa.schema([TS, _f("v", pa.float64()), _f("note", pa.string())])],
+    # big topics spanning several chunks (see _cam_rows); `data` is binary and never queried
+    "cam": [
+        pa.schema(
+            [
+                TS,
+                _f("frame", pa.int64(), False),
+                _f("exposure", pa.float64()),
+                _f("gain", pa.float32()),
+                _f("format", pa.string()),
+                _f("ok", pa.bool_()),
+                _f("label", pa.string()),
+                _f("rois", pa.list_(pa.int32())),
+                _f("meta", pa.struct([_f("seq", pa.int32()), _f("src", pa.string())])),
+                _f("data", pa.binary()),
+            ]
+        )
+    ],
 }
 
-TAG_WEIGHTS = {"imu": 30, "gps": 22, "Joint_State": 16, "path": 14, "evt": 14, "ghost": 4}
+TAG_WEIGHTS = {"imu": 30, "gps": 22, "Joint_State": 16, "path": 14, "evt": 14, "ghost": 4, "orphan": 3}
+UNKNOWN_TAGS = ["nosuch", "IMU"]  # tags no topic has (the dataset's "imu" is lower case)
 
 STR_POOL = [
     "base_link", "imu_link", "map", "odom", "Front", "rear", "a1", "b22", "c333", "x_y-z", "", "abc", "ABC", "zzz",
     "frame9", "0001", "left", "right", "cam.front", "a", "ab", "ba", "joint_1", "joint_2", "joint_10", "Joint_1",
+    "café", "Zürich", "€uro", "日本語", "x😀y", "a*b", "what?", "#1", "[tag]", "a]b", " sp ace ",
 ]
 MD_KEYS = ["env", "driver", "weather", "robot", "mission", "tags", "cfg", "calib", "a", "b", "c", "level", "id",
            "name", "ok", "score", "temp", "speed", "version", "notes"]
 MD_STRS = ["alice", "bob", "Alice", "sunny", "rain", "fog", "v1", "v2", "v10", "x", "", "test_01", "test_02",
-           "prod", "lab-3", "zone.a", "42", "true"]
+           "prod", "lab-3", "zone.a", "42", "true", "ünï", "a*?", "[x]"]
 SEQ_NAME_FORMS = ["run_{i:03d}", "drive-{i}", "Calib.{i}", "test{i}_x", "R{i:04d}", "night_run_{i}", "a{i}"]
 TOPIC_NAMES = ["sensors/imu", "imu", "imu_2", "gps", "gps/raw", "cam/front/left", "joints", "robot/joint_states",
                "path/plan", "events", "evt-log", "a.b", "x1", "diag/events.v2", "sensors/imu/raw", "nav/path"]
+CAM_TOPIC = "cam/big"
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -151,14 +199,20 @@ def _leaf_kind(t: pa.DataType) -> str:
         return "float"
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return "string"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        return "binary"
+    if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t) or pa.types.is_duration(t):
+        return "binary"  # not one of QUERY.md's kinds: never addressed by the generators
     raise AssertionError(f"unsupported type {t}")
 
 
 def type_descriptor(t: pa.DataType):
     if pa.types.is_struct(t):
         return {t.field(i).name: type_descriptor(t.field(i).type) for i in range(t.num_fields)}
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         return ("list", type_descriptor(t.value_type))
+    if pa.types.is_map(t):
+        return "binary"
     return _leaf_kind(t)
 
 
@@ -166,37 +220,47 @@ def schema_descriptor(schema: pa.Schema) -> dict:
     return {f.name: type_descriptor(f.type) for f in schema}
 
 
+def _binary_columns(schema: pa.Schema) -> list:
+    return [f.name for f in schema if type_descriptor(f.type) == "binary"]
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # Random values
 # ----------------------------------------------------------------------------------------------------------------------
+
+
+def _int_extremes(t: pa.DataType) -> list:
+    bits = t.bit_width
+    if pa.types.is_signed_integer(t):
+        return [2 ** (bits - 1) - 1, -(2 ** (bits - 1)), 2 ** (bits - 1) - 2]
+    return [2**bits - 1, 2**bits - 2]
 
 
 def rand_scalar(rnd: random.Random, t: pa.DataType) -> Any:
     if pa.types.is_boolean(t):
         return rnd.random() < 0.5
     if pa.types.is_integer(t):
-        bits = t.bit_width
         signed = pa.types.is_signed_integer(t)
-        if rnd.random() < 0.05:  # extremes
-            if signed:
-                hi = min(2 ** (bits - 1) - 1, 2**53)
-                return rnd.choice([hi, -hi])
-            return min(2**bits - 1, 2**53)
-        span = {8: 6, 16: 20, 32: 60, 64: 1000}[bits]
+        if rnd.random() < 0.04:
+            return rnd.choice(_int_extremes(t))
+        span = {8: 6, 16: 20, 32: 60, 64: 1000}[t.bit_width]
         return rnd.randint(-span if signed else 0, span)
     if pa.types.is_float32(t):
+        r = rnd.random()
+        if r < 0.06:
+            return rnd.choice([0.1, 0.2, 1 / 3, -0.0, 3.4e38])  # stored rounded to float32
         return rnd.randint(-400, 400) / 8
     if pa.types.is_floating(t):
         r = rnd.random()
         if r < 0.15:
-            return rnd.choice([0.0, 1.5, -2.25, 100.0, 0.1])
+            return rnd.choice([0.0, -0.0, 1.5, -2.25, 100.0, 0.1, 1e300, -5e-324])
         if r < 0.3:
             return float(rnd.randint(-20, 20))
         return round(rnd.uniform(-50, 50), 1)
-    if pa.types.is_string(t):
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
         if rnd.random() < 0.7:
             return rnd.choice(STR_POOL)
-        alphabet = "abcxyzABC0123456789_-."
+        alphabet = "abcxyzABC0123456789_-.é"
         return "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 10)))
     raise AssertionError(t)
 
@@ -216,7 +280,7 @@ def rand_value(rnd: random.Random, t: pa.DataType, nullable: bool) -> Any:
 def rand_metadata(rnd: random.Random, depth: int = 0, max_keys: int = 6) -> dict:
     out = {}
     for _ in range(rnd.randint(0 if depth == 0 else 1, max_keys if depth == 0 else 3)):
-        k = rnd.choice(MD_KEYS)
+        k = rnd.choice(MD_KEYS) if rnd.random() < 0.98 else "v.2"  # a key holding a dot: no dotted path reaches it
         out[k] = rand_md_value(rnd, depth)
     return out
 
@@ -225,6 +289,8 @@ def rand_md_value(rnd: random.Random, depth: int) -> Any:
     r = rnd.random()
     if r < 0.2:
         return rnd.randint(-3, 15)
+    if r < 0.23:
+        return rnd.choice([2**53 + 1, -(2**62), 2**63 - 1, 9007199254740993])
     if r < 0.3:
         return rnd.randint(-12, 60) / 4
     if r < 0.5:
@@ -245,8 +311,7 @@ def rand_md_value(rnd: random.Random, depth: int) -> Any:
 # ----------------------------------------------------------------------------------------------------------------------
 
 
-def _rows_for(rnd: random.Random, tag: str, n: int, start: int) -> list:
-    schema = TAG_SCHEMAS_PA[tag]
+def _rows_for(rnd: random.Random, schema: pa.Schema, n: int, start: int) -> list:
     rows = []
     ts = start
     for _ in range(n):
@@ -259,11 +324,54 @@ def _rows_for(rnd: random.Random, tag: str, n: int, start: int) -> list:
     return rows
 
 
-def build_dataset(seed: int, n_sequences: int = 150, prefix: str = "") -> dict:
-    """Deterministic dataset. Each topic carries `_plan` (how to upload it) and `_batches` (pyarrow batches)."""
+def _cam_rows(rnd: random.Random, n: int, start: int, payload: int) -> list:
+    """Values correlated with time, so that chunks have distinct statistics."""
+    rows = []
+    ts = start
+    for i in range(n):
+        third = 3 * i // n
+        rows.append(
+            {
+                "timestamp_ns": ts,
+                "frame": i,
+                "exposure": None if i % 29 == 7 else 10.0 + i * 0.5,
+                "gain": None if third == 0 else (i % 17) / 8,  # null in the first third only
+                "format": "raw" if i % 53 == 11 else ("jpeg" if 2 * i < n else "png"),
+                "ok": None if third == 1 and i % 5 else (i % 3 == 0),  # mostly null in the middle third
+                "label": f"f{i:04d}",
+                "rois": [] if i % 13 == 0 else [i // 10, i // 10 + 1],
+                "meta": None if third == 2 and i % 4 == 0 else {"seq": i, "src": "cam" if i % 2 else "sim"},
+                "data": rnd.randbytes(payload),
+            }
+        )
+        ts += (50_000 if i % 40 == 39 else rnd.choice([1000, 1000, 2000])) * US
+    return rows
+
+
+def _batches_of(rows: list, schema: pa.Schema, size: int) -> list:
+    return [pa.RecordBatch.from_pylist(rows[k : k + size], schema=schema) for k in range(0, len(rows), size)]
+
+
+def _stored_rows(batches: list, schema: pa.Schema) -> list:
+    """What the reference sees: exactly what Arrow holds (float32 rounding included), binary columns dropped."""
+    drop = set(_binary_columns(schema))
+    stored = []
+    for b in batches:
+        for r in b.to_pylist():
+            for k in drop:
+                r.pop(k, None)
+            stored.append(r)
+    stored.sort(key=lambda r: r["timestamp_ns"])
+    return stored
+
+
+def build_dataset(seed: int, n_sequences: int = 200, prefix: str = "", n_cam: int = 4,
+                  cam_rows: int = 240, cam_payload: int = 12_000, max_rows: int = 20) -> dict:
+    """Deterministic dataset. Each topic carries `_plan` (how to upload it), `_schema` and `_batches`."""
     rnd = random.Random(seed)
     tags = list(TAG_WEIGHTS)
     weights = [TAG_WEIGHTS[t] for t in tags]
+    cam_seqs = set(rnd.sample(range(n_sequences), min(n_cam, n_sequences)))
     sequences = []
     for i in range(n_sequences):
         name = prefix + rnd.choice(SEQ_NAME_FORMS).format(i=i)
@@ -272,40 +380,33 @@ def build_dataset(seed: int, n_sequences: int = 150, prefix: str = "") -> dict:
         topics = []
         for tname in topic_names:
             tag = rnd.choices(tags, weights=weights)[0]
+            schema = rnd.choice(TAG_SCHEMAS_PA[tag])
             r = rnd.random()
             if tag == "ghost" or r < 0.06:
                 n_rows, plan = 0, "empty_put"
-            elif r < 0.08:
+            elif tag == "orphan" or r < 0.08:
                 n_rows, plan = 0, "no_put"
             else:
-                n_rows, plan = rnd.randint(1, 25), "put"
+                n_rows, plan = rnd.randint(1, max_rows), "put"
+            if tag == "orphan":
+                n_rows, plan = 0, "no_put"
             start = BASE_TS + i * 10**9 + rnd.randint(0, 200) * US
-            rows = _rows_for(rnd, tag, n_rows, start)
+            rows = _rows_for(rnd, schema, n_rows, start)
             shuffled = rows[:]
             rnd.shuffle(shuffled)
-            schema = TAG_SCHEMAS_PA[tag]
             batches = []
             if shuffled:
                 cut = rnd.randint(1, len(shuffled))
                 for part in (shuffled[:cut], shuffled[cut:]):
                     if part:
                         batches.append(pa.RecordBatch.from_pylist(part, schema=schema))
-            # the reference sees exactly what Arrow stores (float32 rounding included)
-            stored = [r for b in batches for r in b.to_pylist()]
-            stored.sort(key=lambda r: r["timestamp_ns"])
-            topics.append(
-                {
-                    "name": "/" + tname,
-                    "locator": f"{name}/{tname}",
-                    "ontology_tag": tag,
-                    "created_at_ns": None,
-                    "user_metadata": rand_metadata(rnd),
-                    "rows": stored,
-                    "_plan": plan,
-                    "_batches": batches,
-                    "_session": 0,
-                }
-            )
+            topics.append(_topic(name, tname, tag, schema, plan, batches, rnd))
+        if i in cam_seqs:
+            schema = TAG_SCHEMAS_PA["cam"][0]
+            rows = _cam_rows(rnd, cam_rows + rnd.randint(0, 40), BASE_TS + i * 10**9 + 7 * US, cam_payload)
+            if len(cam_seqs) > 1 and i == min(cam_seqs):
+                rnd.shuffle(rows)  # one big topic uploaded out of order: chunks overlap in time
+            topics.append(_topic(name, CAM_TOPIC, "cam", schema, "put", _batches_of(rows, schema, 16), rnd))
         n_sessions = 2 if (len(topics) >= 2 and rnd.random() < 0.2) else (1 if topics or rnd.random() < 0.5 else 0)
         if n_sessions == 2:
             cut = rnd.randint(1, len(topics) - 1)
@@ -320,10 +421,39 @@ def build_dataset(seed: int, n_sequences: int = 150, prefix: str = "") -> dict:
                 "_sessions": n_sessions,
             }
         )
+    ds = {"sequences": sequences}
+    ds["tag_schemas"] = tag_schemas_of(ds)
+    return ds
+
+
+def _topic(seq_name: str, tname: str, tag: str, schema: pa.Schema, plan: str, batches: list,
+           rnd: random.Random) -> dict:
     return {
-        "sequences": sequences,
-        "tag_schemas": {tag: schema_descriptor(s) for tag, s in TAG_SCHEMAS_PA.items()},
+        "name": tname,  # stored relative
+        "locator": f"{seq_name}/{tname}",
+        "ontology_tag": tag,
+        "created_at_ns": None,
+        "user_metadata": rand_metadata(rnd),
+        "rows": _stored_rows(batches, schema),
+        "_plan": plan,
+        "_schema": schema,
+        "_batches": batches,
+        "_session": 0,
     }
+
+
+def tag_schemas_of(ds: dict) -> dict:
+    """tag -> distinct schema descriptors of the topics that have a schema (a DoPut stream was opened)."""
+    out: dict = {}
+    for s in ds["sequences"]:
+        for t in s["topics"]:
+            if t.get("_plan", "put") == "no_put":
+                continue
+            d = schema_descriptor(t["_schema"])
+            lst = out.setdefault(t["ontology_tag"], [])
+            if d not in lst:
+                lst.append(d)
+    return out
 
 
 def dataset_stats(ds: dict) -> dict:
@@ -333,6 +463,7 @@ def dataset_stats(ds: dict) -> dict:
         "topics": len(topics),
         "topics_with_rows": sum(1 for t in topics if t["rows"]),
         "rows": sum(len(t["rows"]) for t in topics),
+        "tags_with_schema": sorted(ds["tag_schemas"]),
     }
 
 
@@ -356,8 +487,12 @@ def _upload_sequence(client: fl.FlightClient, seq: dict):
                 user_metadata=t["user_metadata"],
             )
             if t["_plan"] in ("put", "empty_put"):
-                tl.put_batches(client, t["locator"], tuuid, TAG_SCHEMAS_PA[t["ontology_tag"]], t["_batches"])
+                tl.put_batches(client, t["locator"], tuuid, t["_schema"], t["_batches"])
         tl.finalize(client, session_uuid)
+    fill_created_at(client, seq)
+
+
+def fill_created_at(client: fl.FlightClient, seq: dict):
     info = tl.get_info(client, seq["name"])
     md = tl.app_md(info)
     seq["created_at_ns"] = md["created_at_ns"]
@@ -367,13 +502,12 @@ def _upload_sequence(client: fl.FlightClient, seq: dict):
         by_loc[str(emd["resource_locator"]).strip("/")] = emd
     for t in seq["topics"]:
         emd = by_loc.get(t["locator"])
-        if emd is None:  # resource_locator may be relative to the sequence
-            emd = by_loc.get(t["name"].strip("/"))
         assert emd is not None, f"no endpoint for {t['locator']} in {sorted(by_loc)}"
         t["created_at_ns"] = emd["created_at_ns"]
+        t["_endpoint_md"] = emd
 
 
-def upload_dataset(location: str, ds: dict, threads: int = 8):
+def upload_dataset(location: str, ds: dict, threads: int = 6):
     local = threading.local()
     clients = []
     lock = threading.Lock()
@@ -387,9 +521,11 @@ def upload_dataset(location: str, ds: dict, threads: int = 8):
                 clients.append(c)
         return c
 
+    # the big topics first: they take longest
+    order = sorted(ds["sequences"], key=lambda s: -sum(len(t["rows"]) for t in s["topics"]))
     try:
         with ThreadPoolExecutor(max_workers=threads) as ex:
-            for fut in [ex.submit(lambda s=s: _upload_sequence(client(), s)) for s in ds["sequences"]]:
+            for fut in [ex.submit(lambda s=s: _upload_sequence(client(), s)) for s in order]:
                 fut.result()
     finally:
         for c in clients:
@@ -397,7 +533,7 @@ def upload_dataset(location: str, ds: dict, threads: int = 8):
 
 
 def public_dataset(ds: dict) -> dict:
-    """The dataset without the upload plan (JSON-serialisable)."""
+    """The dataset without the upload plan (JSON-serialisable apart from tuples in descriptors)."""
     return {
         "sequences": [
             {
@@ -412,29 +548,73 @@ def public_dataset(ds: dict) -> dict:
     }
 
 
+def snapshot_dataset(client: fl.FlightClient, seq_names: list) -> dict:
+    """The reference dataset of sequences stored in a daemon, read back through GetFlightInfo and DoGet.
+
+    A topic's schema counts for its tag when the topic has a non-empty schema (a DoPut stream was opened)."""
+    ds: dict = {"sequences": [], "tag_schemas": {}}
+    for name in seq_names:
+        info = tl.get_info(client, name)
+        md = tl.app_md(info)
+        seq = {"name": name, "created_at_ns": md["created_at_ns"], "user_metadata": md.get("user_metadata") or {},
+               "topics": []}
+        for ep in info.endpoints:
+            emd = tl.app_md(ep)
+            loc = str(emd["resource_locator"]).strip("/")
+            try:
+                table = tl.read_ticket(client, ep.ticket)
+            except pa.ArrowInvalid:  # a topic without a DoPut has no schema: nothing to read
+                table = pa.table({})
+            schema = table.schema
+            drop = set(_binary_columns(schema)) if len(schema) else set()
+            rows = []
+            for r in table.to_pylist():
+                for k in drop:
+                    r.pop(k, None)
+                rows.append(r)
+            rows.sort(key=lambda r: r["timestamp_ns"])
+            seq["topics"].append({
+                "name": loc.split("/", 1)[1],
+                "locator": loc,
+                "ontology_tag": emd["ontology_tag"],
+                "created_at_ns": emd["created_at_ns"],
+                "user_metadata": emd.get("user_metadata") or {},
+                "rows": rows,
+            })
+            if len(schema) and "timestamp_ns" in schema.names:
+                d = schema_descriptor(schema)
+                lst = ds["tag_schemas"].setdefault(emd["ontology_tag"], [])
+                if d not in lst:
+                    lst.append(d)
+        ds["sequences"].append(seq)
+    return ds
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # Random queries
 # ----------------------------------------------------------------------------------------------------------------------
 
+_GLOB_META = {"*": "[*]", "?": "[?]", "#": "[#]", "[": "[[]"}
+
 
 def glob_from(rnd: random.Random, s: str) -> str:
-    """A glob derived from s: usually matches s, sometimes deliberately not."""
+    """A valid glob derived from s: usually matches s, sometimes deliberately not."""
     if rnd.random() < 0.05:
-        return rnd.choice(["*", "", "?", "*?*", "#*", "*#", "[a-z]*", "*[0-9]"])
+        return rnd.choice(["*", "", "?", "*?*", "#*", "*#", "[a-z]*", "*[0-9]", "**", "*a**", "[a-]*", "[-_]*"])
     out = []
     i = 0
     while i < len(s):
         c = s[i]
         r = rnd.random()
         if r < 0.12:
-            # a star eating a run (possibly empty)
+            # a star eating a run (possibly empty); sometimes a double star (the same as one)
             j = i + rnd.randint(0, 4)
-            out.append("*")
+            out.append("**" if rnd.random() < 0.1 else "*")
             i = j
             continue
         if r < 0.22:
             out.append("?")
-        elif r < 0.32 and c.isdigit():
+        elif r < 0.32 and c.isdigit() and c.isascii():
             out.append("#")
         elif r < 0.40 and c.isalnum():
             others = "".join(rnd.sample("abcxyzABC0123", 3))
@@ -442,15 +622,12 @@ def glob_from(rnd: random.Random, s: str) -> str:
                 out.append("[" + others + c + "]")
             else:  # a class that may miss c
                 out.append("[" + others + "]")
-        elif r < 0.45 and c.isalpha():
-            if c.islower():
-                out.append("[a-z]")
-            else:
-                out.append("[A-Z]")
+        elif r < 0.45 and c.isascii() and c.isalpha():
+            out.append("[a-z]" if c.islower() else "[A-Z]")
         elif r < 0.47:
             out.append(rnd.choice("abc0_"))  # a literal that may break the match
         else:
-            out.append(c)
+            out.append(_GLOB_META.get(c, c))
         i += 1
     if rnd.random() < 0.15:
         out.insert(0, "*")
@@ -478,23 +655,35 @@ def _resolve_concrete(rnd: random.Random, value: Any, path: list) -> Any:
     return value
 
 
-def _path_to_key(tag: str, path: list) -> str:
+def path_to_key(tag: str, path: list) -> str:
     out = tag
     for step, val in path:
         out += ("." + val) if step == "field" else f"[{val}]"
     return out
 
 
+_path_to_key = path_to_key
+
+
+def _int64_arg(x: Any) -> Any:
+    """Query arguments stay within int64 (outside, nothing can hold them: see test_query_bad): else a float."""
+    if type(x) is int and not (ref.INT64_MIN <= x <= ref.INT64_MAX):
+        return float(x)
+    return x
+
+
 class QueryGen:
-    def __init__(self, ds: dict, seed: int):
+    def __init__(self, ds: dict, seed: int, invalid_rate: float = 0.04):
         self.ds = ds
         self.rnd = random.Random(seed)
+        self.invalid_rate = invalid_rate
         self.seqs = ds["sequences"]
         self.topics = [t for s in self.seqs for t in s["topics"]]
         self.topics_by_tag: dict[str, list] = {}
         for t in self.topics:
             self.topics_by_tag.setdefault(t["ontology_tag"], []).append(t)
-        self.tags = sorted(ds["tag_schemas"])
+        self.tags = sorted(ds["tag_schemas"])  # tags with a schema
+        self.all_tags = sorted(set(self.tags) | set(self.topics_by_tag))  # also tags of topics without a schema
         self.data_tags = sorted(tag for tag, ts in self.topics_by_tag.items() if any(t["rows"] for t in ts))
         self.seq_names = [s["name"] for s in self.seqs]
         self.topic_names = sorted({t["name"] for t in self.topics})
@@ -510,29 +699,39 @@ class QueryGen:
         return pool
 
     # -- scalar helpers -------------------------------------------------------------------------------------------------
-    def _string_cond(self, pool: list, extra_missing: list) -> dict:
+    def _string_cond(self, pool: list, extra_missing: list, slash: bool = False) -> dict:
+        """A condition on a string field. slash: topic names, sent with or without the leading '/' the SDK shows."""
         rnd = self.rnd
+
+        def sl(x):
+            if not slash or not isinstance(x, str):
+                return x
+            r = rnd.random()
+            return "/" + x if r < 0.5 else ("//" + x if r < 0.53 else x)
+
         s = rnd.choice(pool)
         op = rnd.choices(
             ["$eq", "$neq", "$in", "$match", "$lt", "$leq", "$gt", "$geq", "$between", "$outside"],
             weights=[15, 6, 12, 35, 4, 3, 4, 3, 10, 8],
         )[0]
         if op == "$eq":
-            return {op: s if rnd.random() < 0.7 else rnd.choice(extra_missing)}
+            return {op: sl(s if rnd.random() < 0.7 else rnd.choice(extra_missing))}
         if op == "$neq":
-            return {op: s}
+            return {op: sl(s)}
         if op == "$in":
-            vals = rnd.sample(pool, min(len(pool), rnd.randint(1, 5)))
+            vals = rnd.sample(pool, min(len(pool), rnd.randint(0 if rnd.random() < 0.03 else 1, 5)))
             if rnd.random() < 0.3:
                 vals.append(rnd.choice(extra_missing))
-            return {op: vals}
+            return {op: [sl(v) for v in vals]}
         if op == "$match":
-            return {op: glob_from(rnd, s)}
+            return {op: sl(glob_from(rnd, s))}
         if op in ("$between", "$outside"):
             a, b = sorted([s, rnd.choice(pool)])
-            return {op: [a, b]}
+            if rnd.random() < 0.05:
+                a, b = b, a  # reversed bounds: valid, $between matches nothing
+            return {op: [sl(a), sl(b)]}
         v = s if rnd.random() < 0.7 else s[: rnd.randint(0, len(s))]
-        return {op: v}
+        return {op: sl(v)}
 
     def _int_cond(self, pool: list) -> dict:
         rnd = self.rnd
@@ -567,14 +766,17 @@ class QueryGen:
             op = rnd.choice(["$eq", "$neq", "$lt", "$leq", "$gt", "$geq", "$between", "$outside", "$in"])
             d = rnd.choice([0, 0, 1, -1, 0.5, -0.25, 3])
             x = v + d
-            if isinstance(v, float) and x == int(x) and rnd.random() < 0.5:
+            if isinstance(x, float) and x == int(x) and rnd.random() < 0.5:
                 x = int(x)  # int argument on a float value
+            if isinstance(v, int) and abs(v) > 2**53 and rnd.random() < 0.4:
+                x = float(v)  # a float that is not exactly the big int
+            x = _int64_arg(x)
             if rnd.random() < 0.07:
                 x = str(v)  # type mismatch: never matches on user_metadata
             if op in ("$between", "$outside"):
                 if isinstance(x, str):
                     return op, [x, x + "z"]
-                return op, sorted([x, v + rnd.choice([-2, 0, 2, 5])])
+                return op, sorted([x, _int64_arg(v + rnd.choice([-2, 0, 2, 5]))])
             if op == "$in":
                 return op, [x, rnd.randint(-3, 15)] + ([rnd.choice(MD_STRS)] if rnd.random() < 0.3 else [])
             if isinstance(x, str) and op not in ("$eq", "$neq"):
@@ -592,7 +794,7 @@ class QueryGen:
                 return op, 42  # type mismatch
             return op, v
         # null, object, list
-        return rnd.choice([("$ex", None), ("$nex", None), ("$eq", 1), ("$eq", "x"), ("$neq", "x")])
+        return rnd.choice([("$ex", None), ("$nex", None), ("$eq", 1), ("$eq", "x"), ("$neq", "x"), ("$gt", 0)])
 
     def _md_section(self, entities: list) -> dict:
         rnd = self.rnd
@@ -605,7 +807,7 @@ class QueryGen:
                 value: Any = rnd.choice([1, "alice", True, None])
             else:
                 segs, value = rnd.choice(paths)
-                segs = list(segs)
+                segs = [s for seg in segs for s in seg.split(".")]  # a key holding a dot becomes two segments
                 r = rnd.random()
                 if r < 0.15:
                     segs[rnd.randrange(len(segs))] = "*"
@@ -642,9 +844,9 @@ class QueryGen:
             a = self._anchor["topic"] if self._anchor else None
             if field == "name":
                 pool = self._pick([a and a["name"]], self.topic_names)
-                out["name"] = self._string_cond(pool, ["/nope", "imu", "/IMU", "/sensors"])
+                out["name"] = self._string_cond(pool, ["nope", "IMU", "sensors", "sensors/"], slash=True)
             elif field == "ontology_tag":
-                out["ontology_tag"] = self._string_cond(self._pick([a and a["ontology_tag"]], self.tags),
+                out["ontology_tag"] = self._string_cond(self._pick([a and a["ontology_tag"]], self.all_tags),
                                                         ["nope", "IMU", "Imu"])
             elif field == "created_at_ns":
                 out["created_at_ns"] = self._int_cond(self._pick([a and a["created_at_ns"]], self.topic_created))
@@ -653,12 +855,17 @@ class QueryGen:
         return out
 
     def random_path(self, tag: str) -> tuple[list, str]:
+        """A path to a queryable scalar leaf of one schema of the tag (any schema of it for tags without one)."""
         rnd = self.rnd
-        node: Any = self.ds["tag_schemas"][tag]
+        schemas = ref.schemas_of(self.ds["tag_schemas"], tag)
+        if not schemas:
+            pa_schemas = TAG_SCHEMAS_PA.get(tag) or TAG_SCHEMAS_PA["orphan"]
+            schemas = [schema_descriptor(s) for s in pa_schemas]
+        node: Any = rnd.choice(schemas)
         path = []
         while True:
             if isinstance(node, dict):
-                names = list(node)
+                names = [n for n in node if node[n] != "binary"]
                 if not path and rnd.random() < 0.75 and len(names) > 1:
                     names = [n for n in names if n != "timestamp_ns"]
                 name = rnd.choice(names)
@@ -719,21 +926,27 @@ class QueryGen:
         if leaf == "int":
             x = v if r < 0.6 else (v + 0.5 if r < 0.8 else (v + rnd.choice([1, -1, 10**6, -(10**6)])))
             if r > 0.97:
-                x = rnd.choice([-1, 2**40, -(2**40), 1e15])  # out of many types' ranges
+                x = rnd.choice([-1, 2**40, -(2**40), 1e15, 2**63 - 1, -(2**63), 9.223372036854776e18])
+            elif r > 0.94 and isinstance(v, int) and abs(v) > 2**53:
+                x = float(v)  # the nearest double of a big int: not equal to it
         else:
             x = v if r < 0.6 else (float(int(v)) if r < 0.7 else (int(v) if r < 0.8 else v + rnd.choice([0.1, -0.125, 3])))
+            if r > 0.97:
+                x = rnd.choice([0.1, 0.2, 1 / 3, -0.0, 0])  # decimals vs float32-rounded values; -0.0 == 0
+        x = _int64_arg(x)
         if op in ("$between", "$outside"):
-            y = v + rnd.choice([-5, -1, 0, 0.5, 1, 7])
+            y = _int64_arg(v + rnd.choice([-5, -1, 0, 0.5, 1, 7]))
             return {op: sorted([x, y])}
         if op == "$in":
-            return {op: [x] + [rnd.choice([v, 0, 1, 3, -2, 0.5]) for _ in range(rnd.randint(0, 3))]}
+            return {op: [x] + [_int64_arg(rnd.choice([v, 0, 1, 3, -2, 0.5])) for _ in range(rnd.randint(0, 3))]}
         return {op: x}
 
     def ontology_section(self, tags: Optional[list] = None, cond_weights=(5, 3, 1)) -> dict:
         rnd = self.rnd
         if tags is None:
             k = rnd.choices([1, 2], [4, 1])[0]
-            pool = self.data_tags if rnd.random() < 0.95 else self.tags
+            r = rnd.random()
+            pool = self.data_tags if r < 0.93 else (self.tags if r < 0.97 else self.all_tags + UNKNOWN_TAGS)
             tags = rnd.sample(pool, min(k, len(pool)))
             if self._anchor is not None and self._anchor["topic"]["ontology_tag"] not in tags:
                 tags[0] = self._anchor["topic"]["ontology_tag"]
@@ -741,7 +954,7 @@ class QueryGen:
         for tag in tags:
             for _ in range(rnd.choices([1, 2, 3], cond_weights)[0]):
                 path, leaf = self.random_path(tag)
-                out[_path_to_key(tag, path)] = self.ontology_condition(tag, path, leaf)
+                out[path_to_key(tag, path)] = self.ontology_condition(tag, path, leaf)
         return out
 
     def query(self) -> dict:
@@ -749,13 +962,21 @@ class QueryGen:
         self._anchor = None
         if rnd.random() < 0.7:
             with_rows = [t for t in self.topics if t["rows"]]
-            t = rnd.choice(with_rows) if rnd.random() < 0.9 else rnd.choice(self.topics)
+            cams = [t for t in with_rows if t["ontology_tag"] == "cam"]
+            r = rnd.random()
+            if cams and r < 0.1:
+                t = rnd.choice(cams)  # the big topics: several chunks, pruning by statistics
+            else:
+                t = rnd.choice(with_rows) if r < 0.9 else rnd.choice(self.topics)
             self._anchor = {"seq": self.seq_of[id(t)], "topic": t,
                             "row": rnd.choice(t["rows"]) if t["rows"] else None}
         try:
-            return self._query()
+            q = self._query()
         finally:
             self._anchor = None
+        if rnd.random() < self.invalid_rate:
+            q = self.make_invalid(q)
+        return q
 
     def _query(self) -> dict:
         rnd = self.rnd
@@ -777,6 +998,97 @@ class QueryGen:
             q[rnd.choice(["sequence", "topic", "ontology"])] = {}  # an empty section is no condition
         return q
 
+    # -- invalid queries -------------------------------------------------------------------------------------------------
+    def make_invalid(self, q: dict) -> dict:
+        """Adds one defect to a valid query (the reference decides; a few mutations are valid edge cases)."""
+        rnd = self.rnd
+        q = json.loads(json.dumps(q))
+        tag = rnd.choice(self.data_tags)
+        kinds = ["bad_glob", "wrong_type_ontology", "unknown_field", "list_no_spec", "spec_on_scalar", "struct_leaf",
+                 "match_on_number", "order_on_bool", "unknown_section", "unknown_field_topic", "unknown_op",
+                 "two_ops", "md_empty_segment", "md_too_deep", "md_64_segments", "glob_too_long", "glob_1024",
+                 "name_number", "created_at_string", "created_at_float", "between_three", "in_not_list",
+                 "in_too_many", "ontology_not_object"]
+        k = rnd.choice(kinds)
+        ont = q.setdefault("ontology", {}) if k in ("wrong_type_ontology", "unknown_field", "list_no_spec",
+                                                   "spec_on_scalar", "struct_leaf", "match_on_number",
+                                                   "order_on_bool") else None
+        sch = ref.schemas_of(self.ds["tag_schemas"], tag)[0]
+        leaves = _leaf_paths(sch)
+        if k == "bad_glob":
+            pat = rnd.choice(["[abc", "a[]b", "[z-a]*", "x[", "[", "[]"])
+            where = rnd.choice(["sequence.name", "topic.name", "md", "ontology"])
+            if where == "md":
+                q.setdefault("sequence", {}).setdefault("user_metadata", {})["env"] = {"$match": pat}
+            elif where == "ontology":
+                strs = [p for p, lf in leaves if lf == "string"] or [[("field", "nosuch")]]
+                q.setdefault("ontology", {})[path_to_key(tag, rnd.choice(strs))] = {"$match": pat}
+            else:
+                q.setdefault(where.split(".")[0], {})["name"] = {"$match": pat}
+        elif k == "wrong_type_ontology":
+            p, lf = rnd.choice(leaves)
+            arg = {"string": 5, "int": "5", "float": "1.5", "bool": 1}[lf]
+            op = rnd.choice(["$eq", "$neq", "$in", "$between"])
+            ont[path_to_key(tag, p)] = {op: [arg] if op == "$in" else ([arg, arg] if op == "$between" else arg)}
+        elif k == "unknown_field":
+            ont[f"{tag}.no_such_field"] = {"$ex": None}
+        elif k == "list_no_spec":
+            lists = _list_paths(sch)
+            if lists:
+                ont[path_to_key(tag, rnd.choice(lists))] = {"$ex": None}
+            else:
+                ont[f"{tag}.timestamp_ns[0]"] = {"$gt": 0}
+        elif k == "spec_on_scalar":
+            ont[f"{tag}.timestamp_ns[?]"] = {"$gt": 0}
+        elif k == "struct_leaf":
+            structs = [n for n, v in sch.items() if isinstance(v, dict)]
+            ont[f"{tag}.{rnd.choice(structs)}" if structs else f"{tag}.nope.deeper"] = {"$ex": None}
+        elif k == "match_on_number":
+            ont[f"{tag}.timestamp_ns"] = {"$match": "1*"}
+        elif k == "order_on_bool":
+            bools = [p for p, lf in leaves if lf == "bool"]
+            if bools:
+                ont[path_to_key(tag, rnd.choice(bools))] = {rnd.choice(["$lt", "$geq", "$between"]):
+                                                            rnd.choice([1, [0, 1]])}
+            else:
+                ont[f"{tag}.timestamp_ns"] = {"$lt": True}
+        elif k == "unknown_section":
+            q[rnd.choice(["sequences", "topics", "Ontology", "data"])] = {}
+        elif k == "unknown_field_topic":
+            q.setdefault(rnd.choice(["sequence", "topic"]), {})[rnd.choice(["nam", "tag", "created_at"])] = {"$ex": None}
+            if "sequence" in q and rnd.random() < 0.3:
+                q["sequence"]["ontology_tag"] = {"$eq": "imu"}
+        elif k == "unknown_op":
+            q.setdefault("sequence", {})["name"] = {rnd.choice(["$like", "$ne", "$regex", "eq", "$EQ"]): "x"}
+        elif k == "two_ops":
+            q.setdefault("topic", {})["created_at_ns"] = {"$gt": 1, "$lt": 2}
+        elif k == "md_empty_segment":
+            q.setdefault("topic", {}).setdefault("user_metadata", {})[rnd.choice(["a..b", ".a", "a.", ""])] = \
+                {"$ex": None}
+        elif k == "md_too_deep":
+            q.setdefault("sequence", {}).setdefault("user_metadata", {})[".".join(["k"] * 65)] = {"$ex": None}
+        elif k == "md_64_segments":  # valid: at most 64 segments
+            q.setdefault("sequence", {}).setdefault("user_metadata", {})[".".join(["k"] * 64)] = {"$nex": None}
+        elif k == "glob_too_long":
+            q.setdefault("sequence", {})["name"] = {"$match": "*" + "a" * 1024}
+        elif k == "glob_1024":  # valid: exactly 1024 bytes (2-byte characters included)
+            q.setdefault("sequence", {})["name"] = {"$match": "*" + "é" * 500 + "x" * 22 + "*"}
+        elif k == "name_number":
+            q.setdefault(rnd.choice(["sequence", "topic"]), {})["name"] = {rnd.choice(["$eq", "$in"]): 7}
+        elif k == "created_at_string":
+            q.setdefault(rnd.choice(["sequence", "topic"]), {})["created_at_ns"] = {"$gt": "1"}
+        elif k == "created_at_float":
+            q.setdefault(rnd.choice(["sequence", "topic"]), {})["created_at_ns"] = {"$gt": 1.5}
+        elif k == "between_three":
+            q.setdefault("sequence", {})["created_at_ns"] = {rnd.choice(["$between", "$outside"]): [1, 2, 3]}
+        elif k == "in_not_list":
+            q.setdefault("topic", {})["ontology_tag"] = {"$in": "imu"}
+        elif k == "in_too_many":
+            q.setdefault("topic", {})["created_at_ns"] = {"$in": list(range(ref.MAX_IN_VALUES + 1))}
+        elif k == "ontology_not_object":
+            q["ontology"] = rnd.choice([[], "imu", 1])
+        return q
+
     # -- clusterize / intersect -----------------------------------------------------------------------------------------
     def _ts_range(self, topic: dict) -> Optional[dict]:
         rnd = self.rnd
@@ -786,20 +1098,25 @@ class QueryGen:
         if rnd.random() < 0.1:  # beyond the data
             return {"start_ns": ts[-1] + 500, "end_ns": ts[-1] + 10**9 + 500}
         a, b = sorted(rnd.sample(ts, 2) if len(ts) >= 2 else [ts[0], ts[0]])
-        start = a + rnd.choice([-500, 500])
-        end = b + rnd.choice([-500, 500])
-        if end <= start:
+        start = a + rnd.choice([-500, 0, 500])  # 0: exactly on a row (inclusive bound)
+        end = b + rnd.choice([-500, 0, 500])
+        if end < start:
             end = start + 1000
         return {"start_ns": start, "end_ns": end}
 
     def clusterize_body(self, topic: Optional[dict] = None, allow_empty_ontology: bool = False,
-                        with_range: bool = True, cond_weights=(5, 3, 1)) -> dict:
+                        with_range: bool = True, cond_weights=(5, 3, 1), empty_p: float = 0.3) -> dict:
         rnd = self.rnd
         if topic is None:
             with_rows = [t for t in self.topics if t["rows"]]
-            topic = rnd.choice(with_rows) if rnd.random() < 0.92 else rnd.choice(self.topics)
+            cams = [t for t in with_rows if t["ontology_tag"] == "cam"]
+            r = rnd.random()
+            if cams and r < 0.2:
+                topic = rnd.choice(cams)
+            else:
+                topic = rnd.choice(with_rows) if r < 0.92 else rnd.choice(self.topics)
         tag = topic["ontology_tag"]
-        if allow_empty_ontology and rnd.random() < 0.3:
+        if allow_empty_ontology and rnd.random() < empty_p:
             ontology = {}
         else:
             self._anchor = {"seq": self.seq_of[id(topic)], "topic": topic,
@@ -808,6 +1125,12 @@ class QueryGen:
                 ontology = self.ontology_section([tag], cond_weights)
             finally:
                 self._anchor = None
+            # Now and then conditions of another tag ride along (raw clients may send them; the SDK does not):
+            # docs/QUERY.md says they are ignored beside own-tag conditions and match nothing on their own.
+            others = [t for t in self.tags if t != tag]
+            if others and rnd.random() < 0.15:
+                extra = self.ontology_section([rnd.choice(others)], cond_weights)
+                ontology = extra if rnd.random() < 0.3 else {**ontology, **extra}
         body = {
             "locator": topic["locator"],
             "clustering_dt_ns": rnd.choice([0, 0, 1000, 2000, 5000, 20_000, 100_000, 10**9]),
@@ -818,18 +1141,43 @@ class QueryGen:
         return body
 
     def intersect_body(self, allow_empty_ontology: bool = False) -> dict:
+        """Bodies without timestamp_range (QUERY.md: the SDK sends none in intersect)."""
         rnd = self.rnd
         cands = [s for s in self.seqs if sum(1 for t in s["topics"] if t["rows"]) >= 2]
         seq = rnd.choice(cands)
-        pool = [t for t in seq["topics"] if t["rows"] or rnd.random() < 0.2]
+        pool = [t for t in seq["topics"] if t["rows"] or rnd.random() < 0.05]
         if len(pool) < 2:
             pool = [t for t in seq["topics"] if t["rows"]]
-        k = min(len(pool), rnd.choices([2, 3], [3, 1])[0])
+        k = min(len(pool), rnd.choices([1, 2, 3], [1, 12, 4])[0])
         chosen = rnd.sample(pool, k)
-        bodies = [self.clusterize_body(t, allow_empty_ontology, with_range=rnd.random() < 0.3, cond_weights=(6, 1, 0))
-                  for t in chosen]
-        return {"topics": bodies, "intersect_dt_ns": rnd.choice([0, 0, 1000, 3000, 10_000, 1_000_000])}
+        if rnd.random() < 0.1:  # a topic of another sequence
+            chosen.append(rnd.choice([t for t in self.topics if t["rows"]]))
+        bodies = [self.clusterize_body(t, allow_empty_ontology, with_range=False, cond_weights=(6, 1, 0),
+                                       empty_p=0.4) for t in chosen]
+        for b in bodies:
+            b["clustering_dt_ns"] = rnd.choice([0, 0, 1000, 2000, 5000, 20_000])
+        dt = rnd.choice([0, 0, 1000, 1001, 3000, 10_000, 50_000, 200_000, 1_000_000])
+        return {"topics": bodies, "intersect_dt_ns": dt}
+
+
+def _leaf_paths(schema: dict, prefix=()) -> list:
+    """[(path, leaf)] of queryable scalar leaves reachable without list specifiers, plus [?] through lists."""
+    out = []
+    for name, node in schema.items():
+        p = list(prefix) + [("field", name)]
+        while isinstance(node, tuple):
+            p.append(("spec", "?"))
+            node = node[1]
+        if isinstance(node, dict):
+            out.extend(_leaf_paths(node, p))
+        elif node != "binary":
+            out.append((p, node))
+    return out
+
+
+def _list_paths(schema: dict) -> list:
+    return [[("field", n)] for n, v in schema.items() if isinstance(v, tuple)]
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True)
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False)

@@ -1,68 +1,78 @@
 """Plain-Python reference evaluator for the `query`, `topic_filter_clusterize` and `topic_filter_intersect` actions.
 
 Written to be obviously right rather than fast: it walks plain dicts and lists. It knows nothing about the daemon.
+docs/QUERY.md is the authority; every rule there is implemented here (the rule is quoted next to its code where that
+helps), and nothing that QUERY.md leaves open is decided here in a way the generators rely on.
 
-Data model (what query_datagen.py builds, or a test builds by hand):
+Data model (what query_datagen.py builds, or a test builds from what the daemon stores):
 
     dataset = {
         "sequences": [
             {"name": "run_1", "created_at_ns": 17..., "user_metadata": {...},
              "topics": [
-                 {"name": "/sensors/imu",            # as the SDK shows it: leading "/"
-                  "locator": "run_1/sensors/imu",
+                 {"name": "sensors/imu",             # stored relative: no leading "/"
+                  "locator": "run_1/sensors/imu",     # "<seq>/<topic>", as in the query reply
                   "ontology_tag": "imu",
                   "created_at_ns": 17...,
                   "user_metadata": {...},
                   "rows": [{"timestamp_ns": 1, "acc": {"x": 1.0, ...}, ...}, ...]},   # pyarrow to_pylist() rows
              ]},
         ],
-        "tag_schemas": {"imu": {"timestamp_ns": "int", "acc": {"x": "float"}, "cov": ("list", "float"), ...}},
+        # schema snapshots per ontology tag, one descriptor per distinct schema of a topic of that tag that HAS a
+        # schema (a DoPut stream was opened). A tag absent here (or with an empty list) has no schema at all.
+        "tag_schemas": {"imu": [{"timestamp_ns": "int", "acc": {"x": "float"}, "cov": ("list", "float"), ...}]},
     }
 
-Schema descriptors: a leaf is "int" | "float" | "string" | "bool"; a struct is a dict; a list is ("list", element).
+Schema descriptors: a leaf is "int" | "float" | "string" | "bool" | "binary" (binary: not queryable; the generators
+never address it); a struct is a dict; a list is ("list", element). A single descriptor instead of a list is
+accepted too.
 
-Semantics (issue #3; where the SDK decides, the SDK wins):
-  * Query JSON {"sequence"?:{name, created_at_ns, user_metadata}, "topic"?:{name, ontology_tag, created_at_ns,
-    user_metadata}, "ontology"?:{"<tag>.<path>": {op: v}}}; every condition is {op: value} with exactly one operator
-    (that is what the SDK builders produce); all conditions ANDed; an empty section is no condition.
-  * user_metadata keys are dotted paths kept as one string; a "*" segment matches exactly one key level, "**" any
-    number of levels (zero or more). Only JSON objects are descended. The key resolves to the set of present values;
-    an operator other than $nex holds when at least one present, non-null value satisfies it; $ex = some value is
-    present and not null; $nex = no value is present-and-not-null. Type mismatches (number vs string vs bool,
-    scalar vs object/list) never match: no error on user_metadata.
-  * Ontology keys "<tag>.<field>.<sub>" with list specifiers "[N]" (element N; out of range or null/empty list ->
-    no match), "[?]" (any element), "[!]" (all elements; an empty or null list -> false). A null struct makes its
-    fields null. Null satisfies only $nex; $ex = present and not null. All conditions of one tag must hold on the
-    SAME row; a topic matches when some row satisfies all the conditions of its own tag; when an ontology section is
-    present, topics of other tags and topics without rows do not match.
-  * Operators: $eq $neq (row-level: value != v) $lt $leq $gt $geq, $between [a,b] inclusive, $outside [a,b]
-    (v < a or v > b), $in [..] (any equal), $match glob on strings (* any run, ? one char, # one digit, [..] class,
-    anchored to the whole string), $ex, $nex (the SDK sends {"$ex": null} / {"$nex": null}). Numbers compare as
-    numbers (int vs float exactly); strings compare by code point (= UTF-8 byte order); booleans only equal/differ.
-  * Typed fields (name, created_at_ns, ontology_tag, ontology leaves): a value of the wrong type is a QueryError
-    (INVALID_ARGUMENT on the wire), naming the key.
-  * Reply {"items": [{"sequence": s, "topics": [{"locator", "ontology_tag", "timestamp_range"}]}]}, sequences
-    sorted by name, topics by locator; sequences without a matching topic are left out. timestamp_range: with an
-    ontology section, [min, max] timestamp_ns of the rows that matched; otherwise the topic's data interval, or None
-    when it has no rows.
-  * Clusterize: the matching rows of one topic (conditions of its own tag; an empty ontology matches every row),
-    restricted to timestamp_range {start_ns, end_ns} (inclusive; the tests keep row timestamps off the bounds), sorted
-    by time; consecutive rows with a gap <= clustering_dt_ns share a window; clustering_dt_ns == 0 gives ONE window
-    [min, max] (SDK 0.7.0 docstring of QueryResponseItemTopic.clusterize: "Setting clustering_dt_ns to zero (default)
-    returns a unique cluster representing the first and last timestamp the query evaluated true"). Windows
-    {"ts": {"start_ns", "end_ns"}, "id": n}, ids 0.. in time order.
-  * Intersect: each topic clustered as above; empty when a topic has no window; otherwise a k-way walk over the
-    per-topic windows: take the current window of every topic, max_start / min_end; when max_start <= min_end +
-    intersect_dt_ns emit [max_start, min_end] if max_start <= min_end, else the tolerance window
-    [max_start - dt//2, min_end + (dt - dt//2)]; then advance the topic whose current window ends first (the first
-    such topic on ties); stop when a topic runs out. (The walk and the tolerance window follow the public mosaicod's
-    documented algorithm, since issue #3 only says "overlapping clusters within intersect_dt_ns".)
+Summary of docs/QUERY.md as implemented:
+  * Query {"sequence"?:{name, created_at_ns, user_metadata}, "topic"?:{name, ontology_tag, created_at_ns,
+    user_metadata}, "ontology"?:{"<tag>.<path>": cond}}; every condition is {op: arg} with exactly one operator; all
+    conditions ANDed; an empty section is no condition; unknown section / field -> QueryError naming it.
+  * Argument shapes: $ex/$nex any arg; $between/$outside [a, b] (two numbers or two strings); $in a list of at most
+    10 000 scalars; $match a glob string of at most 1 024 UTF-8 bytes that compiles (an unclosed "[", an empty class
+    "[]" or a reversed range "[z-a]" is an error; "**" is "*"); $eq/$neq a scalar; $lt..$geq a number or a string.
+    An integer argument outside int64 is an error (huge ints: nothing can hold them); so is a non-finite float.
+  * user_metadata keys: dotted, non-empty segments, at most 64; "*" = any one key, "**" = zero or more levels; only
+    objects are descended; the key reaches a set of non-null values; $nex holds when it is empty, any other operator
+    when some value satisfies it. Untyped: a value of another kind never matches (never an error).
+  * Typed fields: name / ontology_tag take strings, created_at_ns ints; ontology leaves the kind of their Arrow type
+    (int and float both "number"); a wrong kind, $match on a non-string, an order operator on a bool -> QueryError.
+  * Ontology keys "<tag>.<field>(.<field>)*" with list specifiers [N] / [?] / [!] after a field. Checked against the
+    schemas of the tag: no schema of that tag at all -> the tag matches nothing (NOT an error); a path that resolves
+    to a scalar leaf in none of them (unknown field, list without specifier, specifier on a non-list, struct leaf)
+    -> QueryError; a topic whose own schema lacks the path sees null.
+  * topic.name: stored relative; one leading "/" is removed from every string argument and $match pattern.
+  * Null (absent, JSON null, Arrow null, under a null struct) satisfies only $nex; $ex = present and not null.
+    $neq: a non-null value of the same kind that differs. [N] out of range / null / empty list -> no match; [?] some
+    element; [!] every element, an empty or null list is false.
+  * All ontology conditions of one tag hold on the SAME row. With an ontology section, a topic matches only when its
+    tag has conditions and some row satisfies them all; timestamp_range is [min, max] of the matching rows. Without
+    it: the topic's data interval, None when it has no rows.
+  * Reply {"items": [{"sequence", "topics": [{"locator", "ontology_tag", "timestamp_range"}]}]}: sequences with a
+    matching topic, sorted by name; topics sorted by locator (code point order == UTF-8 byte order).
+  * Clusterize: rows satisfying the body's ontology (empty: every row), within timestamp_range (inclusive), sorted;
+    consecutive rows with a gap <= clustering_dt_ns share a window; clustering_dt_ns == 0: one window [first, last];
+    ids 0.. in time order. Negative clustering_dt_ns -> QueryError; unknown locator -> NotFound. Every condition of
+    the body applies to the topic's rows, whatever its tag (QUERY.md: "the rows of the topic that satisfy the body's
+    ontology conditions"): a condition of another tag reads a path of this topic's rows, one of a tag without schema
+    holds on no row. (The SDK only ever sends the conditions of the topic's own tag.)
+  * Intersect: fewer than two topics or a topic without windows -> nothing; else the k-way walk of QUERY.md.
+
+Left open by QUERY.md, so never generated by query_datagen (the reference's choice is not a claim): a null section
+or argument, timestamp_range with start_ns > end_ns, a negative or missing intersect_dt_ns / missing
+clustering_dt_ns, a timestamp_range inside intersect bodies, whether the 1 024-byte $match limit is checked before
+or after a topic.name's leading '/' is removed, a bound on [N], $ex/$nex on binary leaves, the same path being a
+different kind in two schemas of one tag, duplicate JSON keys.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import math
 import re
 from typing import Any, Iterable, Optional
 
@@ -72,6 +82,12 @@ SECTIONS = ("sequence", "topic", "ontology")
 SEQUENCE_FIELDS = {"name": "string", "created_at_ns": "int"}
 TOPIC_FIELDS = {"name": "string", "ontology_tag": "string", "created_at_ns": "int"}
 
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+MAX_IN_VALUES = 10_000
+MAX_GLOB_BYTES = 1_024
+MAX_METADATA_SEGMENTS = 64
+
 
 class QueryError(ValueError):
     """An invalid query: the daemon must answer INVALID_ARGUMENT naming `key`."""
@@ -80,6 +96,14 @@ class QueryError(ValueError):
         super().__init__(f"{key}: {why}")
         self.key = key
         self.why = why
+
+
+class NotFound(LookupError):
+    """An unknown topic locator in a clusterize / intersect body: the daemon must answer NOT_FOUND."""
+
+    def __init__(self, locator: str):
+        super().__init__(f"unknown topic {locator!r}")
+        self.locator = locator
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -108,42 +132,72 @@ def _ordered(a: Any, b: Any) -> bool:
     return _same_kind(a, b) and kind(a) in ("num", "str")
 
 
-@functools.lru_cache(maxsize=4096)
+# Python compares int with float exactly (no rounding through double) and str by code point, which is UTF-8 byte
+# order: exactly QUERY.md's "numbers compare as numbers, int against float exactly; strings by UTF-8 byte order".
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Globs (core/glob.h): * any run (also empty; ** == *), ? one character, # one ASCII digit, [..] one character of a
+# class of single characters and ranges x-y ('-' last in the class is literal), no negation, no escape. Characters
+# are code points. Unclosed "[", empty class "[]", reversed range -> error.
+# ----------------------------------------------------------------------------------------------------------------------
+
+
+class GlobError(ValueError):
+    pass
+
+
+@functools.lru_cache(maxsize=8192)
 def glob_tokens(pattern: str) -> tuple:
-    """Tokens: ("star",), ("any",), ("digit",), ("class", set_of_chars, ranges), ("lit", ch)."""
-    toks = []
+    """Tokens: ("star",), ("any",), ("digit",), ("class", ((lo, hi), ...)), ("lit", ch). Raises GlobError."""
+    toks: list = []
     i = 0
     n = len(pattern)
     while i < n:
         c = pattern[i]
+        i += 1
         if c == "*":
-            toks.append(("star",))
+            if not (toks and toks[-1][0] == "star"):
+                toks.append(("star",))
         elif c == "?":
             toks.append(("any",))
         elif c == "#":
             toks.append(("digit",))
         elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j < 0:
-                toks.append(("lit", "["))  # unclosed: a literal "[" (the generators never produce this)
-            else:
-                body = pattern[i + 1 : j]
-                chars = set()
-                ranges = []
-                k = 0
-                while k < len(body):
-                    if k + 2 < len(body) and body[k + 1] == "-":
-                        ranges.append((body[k], body[k + 2]))
-                        k += 3
-                    else:
-                        chars.add(body[k])
-                        k += 1
-                toks.append(("class", frozenset(chars), tuple(ranges)))
-                i = j
+            ranges = []
+            closed = False
+            while i < n:
+                first = pattern[i]
+                i += 1
+                if first == "]":
+                    if not ranges:
+                        raise GlobError("empty character class '[]'")
+                    closed = True
+                    break
+                # "x-y" is a range unless the '-' is the last character of the class ("[a-]" holds 'a' and '-')
+                if i < n and pattern[i] == "-" and i + 1 < n and pattern[i + 1] != "]":
+                    last = pattern[i + 1]
+                    if last < first:
+                        raise GlobError("reversed range in character class")
+                    ranges.append((first, last))
+                    i += 2
+                else:
+                    ranges.append((first, first))
+            if not closed:
+                raise GlobError("unclosed '['")
+            toks.append(("class", tuple(ranges)))
         else:
             toks.append(("lit", c))
-        i += 1
     return tuple(toks)
+
+
+def glob_check(pattern: str) -> Optional[str]:
+    """None when the pattern compiles, else the reason."""
+    try:
+        glob_tokens(pattern)
+        return None
+    except GlobError as e:
+        return str(e)
 
 
 def _tok_matches(tok, ch: str) -> bool:
@@ -155,12 +209,12 @@ def _tok_matches(tok, ch: str) -> bool:
     if t == "lit":
         return ch == tok[1]
     if t == "class":
-        return ch in tok[1] or any(lo <= ch <= hi for lo, hi in tok[2])
+        return any(lo <= ch <= hi for lo, hi in tok[1])
     raise AssertionError(tok)
 
 
-def glob_match(pattern: str, text: str) -> bool:
-    """Anchored glob match by NFA simulation (set of pattern positions): O(len(text) * len(pattern)), no backtracking."""
+def glob_match_simple(pattern: str, text: str) -> bool:
+    """Anchored glob match by NFA simulation over a set of pattern positions (the obvious version; slow)."""
     toks = glob_tokens(pattern)
     m = len(toks)
 
@@ -191,8 +245,55 @@ def glob_match(pattern: str, text: str) -> bool:
     return m in states
 
 
+class _BitGlob:
+    """The same NFA with the state set as a bit mask (bit i: tokens[:i] consumed): fast on long patterns and texts."""
+
+    def __init__(self, pattern: str):
+        self.toks = glob_tokens(pattern)
+        self.m = len(self.toks)
+        self.star = sum(1 << i for i, t in enumerate(self.toks) if t[0] == "star")
+        self.literal_only = all(t[0] == "lit" for t in self.toks)
+        self.pattern = pattern
+        self._acc: dict = {}
+
+    def acc(self, ch: str) -> int:
+        a = self._acc.get(ch)
+        if a is None:
+            a = sum(1 << i for i, t in enumerate(self.toks) if t[0] != "star" and _tok_matches(t, ch))
+            self._acc[ch] = a
+        return a
+
+    def match(self, text: str) -> bool:
+        if self.literal_only:
+            return text == self.pattern
+        star = self.star
+        s = 1
+        s |= (s & star) << 1  # stars are never adjacent: one epsilon step closes the set
+        for ch in text:
+            s = (s & star) | ((s & self.acc(ch)) << 1)
+            if not s:
+                return False
+            s |= (s & star) << 1
+        return bool(s >> self.m & 1)
+
+
+@functools.lru_cache(maxsize=8192)
+def _bitglob(pattern: str) -> _BitGlob:
+    return _BitGlob(pattern)
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Anchored glob match: O(len(text) * len(pattern) / wordsize), no backtracking."""
+    return _bitglob(pattern).match(text)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# One operator on one value
+# ----------------------------------------------------------------------------------------------------------------------
+
+
 def op_holds(op: str, arg: Any, v: Any) -> bool:
-    """Does one present value v satisfy {op: arg}? v is None for null/absent."""
+    """Does one value v satisfy {op: arg}? v is None for null/absent."""
     if op == "$nex":
         return v is None
     if v is None:
@@ -232,15 +333,25 @@ def op_holds(op: str, arg: Any, v: Any) -> bool:
 def _split_condition(key: str, cond: Any) -> tuple[str, Any]:
     if not isinstance(cond, dict) or len(cond) != 1:
         raise QueryError(key, "a condition is an object with exactly one operator")
-    (op, arg), = cond.items()
+    ((op, arg),) = cond.items()
     if op not in OPERATORS:
         raise QueryError(key, f"unknown operator {op!r}")
     return op, arg
 
 
+def _check_scalar_value(key: str, x: Any):
+    if type(x) is int and not (INT64_MIN <= x <= INT64_MAX):
+        raise QueryError(key, f"integer {x} out of the int64 range")
+    if type(x) is float and not math.isfinite(x):
+        raise QueryError(key, f"non-finite number {x}")
+
+
 def _check_arg_shape(key: str, op: str, arg: Any):
     """Operator/argument shape, independent of the field's type."""
-    scalar = lambda x: kind(x) is not None  # noqa: E731
+
+    def scalar(x):
+        return kind(x) is not None
+
     if op in ("$ex", "$nex"):
         return
     if op in ("$between", "$outside"):
@@ -248,21 +359,26 @@ def _check_arg_shape(key: str, op: str, arg: Any):
             raise QueryError(key, f"{op} takes [min, max]")
         if not _ordered(arg[0], arg[1]):
             raise QueryError(key, f"{op} bounds must be two numbers or two strings")
-        return
-    if op == "$in":
+    elif op == "$in":
         if not isinstance(arg, list) or not all(scalar(x) for x in arg):
             raise QueryError(key, "$in takes a list of values")
-        return
-    if op == "$match":
+        if len(arg) > MAX_IN_VALUES:
+            raise QueryError(key, f"$in takes at most {MAX_IN_VALUES} values")
+    elif op == "$match":
         if not isinstance(arg, str):
             raise QueryError(key, "$match takes a string")
-        return
-    if op in ("$lt", "$leq", "$gt", "$geq"):
+        if len(arg.encode("utf-8")) > MAX_GLOB_BYTES:
+            raise QueryError(key, f"$match pattern longer than {MAX_GLOB_BYTES} bytes")
+        why = glob_check(arg)
+        if why:
+            raise QueryError(key, f"invalid $match pattern: {why}")
+    elif op in ("$lt", "$leq", "$gt", "$geq"):
         if kind(arg) not in ("num", "str"):
             raise QueryError(key, f"{op} takes a number or a string")
-        return
-    if not scalar(arg):  # $eq $neq
+    elif not scalar(arg):  # $eq $neq
         raise QueryError(key, f"{op} takes a number, a string or a boolean")
+    for x in _arg_values(op, arg):
+        _check_scalar_value(key, x)
 
 
 def _arg_values(op: str, arg: Any) -> list:
@@ -275,17 +391,24 @@ def _arg_values(op: str, arg: Any) -> list:
 
 def _check_typed(key: str, op: str, arg: Any, leaf: str):
     """A typed field: every argument value must be of the field's kind."""
-    want = {"int": "num", "float": "num", "string": "str", "bool": "bool"}[leaf]
+    if leaf == "binary":
+        raise QueryError(key, "a binary field cannot be queried")
     if op == "$match" and leaf != "string":
         raise QueryError(key, "$match on a non-string field")
     if leaf == "bool" and op in ORDER_OPS:
         raise QueryError(key, f"{op} on a boolean field")
     for x in _arg_values(op, arg):
-        if kind(x) != want:
-            raise QueryError(key, f"value {x!r} does not match the field type {leaf}")
+        if leaf == "int!":  # created_at_ns: ints only
+            ok = type(x) is int
+        else:
+            ok = kind(x) == {"int": "num", "float": "num", "string": "str", "bool": "bool"}[leaf]
+        if not ok:
+            raise QueryError(key, f"value {x!r} does not match the field type {leaf.rstrip('!')}")
 
 
-_SEG_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)((?:\[(?:\d+|\?|!)\])*)$")
+# a field is any non-empty run of characters other than '.', '[' and ']' (Arrow field names are free text; QUERY.md
+# does not restrict them), followed by list specifiers
+_SEG_RE = re.compile(r"^([^.\[\]]+)((?:\[(?:\d+|\?|!)\])*)$")
 _SPEC_RE = re.compile(r"\[(\d+|\?|!)\]")
 
 
@@ -307,20 +430,83 @@ def parse_ontology_key(key: str) -> tuple[str, list]:
     return tag, path
 
 
-def ontology_leaf_type(key: str, schema: dict, path: list) -> str:
+def _leaf_in_schema(schema: dict, path: list) -> tuple[Optional[str], str]:
+    """(leaf, '') when `path` ends at a scalar leaf of this schema, else (None, why)."""
     node: Any = schema
     for step, val in path:
         if step == "field":
             if not isinstance(node, dict) or val not in node:
-                raise QueryError(key, f"unknown field {val!r}")
+                return None, f"unknown field {val!r}"
             node = node[val]
         else:
             if not (isinstance(node, tuple) and node[0] == "list"):
-                raise QueryError(key, "list specifier on a field that is not a list")
+                return None, "list specifier on a field that is not a list"
             node = node[1]
+    if isinstance(node, tuple):
+        return None, "a list needs a specifier [N], [?] or [!]"
     if not isinstance(node, str):
-        raise QueryError(key, "the key does not name a scalar field (lists need [N], [?] or [!])")
-    return node
+        return None, "the key does not name a scalar field"
+    return node, ""
+
+
+def schemas_of(tag_schemas: dict, tag: str) -> list:
+    s = tag_schemas.get(tag)
+    if s is None:
+        return []
+    return s if isinstance(s, list) else [s]
+
+
+def ontology_leaf_type(key: str, schemas: list, path: list) -> str:
+    """The leaf kind of `path` in the first schema where it is a scalar leaf; QueryError when it is in none."""
+    whys = []
+    for schema in schemas:
+        leaf, why = _leaf_in_schema(schema, path)
+        if leaf is not None:
+            return leaf
+        whys.append(why)
+    raise QueryError(key, whys[0] if whys else "no schema")
+
+
+def _validate_entity_section(section: str, body: dict):
+    fields = SEQUENCE_FIELDS if section == "sequence" else TOPIC_FIELDS
+    for field, cond in body.items():
+        if field == "user_metadata":
+            if not isinstance(cond, dict):
+                raise QueryError(field, "user_metadata is an object of conditions")
+            for mkey, mcond in cond.items():
+                segs = mkey.split(".")
+                if not mkey or any(s == "" for s in segs):
+                    raise QueryError(mkey or "user_metadata", "empty key segment")
+                if len(segs) > MAX_METADATA_SEGMENTS:
+                    raise QueryError(mkey, f"more than {MAX_METADATA_SEGMENTS} key segments")
+                op, arg = _split_condition(mkey, mcond)
+                _check_arg_shape(mkey, op, arg)
+            continue
+        if field not in fields:
+            raise QueryError(field, f"unknown {section} field")
+        op, arg = _split_condition(field, cond)
+        if section == "topic" and field == "name":
+            arg = _strip_topic_name_arg(op, arg)
+        _check_arg_shape(field, op, arg)
+        _check_typed(field, op, arg, "int!" if fields[field] == "int" else fields[field])
+
+
+def _validate_ontology(body: dict, tag_schemas: dict) -> dict:
+    """Validates an ontology section; returns {tag: [(path, op, arg)]} with unknown tags mapped to None."""
+    by_tag: dict = {}
+    for key, cond in body.items():
+        tag, path = parse_ontology_key(key)
+        op, arg = _split_condition(key, cond)
+        _check_arg_shape(key, op, arg)
+        schemas = schemas_of(tag_schemas, tag)
+        if not schemas:
+            by_tag[tag] = None  # "no topic of that tag has a schema -> the tag simply matches nothing"
+            continue
+        leaf = ontology_leaf_type(key, schemas, path)
+        _check_typed(key, op, arg, leaf)
+        if by_tag.get(tag, []) is not None:
+            by_tag.setdefault(tag, []).append((path, op, arg))
+    return by_tag
 
 
 def validate(query: Any, tag_schemas: dict):
@@ -333,31 +519,9 @@ def validate(query: Any, tag_schemas: dict):
         if not isinstance(body, dict):
             raise QueryError(section, "a section is a JSON object")
         if section in ("sequence", "topic"):
-            fields = SEQUENCE_FIELDS if section == "sequence" else TOPIC_FIELDS
-            for field, cond in body.items():
-                if field == "user_metadata":
-                    if not isinstance(cond, dict):
-                        raise QueryError(field, "user_metadata is an object of conditions")
-                    for mkey, mcond in cond.items():
-                        if not mkey or any(s == "" for s in mkey.split(".")):
-                            raise QueryError(mkey, "empty key segment")
-                        op, arg = _split_condition(mkey, mcond)
-                        _check_arg_shape(mkey, op, arg)
-                    continue
-                if field not in fields:
-                    raise QueryError(field, f"unknown {section} field")
-                op, arg = _split_condition(field, cond)
-                _check_arg_shape(field, op, arg)
-                _check_typed(field, op, arg, fields[field])
+            _validate_entity_section(section, body)
         else:
-            for key, cond in body.items():
-                tag, path = parse_ontology_key(key)
-                if tag not in tag_schemas:
-                    raise QueryError(key, f"unknown ontology tag {tag!r}")
-                leaf = ontology_leaf_type(key, tag_schemas[tag], path)
-                op, arg = _split_condition(key, cond)
-                _check_arg_shape(key, op, arg)
-                _check_typed(key, op, arg, leaf)
+            _validate_ontology(body, tag_schemas)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -365,10 +529,22 @@ def validate(query: Any, tag_schemas: dict):
 # ----------------------------------------------------------------------------------------------------------------------
 
 
+def _strip_topic_name_arg(op: str, arg: Any) -> Any:
+    """topic.name: one leading '/' is removed from string arguments and $match patterns."""
+
+    def strip(x):
+        return x[1:] if isinstance(x, str) and x.startswith("/") else x
+
+    if op in ("$ex", "$nex"):
+        return arg
+    if op in ("$between", "$outside", "$in"):
+        return [strip(x) for x in arg] if isinstance(arg, list) else arg
+    return strip(arg)
+
+
 def metadata_values(md: Any, key: str) -> list:
-    """All values reached by the dotted key (with * and ** segments) in a JSON object."""
-    segs = key.split(".")
-    nodes = [md]  # reached nodes (list: duplicates are harmless)
+    """All values reached by the dotted key (with * and ** segments) in a JSON object (duplicates possible)."""
+    nodes = [md]
 
     def step(node_list, seg):
         out = []
@@ -391,14 +567,8 @@ def metadata_values(md: Any, key: str) -> list:
                 stack.extend(n.values())
         return out
 
-    i = 0
-    while i < len(segs):
-        seg = segs[i]
-        if seg == "**":
-            nodes = descendants_or_self(nodes)
-        else:
-            nodes = step(nodes, seg)
-        i += 1
+    for seg in key.split("."):
+        nodes = descendants_or_self(nodes) if seg == "**" else step(nodes, seg)
     return nodes
 
 
@@ -414,13 +584,11 @@ def _path_holds(value: Any, path: list, op: str, arg: Any) -> bool:
         return op_holds(op, arg, value)
     (step, val), rest = path[0], path[1:]
     if step == "field":
-        if value is None:
-            if any(s == "spec" for s, _ in rest):
-                return False  # a list under a null struct is null: specifiers find no element
-            return op_holds(op, arg, None)
-        return _path_holds(value.get(val), rest, op, arg)
-    # list specifier
-    if value is None or len(value) == 0:
+        # absent field (older/newer schema), null struct: the field is null
+        child = value.get(val) if isinstance(value, dict) else None
+        return _path_holds(child, rest, op, arg)
+    # list specifier: a null or empty list has no element ([N]/[?] find none, [!] is false)
+    if not isinstance(value, list) or len(value) == 0:
         return False
     if val == "?":
         return any(_path_holds(e, rest, op, arg) for e in value)
@@ -436,33 +604,26 @@ def row_matches(row: dict, conds: list) -> bool:
     return all(_path_holds(row, path, op, arg) for path, op, arg in conds)
 
 
-def _simple_condition(value: Any, cond: dict) -> bool:
-    (op, arg), = cond.items()
-    return op_holds(op, arg, value)
-
-
-def _entity_matches(entity: dict, section: dict) -> bool:
+def _entity_matches(entity: dict, section: dict, is_topic: bool) -> bool:
     for field, cond in section.items():
         if field == "user_metadata":
             for mkey, mcond in cond.items():
-                (op, arg), = mcond.items()
+                ((op, arg),) = mcond.items()
                 if not metadata_condition(entity.get("user_metadata") or {}, mkey, op, arg):
                     return False
-        elif not _simple_condition(entity[field], cond):
+            continue
+        ((op, arg),) = cond.items()
+        if is_topic and field == "name":
+            arg = _strip_topic_name_arg(op, arg)
+        if not op_holds(op, arg, entity[field]):
             return False
     return True
 
 
-def ontology_conditions_by_tag(ontology: dict) -> dict:
-    by_tag: dict = {}
-    for key, cond in ontology.items():
-        tag, path = parse_ontology_key(key)
-        (op, arg), = cond.items()
-        by_tag.setdefault(tag, []).append((path, op, arg))
-    return by_tag
-
-
-def matching_rows(topic: dict, conds: list, ts_range: Optional[tuple] = None) -> list:
+def matching_rows(topic: dict, conds: Optional[list], ts_range: Optional[tuple] = None) -> list:
+    """Rows satisfying conds (None: an unknown tag, nothing matches; []: every row), within ts_range inclusive."""
+    if conds is None:
+        return []
     rows = topic["rows"]
     if ts_range is not None:
         lo, hi = ts_range
@@ -476,20 +637,19 @@ def run_query(dataset: dict, query: dict) -> dict:
     seq_q = query.get("sequence") or {}
     top_q = query.get("topic") or {}
     ont_q = query.get("ontology") or {}
-    by_tag = ontology_conditions_by_tag(ont_q) if ont_q else None
+    by_tag = _validate_ontology(ont_q, dataset["tag_schemas"]) if ont_q else None
     items = []
     for seq in sorted(dataset["sequences"], key=lambda s: s["name"]):
-        if not _entity_matches(seq, seq_q):
+        if not _entity_matches(seq, seq_q, False):
             continue
         topics = []
         for t in sorted(seq["topics"], key=lambda t: t["locator"]):
-            if by_tag is not None and not by_tag.get(t["ontology_tag"]):
-                continue
-            if not _entity_matches(t, top_q):
+            if by_tag is not None and t["ontology_tag"] not in by_tag:
+                continue  # with an ontology section, topics of other tags do not match
+            if not _entity_matches(t, top_q, True):
                 continue
             if by_tag is not None:
-                conds = by_tag[t["ontology_tag"]]
-                hits = matching_rows(t, conds)
+                hits = matching_rows(t, by_tag[t["ontology_tag"]])
                 if not hits:
                     continue
                 ts = [r["timestamp_ns"] for r in hits]
@@ -514,7 +674,7 @@ def find_topic(dataset: dict, locator: str) -> dict:
         for t in seq["topics"]:
             if t["locator"] == loc:
                 return t
-    raise KeyError(locator)
+    raise NotFound(locator)
 
 
 def cluster_windows(timestamps: Iterable[int], dt: int) -> list:
@@ -535,16 +695,46 @@ def cluster_windows(timestamps: Iterable[int], dt: int) -> list:
     return out
 
 
-def _body_windows(dataset: dict, body: dict) -> list:
-    topic = find_topic(dataset, body["locator"])
+def _is_int(x: Any) -> bool:
+    return type(x) is int and INT64_MIN <= x <= INT64_MAX
+
+
+def validate_clusterize_body(body: Any, tag_schemas: dict, with_range: bool = True) -> dict:
+    """QueryError for a malformed body; returns the conditions by tag (None for a tag no schema knows)."""
+    if not isinstance(body, dict):
+        raise QueryError("<body>", "a clusterize body is a JSON object")
+    if not isinstance(body.get("locator"), str):
+        raise QueryError("locator", "locator is a string")
+    dt = body.get("clustering_dt_ns")
+    if not _is_int(dt):
+        raise QueryError("clustering_dt_ns", "clustering_dt_ns is an integer")
+    if dt < 0:
+        raise QueryError("clustering_dt_ns", "clustering_dt_ns must not be negative")
     ontology = body.get("ontology") or {}
-    validate({"ontology": ontology} if ontology else {}, dataset["tag_schemas"])
-    conds = []
-    for key, cond in ontology.items():
-        tag, path = parse_ontology_key(key)
-        (op, arg), = cond.items()
-        conds.append((path, op, arg))
-    tr = body.get("timestamp_range")
+    if not isinstance(ontology, dict):
+        raise QueryError("ontology", "ontology is an object")
+    if with_range:
+        tr = body.get("timestamp_range")
+        if tr is not None:
+            if not isinstance(tr, dict) or not _is_int(tr.get("start_ns")) or not _is_int(tr.get("end_ns")):
+                raise QueryError("timestamp_range", "timestamp_range is {start_ns, end_ns} or null")
+            if tr["start_ns"] > tr["end_ns"]:
+                raise QueryError("timestamp_range", "start_ns is after end_ns")
+    return _validate_ontology(ontology, tag_schemas)
+
+
+def _body_windows(dataset: dict, body: dict, with_range: bool = True) -> list:
+    """docs/QUERY.md: only the conditions of the topic's own tag apply (the SDK sends each topic its own); an
+    ontology with conditions, none of them for the topic's tag, matches no row; an empty ontology every row."""
+    by_tag = validate_clusterize_body(body, dataset["tag_schemas"], with_range)
+    topic = find_topic(dataset, body["locator"])
+    if not by_tag:
+        conds: Optional[list] = []
+    else:
+        conds = by_tag.get(topic["ontology_tag"])  # None: no condition for this tag, or the tag has no schema
+    if conds is None:
+        return []
+    tr = body.get("timestamp_range") if with_range else None
     ts_range = (tr["start_ns"], tr["end_ns"]) if tr else None
     hits = matching_rows(topic, conds, ts_range)
     return cluster_windows((r["timestamp_ns"] for r in hits), body["clustering_dt_ns"])
@@ -555,7 +745,7 @@ def _as_replies(windows: list) -> list:
 
 
 def clusterize(dataset: dict, body: dict) -> list:
-    """The list of `response` objects the daemon must stream for topic_filter_clusterize."""
+    """The list of `response` objects the daemon must stream for topic_filter_clusterize. QueryError / NotFound."""
     return _as_replies(_body_windows(dataset, body))
 
 
@@ -568,7 +758,7 @@ def intersect_windows(per_topic: list, dt: int) -> list:
         cur = [per_topic[i][pos[i]] for i in range(len(per_topic))]
         max_start = max(s for s, _ in cur)
         min_end = min(e for _, e in cur)
-        idx = [e for _, e in cur].index(min_end)
+        idx = [e for _, e in cur].index(min_end)  # the first topic whose current window ends first
         if max_start <= min_end + dt:
             if max_start <= min_end:
                 out.append((max_start, min_end))
@@ -581,10 +771,16 @@ def intersect_windows(per_topic: list, dt: int) -> list:
 
 
 def intersect(dataset: dict, body: dict) -> list:
-    """The list of `response` objects the daemon must stream for topic_filter_intersect."""
-    topics = body["topics"]
-    per_topic = [_body_windows(dataset, b) for b in topics]
-    return _as_replies(intersect_windows(per_topic, body["intersect_dt_ns"]))
+    """The list of `response` objects the daemon must stream for topic_filter_intersect. QueryError / NotFound."""
+    if not isinstance(body, dict) or not isinstance(body.get("topics"), list):
+        raise QueryError("topics", "topics is a list of clusterize bodies")
+    dt = body.get("intersect_dt_ns")
+    if not _is_int(dt):
+        raise QueryError("intersect_dt_ns", "intersect_dt_ns is an integer")
+    for b in body["topics"]:
+        validate_clusterize_body(b, dataset["tag_schemas"], with_range=False)
+    per_topic = [_body_windows(dataset, b, with_range=False) for b in body["topics"]]
+    return _as_replies(intersect_windows(per_topic, dt))
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -627,6 +823,35 @@ def diff_replies(want: dict, got: Any) -> str:
             lines.append(f"item order differs: want {order_w[:10]}... got {order_g[:10]}...")
         else:
             lines.append(f"replies differ in keys or order: got {str(got)[:500]}")
+    return "\n".join(lines)
+
+
+def diff_windows(want: list, got: Any) -> str:
+    """Difference between two clusterize/intersect result lists ('' when equal)."""
+    if want == got:
+        return ""
+    if not isinstance(got, list):
+        return f"reply is not a list of windows: {str(got)[:500]}"
+
+    def fmt(ws):
+        out = []
+        for w in ws:
+            try:
+                out.append(f"#{w['id']} [{w['ts']['start_ns']}, {w['ts']['end_ns']}]")
+            except Exception:  # noqa: BLE001
+                out.append(repr(w)[:200])
+        return out
+
+    fw, fg = fmt(want), fmt(got)
+    lines = [f"want {len(want)} windows, got {len(got)}"]
+    for i in range(max(len(fw), len(fg))):
+        a = fw[i] if i < len(fw) else "-"
+        b = fg[i] if i < len(fg) else "-"
+        if a != b:
+            lines.append(f"  window {i}: want {a}  got {b}")
+        if len(lines) > 12:
+            lines.append("  ...")
+            break
     return "\n".join(lines)
 
 

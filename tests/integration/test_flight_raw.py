@@ -254,7 +254,6 @@ def test_list_actions_includes_core_actions(flight):
     assert not missing, f"list_actions lacks {missing}; it lists {names}"
 
 
-@pytest.mark.xfail(strict=True, reason="query, topic_filter_clusterize and topic_filter_intersect come with issue #3")
 def test_list_actions_includes_query_actions(flight):
     names = [a.type for a in flight.list_actions()]
     missing = [n for n in QUERY_ACTIONS if n not in names]

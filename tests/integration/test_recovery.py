@@ -287,3 +287,76 @@ def test_repair_restores_a_sequence_missing_from_the_catalog(daemon_factory, tmp
     assert read_topic(flight, "copied/x").equals(want)
     expect_error(["PERMISSION_DENIED", "FAILED_PRECONDITION"], action, flight, "topic_delete", {"locator": "copied/x"})
     flight.close()
+
+
+def _write_small(daemon, seq: str, md: dict, rows: int, finalize_it: bool = True, seed: float = 0.0):
+    flight = fl.FlightClient(daemon.location)
+    create_sequence(flight, seq, md)
+    s, _ = create_session(flight, seq)
+    t = create_topic(flight, s, f"{seq}/imu", ontology_tag="imu", user_metadata={"seed": seed})
+    put_batches(flight, f"{seq}/imu", t, simple_schema(),
+                [simple_batch(simple_schema(), [BASE + i * MS for i in range(k, k + 100)], offset=seed)
+                 for k in range(0, rows, 100)])
+    action(flight, "topic_notification_create", {"locator": f"{seq}/imu", "notification_type": "error", "msg": "n"})
+    if finalize_it:
+        finalize(flight, s)
+    table = read_topic(flight, f"{seq}/imu")
+    flight.close()
+    return table
+
+
+def _names(daemon) -> list[str]:
+    return sorted(i.descriptor.path[0].decode() for i in fl.FlightClient(daemon.location).list_flights())
+
+
+def test_import_verifies_renames_skips_and_rejects_corruption(daemon_factory):
+    src = daemon_factory()
+    want = {"A": _write_small(src, "A", {"from": "src"}, 300, seed=1.0),
+            "B": _write_small(src, "B", {}, 200, finalize_it=False, seed=2.0),
+            "C": _write_small(src, "C", {"c": True}, 100, seed=3.0)}
+    src.stop()
+    dst = daemon_factory()
+    dst_a = _write_small(dst, "A", {"from": "dst"}, 50, seed=9.0)
+    dst.stop()
+
+    out = run_cli("import", "--from", src.data_dir, "--on-duplicate", "skip", data_dir=dst.data_dir, check=0)
+    assert "skipped  A" in out.stdout and "imported  B" in out.stdout and "imported  C" in out.stdout, out.stdout
+    assert "event=progress op=import" in out.stderr
+    out = run_cli("import", "--from", src.data_dir, data_dir=dst.data_dir, check=1)  # default: a duplicate fails
+    assert out.stdout.count("failed") == 3, out.stdout
+    out = run_cli("import", "--from", src.data_dir, "--on-duplicate", "rename", data_dir=dst.data_dir, check=0)
+    assert "renamed  A -> A_imported" in out.stdout and "renamed  B -> B_imported" in out.stdout, out.stdout
+    run_cli("check", "--verify-checksums", data_dir=dst.data_dir, check=0)
+
+    dst.start()
+    assert _names(dst) == ["A", "A_imported", "B", "B_imported", "C", "C_imported"]
+    flight = fl.FlightClient(dst.location)
+    assert read_topic(flight, "A/imu").equals(dst_a), "the existing sequence was touched by the import"
+    assert read_topic(flight, "A_imported/imu").equals(want["A"])
+    assert read_topic(flight, "B/imu").equals(want["B"])
+    assert read_topic(flight, "C/imu").equals(want["C"])
+    assert read_topic(flight, "B_imported/imu").equals(want["B"])
+    notes = action(flight, "topic_notification_list", {"locator": "A_imported/imu"})["notifications"]
+    assert len(notes) == 1 and notes[0]["msg"] == "n", notes
+    # lock state travels: B stays unfinalized (deletable topic), C is finalized (topic cannot be deleted)
+    action(flight, "topic_delete", {"locator": "B/imu"})
+    expect_error(["PERMISSION_DENIED", "FAILED_PRECONDITION"], action, flight, "topic_delete", {"locator": "C/imu"})
+    flight.close()
+    dst.stop()
+
+    # A corrupt source chunk: that sequence is refused, the others still come in, nothing half-imported remains.
+    chunk = _chunk_files(src.data_dir, "C")[0]
+    with open(chunk, "r+b") as f:
+        f.seek(64)
+        b = f.read(1)
+        f.seek(64)
+        f.write(bytes([b[0] ^ 0x01]))
+    third = daemon_factory()
+    third.stop()
+    out = run_cli("import", "--from", os.path.join(src.data_dir, "store"), data_dir=third.data_dir, check=1)
+    assert "failed  C" in out.stdout and "corrupt" in out.stdout, out.stdout
+    assert "imported  A" in out.stdout and "imported  B" in out.stdout, out.stdout
+    assert not os.path.exists(os.path.join(third.data_dir, "store", "sequences", "C"))
+    run_cli("check", data_dir=third.data_dir, check=0)
+    third.start()
+    assert _names(third) == ["A", "B"]

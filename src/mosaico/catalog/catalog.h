@@ -20,6 +20,8 @@
 #include <arrow/result.h>
 #include <arrow/status.h>
 
+#include "mosaico/catalog/topic_filter.h"
+
 namespace mosaico::catalog {
 
 struct SequenceRecord {
@@ -148,6 +150,13 @@ class Catalog {
   // Chunks ordered by (ts_min, index); stats filled only when with_stats.
   virtual arrow::Result<std::vector<ChunkRecord>> ListChunks(int64_t topic_id, bool with_stats) = 0;
   virtual arrow::Result<TopicDataSummary> SummarizeTopic(int64_t topic_id) = 0;
+
+  // --- queries (catalog/topic_filter.h states the semantics) ---
+  // Topics passing `filter`, ordered by (sequence_name, topic_name), evaluated inside the backend.
+  virtual arrow::Result<std::vector<TopicMatch>> FindTopics(const TopicFilter& filter) = 0;
+  // The distinct schema snapshots (Arrow IPC) recorded by topics of `ontology_tag`, in no particular order;
+  // empty when no topic of that tag has a schema yet. The query parser type-checks ontology keys against them.
+  virtual arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string& ontology_tag) = 0;
 
   // --- notifications ---
   virtual arrow::Result<NotificationRecord> AddNotification(const NotificationRecord& n) = 0;

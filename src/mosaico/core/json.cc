@@ -5,11 +5,38 @@
 namespace mosaico {
 namespace {
 std::string Field(std::string_view f) { return "'" + std::string(f) + "'"; }
+
+// The DOM builder of nlohmann::json, except that an integer literal too large for 64 bits (which nlohmann would
+// silently turn into an approximate double) is an error: every integer a client sends is taken exactly or refused.
+class ExactIntegerDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
+ public:
+  explicit ExactIntegerDomParser(Json& root) : json_sax_dom_parser(root, /*allow_exceptions=*/false) {}
+
+  bool number_float(Json::number_float_t value, const Json::string_t& literal) {
+    if (literal.find_first_of(".eE") == Json::string_t::npos) {
+      oversized_integer_ = literal.substr(0, 40);
+      return false;
+    }
+    return json_sax_dom_parser::number_float(value, literal);
+  }
+
+  const std::string& oversized_integer() const { return oversized_integer_; }
+
+ private:
+  std::string oversized_integer_;
+};
 }  // namespace
 
 arrow::Result<Json> ParseJsonObject(std::string_view text, std::string_view what) {
-  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return InvalidArgument(std::string(what) + " is not valid JSON");
+  Json j;
+  ExactIntegerDomParser builder(j);
+  const bool ok = Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json,
+                                  /*strict=*/true, /*ignore_comments=*/false);
+  if (!builder.oversized_integer().empty()) {
+    return InvalidArgument(std::string(what) + ": integer " + builder.oversized_integer() +
+                           " does not fit in 64 bits");
+  }
+  if (!ok || builder.is_errored() || j.is_discarded()) return InvalidArgument(std::string(what) + " is not valid JSON");
   if (!j.is_object()) return InvalidArgument(std::string(what) + " must be a JSON object");
   return j;
 }

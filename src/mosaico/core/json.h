@@ -18,6 +18,7 @@ using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
 // Parses `text` as a JSON object. `what` names the payload in errors ("action 'topic_create' body").
+// Integers are exact: a literal beyond the 64-bit range is INVALID_ARGUMENT, never a rounded double.
 arrow::Result<Json> ParseJsonObject(std::string_view text, std::string_view what);
 
 arrow::Result<std::string> RequireString(const Json& obj, std::string_view field);

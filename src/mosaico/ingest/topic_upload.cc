@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/core/clock.h"
+#include "mosaico/core/crash_point.h"
 #include "mosaico/core/errors.h"
 #include "mosaico/core/ids.h"
 #include "mosaico/ingest/schema_check.h"
@@ -42,6 +43,7 @@ arrow::Result<std::unique_ptr<TopicUpload>> TopicUpload::Begin(std::shared_ptr<c
     // First stream of the topic: freeze its schema, durable in the store before the catalog records it.
     ARROW_ASSIGN_OR_RAISE(schema_ipc, SerializeSchema(*stream_schema));
     ARROW_RETURN_NOT_OK(store->PutAtomic(store::layout::TopicSchema(topic.sequence_name, topic.name), schema_ipc));
+    CrashPoint("upload.after_schema");
     ARROW_RETURN_NOT_OK(catalog->SetTopicSchema(topic.id, schema_ipc));
   }
   std::string upload_id = NewUlid(NowNs());
@@ -125,6 +127,7 @@ arrow::Status TopicUpload::Publish(std::vector<catalog::ChunkRecord> chunks) {
   // Store first: upload.json is the commit marker that makes the chunks rebuildable without the catalog.
   ARROW_RETURN_NOT_OK(store_->PutAtomic(store::layout::UploadManifest(topic_.sequence_name, topic_.name, upload_id_),
                                         manifest.Serialize()));
+  CrashPoint("upload.after_manifest");
   // Guard against a concurrent first stream that froze a different schema while this one was running.
   ARROW_ASSIGN_OR_RAISE(auto current, catalog_->GetTopic(topic_.sequence_name, topic_.name));
   if (current.schema_ipc && *current.schema_ipc != schema_ipc_) {
@@ -133,7 +136,13 @@ arrow::Status TopicUpload::Publish(std::vector<catalog::ChunkRecord> chunks) {
       return FailedPrecondition("the schema of topic '" + locator_ + "' was set by another upload meanwhile");
     }
   }
-  ARROW_RETURN_NOT_OK(catalog_->CommitTopicData(topic_.id, upload_id_, chunks));
+  arrow::Status st = catalog_->CommitTopicData(topic_.id, upload_id_, chunks);
+  if (!st.ok()) {
+    // A recovery running beside this daemon (`check --repair`) may have committed this very upload from its
+    // upload.json meanwhile: that is success, and aborting would delete data the catalog now references.
+    auto current_after = catalog_->GetTopic(topic_.sequence_name, topic_.name);
+    if (!current_after.ok() || current_after->upload_id != upload_id_) return st;
+  }
   committed_ = std::move(chunks);
   return arrow::Status::OK();
 }
@@ -141,7 +150,9 @@ arrow::Status TopicUpload::Publish(std::vector<catalog::ChunkRecord> chunks) {
 void TopicUpload::Abort() {
   if (state_ != State::kOpen) return;
   state_ = State::kAborted;
-  arrow::Status st = writer_.Abort();
+  // The commit marker first: a crash part-way through must never leave an upload.json listing deleted chunks.
+  arrow::Status st = store_->Delete(store::layout::UploadManifest(topic_.sequence_name, topic_.name, upload_id_));
+  if (st.ok()) st = writer_.Abort();
   if (!st.ok()) {
     spdlog::warn("could not delete the objects of aborted upload {} of topic '{}': {}", upload_id_, locator_,
                  st.ToString());

@@ -16,9 +16,11 @@
 //    chunks with Catalog::CommitTopicData — store first, catalog second. Just before that it re-reads the topic
 //    (Catalog::GetTopic) and fails with FailedPrecondition if another stream froze a different schema meanwhile
 //    (possible only across daemons sharing a catalog). If any step fails, every object of the
-//    upload is deleted and the error returned (the catalog's own error when the catalog refuses).
-//    An upload with zero rows commits zero chunks.
-//  - Abort deletes every object of the upload; the destructor aborts when neither Commit nor Abort ran.
+//    upload is deleted and the error returned (the catalog's own error when the catalog refuses) -- except when
+//    the catalog refuses because a recovery (`check --repair`) already committed this very upload from its
+//    upload.json: that counts as success. An upload with zero rows commits zero chunks.
+//  - Abort deletes every object of the upload, upload.json first (a crash part-way never leaves a commit marker
+//    listing deleted chunks); the destructor aborts when neither Commit nor Abort ran.
 //    The schema snapshot stays: it belongs to the topic, not to the upload.
 //  - Memory is bounded by one chunk (ChunkWriterOptions::target_chunk_bytes). Not thread-safe: one per stream.
 #pragma once

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/core/clock.h"
+#include "mosaico/core/crash_point.h"
 #include "mosaico/core/errors.h"
 #include "mosaico/core/ids.h"
+#include "mosaico/lifecycle/deletion.h"
 #include "mosaico/lifecycle/manifests.h"
 #include "mosaico/store/layout.h"
 
@@ -37,6 +39,7 @@ Lifecycle::Lifecycle(std::shared_ptr<catalog::Catalog> catalog, std::shared_ptr<
 arrow::Result<SequenceRecord> Lifecycle::CreateSequence(const std::string& name,
                                                         const std::string& user_metadata_json) {
   ARROW_ASSIGN_OR_RAISE(auto seq, catalog_->CreateSequence(name, user_metadata_json, NowNs()));
+  CrashPoint("create_sequence.after_catalog");
   auto st = store_->PutAtomic(layout::SequenceManifest(name), SequenceManifestJson(seq));
   if (!st.ok()) {
     (void)catalog_->DeleteSequence(name);
@@ -49,6 +52,7 @@ arrow::Result<SequenceRecord> Lifecycle::CreateSequence(const std::string& name,
 arrow::Result<SessionRecord> Lifecycle::CreateSession(const std::string& sequence) {
   const int64_t now = NowNs();
   ARROW_ASSIGN_OR_RAISE(auto session, catalog_->CreateSession(sequence, NewUlid(now), NewUuid(), now));
+  CrashPoint("create_session.after_catalog");
   auto st = store_->PutAtomic(layout::SessionManifest(sequence, session.key), SessionManifestJson(session));
   if (!st.ok()) {
     (void)catalog_->DeleteSession(session.id);
@@ -86,6 +90,7 @@ arrow::Result<TopicRecord> Lifecycle::CreateTopic(const CreateTopicRequest& requ
   ARROW_ASSIGN_OR_RAISE(auto created, catalog_->CreateTopic(topic));
   created.session_key = session->key;
   created.sequence_name = session->sequence_name;
+  CrashPoint("create_topic.after_catalog");
   auto st = store_->PutAtomic(layout::TopicManifest(topic.sequence_name, topic.name), TopicManifestJson(created));
   if (!st.ok()) {
     (void)catalog_->DeleteTopic(created.id);
@@ -111,7 +116,13 @@ arrow::Status Lifecycle::FinalizeSession(const std::string& session_uuid) {
   ARROW_RETURN_NOT_OK(WithContext(
       store_->PutAtomic(layout::SessionFinalizedMarker(session->sequence_name, session->key), SessionFinalizedJson(now)),
       "writing finalize marker of session '" + SessionName(*session) + "'"));
-  ARROW_RETURN_NOT_OK(catalog_->LockSession(session->id, now));
+  CrashPoint("finalize.after_marker");
+  auto locked = catalog_->LockSession(session->id, now);
+  if (!locked.ok()) {
+    // A recovery running beside this daemon may have completed this very finalize from the marker just written.
+    auto again = catalog_->GetSession(session->sequence_name, session->key);
+    if (!again.ok() || !again->locked || again->completed_at_ns != now) return locked;
+  }
   spdlog::info("event=session_finalized session={}", SessionName(*session));
   return arrow::Status::OK();
 }
@@ -124,9 +135,8 @@ arrow::Status Lifecycle::DeleteSequence(const std::string& name) {
       return FailedPrecondition("sequence '" + name + "' has upload streams open (session '" + SessionName(s) + "')");
     }
   }
-  ARROW_RETURN_NOT_OK(WithContext(store_->DeletePrefix(layout::SequenceDir(seq.name)),
-                                  "deleting objects of sequence '" + name + "'"));
-  ARROW_RETURN_NOT_OK(catalog_->DeleteSequence(name));
+  ARROW_RETURN_NOT_OK(
+      WithContext(DeleteSequenceEverywhere(*catalog_, *store_, seq), "deleting sequence '" + name + "'"));
   spdlog::info("event=sequence_deleted sequence={}", name);
   return arrow::Status::OK();
 }
@@ -142,12 +152,12 @@ arrow::Status Lifecycle::DeleteSession(const SessionLocator& locator) {
     return FailedPrecondition("session '" + locator.ToString() + "' still has upload streams open");
   }
   ARROW_ASSIGN_OR_RAISE(auto topics, catalog_->ListTopics(locator.sequence));
+  std::vector<std::string> names;
   for (const auto& t : topics) {
-    if (t.session_id != session->id) continue;
-    ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::TopicDir(t.sequence_name, t.name)));
+    if (t.session_id == session->id) names.push_back(t.name);
   }
-  ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::SessionDir(locator.sequence, locator.id)));
-  ARROW_RETURN_NOT_OK(catalog_->DeleteSession(session->id));
+  ARROW_RETURN_NOT_OK(WithContext(DeleteSessionEverywhere(*catalog_, *store_, *session, names),
+                                  "deleting session '" + locator.ToString() + "'"));
   spdlog::info("event=session_deleted session={}", locator.ToString());
   return arrow::Status::OK();
 }
@@ -159,8 +169,8 @@ arrow::Status Lifecycle::DeleteTopic(const TopicLocator& locator) {
   }
   std::unique_ptr<UploadRegistry::Guard> guard;
   ARROW_RETURN_NOT_OK(uploads_.Acquire(topic.id, topic.session_id, locator.ToString(), &guard));
-  ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::TopicDir(locator.sequence, locator.topic)));
-  ARROW_RETURN_NOT_OK(catalog_->DeleteTopic(topic.id));
+  ARROW_RETURN_NOT_OK(
+      WithContext(DeleteTopicEverywhere(*catalog_, *store_, topic), "deleting topic '" + locator.ToString() + "'"));
   spdlog::info("event=topic_deleted topic={}", locator.ToString());
   return arrow::Status::OK();
 }
@@ -201,6 +211,7 @@ arrow::Result<NotificationRecord> Lifecycle::Notify(const std::string& sequence,
   const std::string id = NewUlid(n.created_at_ns);
   ARROW_RETURN_NOT_OK(store_->PutAtomic(layout::NotificationObject(sequence, topic.value_or(""), n.created_at_ns, id),
                                         NotificationJson(n, id)));
+  CrashPoint("notify.after_store");
   ARROW_ASSIGN_OR_RAISE(auto stored, catalog_->AddNotification(n));
   spdlog::info("event=notification_created sequence={} topic={} type={}", sequence, topic.value_or("-"), type);
   return stored;

@@ -1,14 +1,17 @@
 // Lifecycle: every state change of sequences, sessions, topics and notifications, keeping store and catalog
 // in step. The Flight action handlers call this; it knows nothing about Flight.
 //
-// Write protocol (see docs/STORE_LAYOUT.md):
+// Write protocol (see docs/STORE_LAYOUT.md, "Crash safety", for what each crash window leaves and who fixes it):
 //  - create: the catalog insert comes first and acts as the uniqueness check (ALREADY_EXISTS, even between
 //    daemons sharing a catalog); then the manifest is written to the store; if that fails the catalog row is
-//    removed again and the error returned.
+//    removed again and the error returned. A crash in between leaves a catalog row without manifest, which the
+//    start-up recovery completes (writes the manifest from the row).
 //  - finalize: the store commit marker (finalized.json) is written first, then the catalog locks session and
-//    topics in one transaction. A crash in between leaves a marker the rebuild honours.
-//  - delete: store objects first, then catalog rows; a failure part-way leaves the resource visible and the
-//    delete can be retried.
+//    topics in one transaction. A crash in between leaves a marker the start-up recovery (and a rebuild) honours.
+//  - delete: lifecycle/deletion.h: tombstone, store objects, catalog rows, tombstone removal. A failure part-way
+//    leaves the resource visible with its tombstone; the delete can be retried, and the start-up recovery
+//    finishes it after a crash.
+//  - notify: store object, then catalog row (`check --repair` adds a row a crash lost).
 // Lifecycle rules: an unlocked (in-progress) session and its topics may be written and deleted; a finalized
 // one is locked: no new topics, no uploads, no session/topic delete (FAILED_PRECONDITION). sequence_delete
 // removes a whole sequence, locked or not (it needs the delete permission).

@@ -86,6 +86,16 @@ std::string NotificationJson(const catalog::NotificationRecord& n, const std::st
   return j.dump();
 }
 
+std::string TombstoneJson(const Tombstone& t) {
+  OrderedJson j;
+  j["version"] = 1;
+  j["entity"] = t.entity;
+  j["created_at_ns"] = t.created_at_ns;
+  j["uuid"] = t.uuid;
+  j["requested_at_ns"] = t.requested_at_ns;
+  return j.dump();
+}
+
 }  // namespace mosaico::lifecycle
 
 namespace mosaico::lifecycle {
@@ -143,6 +153,20 @@ arrow::Result<ParsedNotification> ParseNotification(const std::string& text) {
   ARROW_ASSIGN_OR_RAISE(parsed.record.msg, InManifest(RequireString(j, "msg"), what));
   ARROW_ASSIGN_OR_RAISE(parsed.record.created_at_ns, InManifest(RequireInt64(j, "created_at_ns"), what));
   return parsed;
+}
+
+arrow::Result<Tombstone> ParseTombstone(const std::string& text) {
+  const std::string what = "tombstone";
+  ARROW_ASSIGN_OR_RAISE(auto j, ParseManifest(text, what));
+  Tombstone t;
+  ARROW_ASSIGN_OR_RAISE(t.entity, InManifest(RequireString(j, "entity"), what));
+  if (t.entity != "sequence" && t.entity != "session" && t.entity != "topic") {
+    return InvalidArgument(what + ": field 'entity' must be \"sequence\", \"session\" or \"topic\"");
+  }
+  ARROW_ASSIGN_OR_RAISE(t.created_at_ns, InManifest(RequireInt64(j, "created_at_ns"), what));
+  ARROW_ASSIGN_OR_RAISE(t.uuid, InManifest(RequireString(j, "uuid"), what));
+  ARROW_ASSIGN_OR_RAISE(t.requested_at_ns, InManifest(RequireInt64(j, "requested_at_ns"), what));
+  return t;
 }
 
 }  // namespace mosaico::lifecycle

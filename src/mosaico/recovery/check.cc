@@ -7,12 +7,16 @@
 #include "mosaico/core/clock.h"
 #include "mosaico/core/ids.h"
 #include "mosaico/core/json.h"
-#include "mosaico/recovery/restore.h"
-#include "mosaico/recovery/store_scan.h"
+#include "mosaico/lifecycle/deletion.h"
+#include "mosaico/recovery/check_internal.h"
 #include "mosaico/store/layout.h"
 
 namespace mosaico::recovery {
 namespace {
+
+namespace layout = store::layout;
+using Action = RepairAction;
+using lifecycle::TombstoneState;
 
 bool SameJson(const std::string& a, const std::string& b) {
   const Json ja = Json::parse(a, nullptr, false);
@@ -22,15 +26,18 @@ bool SameJson(const std::string& a, const std::string& b) {
 
 std::string Opt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "none"; }
 std::string Opt(const std::optional<std::string>& v) { return v ? *v : "none"; }
+const char* Bool(bool b) { return b ? "true" : "false"; }
 
 class Checker {
  public:
-  Checker(catalog::Catalog& catalog, const CheckOptions& options) : catalog_(catalog), options_(options) {}
+  Checker(catalog::Catalog& catalog, store::ObjectStore& store, const CheckOptions& options)
+      : catalog_(catalog), store_(store), options_(options), now_(options.now_ns != 0 ? options.now_ns : NowNs()) {}
 
   arrow::Status Run(const StoreSnapshot& snapshot, CheckReport* report) {
     report_ = report;
     report_->chunks_verified = snapshot.chunks_verified;
     for (const auto& p : snapshot.problems) StoreProblem(p);
+    ARROW_RETURN_NOT_OK(Deletions(snapshot));
     ARROW_ASSIGN_OR_RAISE(auto catalog_sequences, catalog_.ListSequences());
     std::map<std::string, const SequenceSnapshot*> in_store;
     for (const auto& seq : snapshot.sequences) in_store[seq.record.name] = &seq;
@@ -39,9 +46,11 @@ class Checker {
     const int64_t total = static_cast<int64_t>(catalog_sequences.size());
     for (const auto& seq : catalog_sequences) {
       in_catalog.insert(seq.name);
+      if (skip_sequences_.count(seq.name)) continue;  // its tombstone finding covers it
       auto it = in_store.find(seq.name);
       if (it == in_store.end()) {
-        Add("missing_in_store", seq.name, "the catalog lists this sequence; the store has no readable manifest for it");
+        ARROW_RETURN_NOT_OK(MissingManifest(layout::SequenceManifest(seq.name), seq.created_at_ns,
+                                            {seq.name, "", ""}, seq.name, "the catalog lists this sequence"));
       } else {
         ARROW_RETURN_NOT_OK(CompareSequence(seq, *it->second));
       }
@@ -49,8 +58,9 @@ class Checker {
       if (options_.progress) options_.progress("compare", ++done, total);
     }
     for (const auto& [name, seq] : in_store) {
-      if (!in_catalog.count(name)) {
-        Add("missing_in_catalog", name, "the store holds this sequence; the catalog does not", true);
+      if (!in_catalog.count(name) && !skip_sequences_.count(name)) {
+        Add("missing_in_catalog", name, "the store holds this sequence; the catalog does not", Action::kRestoreSequence,
+            {name, "", ""});
       }
     }
     std::stable_sort(report_->findings.begin(), report_->findings.end(),
@@ -59,8 +69,15 @@ class Checker {
   }
 
  private:
-  void Add(std::string kind, std::string subject, std::string detail, bool repairable = false) {
-    report_->findings.push_back(Finding{std::move(kind), std::move(subject), std::move(detail), repairable});
+  struct Target {
+    std::string sequence, session_key, topic;
+  };
+
+  void Add(std::string kind, std::string subject, std::string detail, Action action = Action::kNone,
+           Target target = {}) {
+    Finding f{std::move(kind), std::move(subject), std::move(detail), action != Action::kNone, action,
+              std::move(target.sequence), std::move(target.session_key), std::move(target.topic)};
+    report_->findings.push_back(std::move(f));
   }
 
   void Mismatch(const std::string& subject, const std::string& field, const std::string& catalog_value,
@@ -68,23 +85,78 @@ class Checker {
     Add("field_mismatch", subject, field + ": catalog has '" + catalog_value + "', store has '" + store_value + "'");
   }
 
-  bool OldEnough(const std::string& upload_dir) const {
+  bool OldEnough(std::optional<int64_t> created_ns) const {
+    return created_ns && now_ - *created_ns >= options_.min_upload_age_ns;
+  }
+
+  bool UploadOldEnough(const std::string& upload_dir) const {
     const auto slash = upload_dir.rfind('/');
-    const auto created = UlidTimeNs(upload_dir.substr(slash == std::string::npos ? 0 : slash + 1));
-    const int64_t now = options_.now_ns != 0 ? options_.now_ns : NowNs();
-    return created && now - *created >= options_.min_upload_age_ns;
+    return OldEnough(UlidTimeNs(upload_dir.substr(slash == std::string::npos ? 0 : slash + 1)));
   }
 
   void StoreProblem(const ScanProblem& p) {
-    bool repairable = false;
+    Action action = Action::kNone;
     std::string detail = p.detail;
     if (p.kind == ScanProblem::Kind::kInterruptedUpload || p.kind == ScanProblem::Kind::kSupersededUpload) {
-      repairable = OldEnough(p.key);
-      if (!repairable) detail += " (younger than the minimum age: it may still be streaming)";
-    } else if (p.kind == ScanProblem::Kind::kUnlistedObject) {
-      repairable = p.key.find("/.tmp-") != std::string::npos;
+      if (UploadOldEnough(p.key)) {
+        action = Action::kDeleteUpload;
+      } else {
+        detail += " (younger than the minimum age: it may still be streaming)";
+      }
+    } else if (p.kind == ScanProblem::Kind::kUnlistedObject && p.key.find("/.tmp-") != std::string::npos) {
+      action = Action::kDeleteObject;
     }
-    Add(ScanProblemKindName(p.kind), p.key, detail, repairable);
+    Add(ScanProblemKindName(p.kind), p.key, detail, action, {layout::ParseKey(p.key).sequence, "", ""});
+  }
+
+  // Every tombstone, judged against the catalog; what a deletion covers is not compared any further.
+  arrow::Status Deletions(const StoreSnapshot& snapshot) {
+    using Entity = DeletionSnapshot::Entity;
+    for (int round = 0; round < 2; ++round) {  // sequences first: a sequence deletion covers what lies below
+      for (const auto& d : snapshot.deletions) {
+        if ((d.entity == Entity::kSequence) != (round == 0) || (round == 1 && skip_sequences_.count(d.sequence))) {
+          continue;
+        }
+        TombstoneState state;
+        Target target{d.sequence, d.session_key, d.topic};
+        std::string subject = d.sequence;
+        if (d.entity == Entity::kSequence) {
+          ARROW_ASSIGN_OR_RAISE(state, lifecycle::JudgeSequenceTombstone(catalog_, d.sequence, d.tombstone));
+        } else if (d.entity == Entity::kSession) {
+          subject += ":" + d.session_key;
+          ARROW_ASSIGN_OR_RAISE(state,
+                                lifecycle::JudgeSessionTombstone(catalog_, d.sequence, d.session_key, d.tombstone));
+        } else {
+          subject += "/" + d.topic;
+          ARROW_ASSIGN_OR_RAISE(state, lifecycle::JudgeTopicTombstone(catalog_, d.sequence, d.topic, d.tombstone));
+        }
+        if (state == TombstoneState::kStale) {
+          Add("stale_tombstone", subject, d.tombstone_key + " names an earlier " + d.tombstone.entity +
+                                              " of this name, deleted already", Action::kDropStaleTombstone, target);
+          continue;
+        }
+        Add("pending_deletion", subject,
+            "a deletion of this " + d.tombstone.entity + " did not finish (" + lifecycle::TombstoneStateName(state) +
+                ")", Action::kFinishDeletion, target);
+        if (d.entity == Entity::kSequence) skip_sequences_.insert(d.sequence);
+        if (d.entity == Entity::kSession) skip_sessions_.insert(d.sequence + ":" + d.session_key);
+        if (d.entity == Entity::kTopic) skip_topics_.insert(d.sequence + "/" + d.topic);
+      }
+    }
+    return arrow::Status::OK();
+  }
+
+  // A catalog entity the store has no manifest for. Repairable when the manifest object is really absent (a
+  // create cut short), not merely unreadable.
+  arrow::Status MissingManifest(const std::string& key, int64_t created_at_ns, Target target,
+                                const std::string& subject, const std::string& what) {
+    ARROW_ASSIGN_OR_RAISE(bool exists, store_.Exists(key));
+    const bool repair = !exists && OldEnough(created_at_ns);
+    Add("missing_in_store", subject,
+        what + "; the store has " + (exists ? "an unreadable" : "no") + " manifest for it" +
+            (!exists && !repair ? " (younger than the minimum age: its create may still be running)" : ""),
+        repair ? Action::kWriteManifest : Action::kNone, std::move(target));
+    return arrow::Status::OK();
   }
 
   arrow::Status CompareSequence(const catalog::SequenceRecord& seq, const SequenceSnapshot& stored) {
@@ -98,11 +170,18 @@ class Checker {
     ARROW_ASSIGN_OR_RAISE(auto sessions, catalog_.ListSessions(name));
     std::map<std::string, const SessionSnapshot*> stored_sessions;
     for (const auto& s : stored.sessions) stored_sessions[s.record.key] = &s;
+    std::set<std::string> lock_fixed;  // sessions whose lock finding also covers their topics' lock
     for (const auto& s : sessions) {
       const std::string subject = name + ":" + s.key;
       auto it = stored_sessions.find(s.key);
+      if (skip_sessions_.count(subject)) {
+        if (it != stored_sessions.end()) stored_sessions.erase(it);
+        continue;
+      }
       if (it == stored_sessions.end()) {
-        Add("missing_in_store", subject, "session listed by the catalog has no manifest in the store");
+        ARROW_RETURN_NOT_OK(MissingManifest(layout::SessionManifest(name, s.key), s.created_at_ns, {name, s.key, ""},
+                                            subject, "session listed by the catalog"));
+        lock_fixed.insert(s.key);
         continue;
       }
       const auto& r = it->second->record;
@@ -110,8 +189,15 @@ class Checker {
       if (s.created_at_ns != r.created_at_ns) {
         Mismatch(subject, "created_at_ns", std::to_string(s.created_at_ns), std::to_string(r.created_at_ns));
       }
-      if (s.locked != r.locked) Mismatch(subject, "locked", s.locked ? "true" : "false", r.locked ? "true" : "false");
-      if (s.completed_at_ns != r.completed_at_ns) {
+      if (!s.locked && r.locked) {
+        Add("unlocked_in_catalog", subject, "the store holds its finalize marker; the catalog never locked it",
+            Action::kLockSession, {name, s.key, ""});
+        lock_fixed.insert(s.key);
+      } else if (s.locked && !r.locked) {
+        Add("missing_in_store", subject, "locked in the catalog; the store has no finalize marker",
+            Action::kWriteFinalizedMarker, {name, s.key, ""});
+        lock_fixed.insert(s.key);
+      } else if (s.completed_at_ns != r.completed_at_ns) {
         Mismatch(subject, "completed_at_ns", Opt(s.completed_at_ns), Opt(r.completed_at_ns));
       }
       stored_sessions.erase(it);
@@ -119,21 +205,30 @@ class Checker {
     for (const auto& [key, s] : stored_sessions) {
       Add("missing_in_catalog", name + ":" + key, "session in the store is missing from the catalog");
     }
-    ARROW_RETURN_NOT_OK(CompareTopics(name, stored));
-    ARROW_ASSIGN_OR_RAISE(auto notes, catalog_.ListNotifications(name, std::nullopt));
-    CompareNotifications(name, notes, stored.notifications);
+    ARROW_RETURN_NOT_OK(CompareTopics(name, stored, lock_fixed));
+    if (options_.compare_notifications) {
+      ARROW_ASSIGN_OR_RAISE(auto notes, catalog_.ListNotifications(name, std::nullopt));
+      CompareNotifications(name, {name, "", ""}, notes, stored.notifications);
+    }
     return arrow::Status::OK();
   }
 
-  arrow::Status CompareTopics(const std::string& seq, const SequenceSnapshot& stored) {
+  arrow::Status CompareTopics(const std::string& seq, const SequenceSnapshot& stored,
+                              const std::set<std::string>& lock_fixed) {
     ARROW_ASSIGN_OR_RAISE(auto topics, catalog_.ListTopics(seq));
     std::map<std::string, const TopicSnapshot*> stored_topics;
     for (const auto& t : stored.topics) stored_topics[t.record.name] = &t;
     for (const auto& t : topics) {
       const std::string subject = seq + "/" + t.name;
+      const Target target{seq, t.session_key, t.name};
       auto it = stored_topics.find(t.name);
+      if (skip_topics_.count(subject) || skip_sessions_.count(seq + ":" + t.session_key)) {
+        if (it != stored_topics.end()) stored_topics.erase(it);
+        continue;
+      }
       if (it == stored_topics.end()) {
-        Add("missing_in_store", subject, "topic listed by the catalog has no manifest in the store");
+        ARROW_RETURN_NOT_OK(MissingManifest(layout::TopicManifest(seq, t.name), t.created_at_ns, target, subject,
+                                            "topic listed by the catalog"));
         continue;
       }
       const TopicSnapshot& st = *it->second;
@@ -150,21 +245,51 @@ class Checker {
       if (t.created_at_ns != r.created_at_ns) {
         Mismatch(subject, "created_at_ns", std::to_string(t.created_at_ns), std::to_string(r.created_at_ns));
       }
-      if (t.locked != r.locked) Mismatch(subject, "locked", t.locked ? "true" : "false", r.locked ? "true" : "false");
-      if (t.schema_ipc != r.schema_ipc) {
-        Mismatch(subject, "schema", t.schema_ipc ? "set" : "none", r.schema_ipc ? "set (different)" : "none");
+      if (t.locked != r.locked && !lock_fixed.count(t.session_key)) Mismatch(subject, "locked", Bool(t.locked), Bool(r.locked));
+      ARROW_RETURN_NOT_OK(CompareTopicData(subject, target, t, st));
+      if (options_.compare_notifications) {
+        ARROW_ASSIGN_OR_RAISE(auto notes, catalog_.ListNotifications(seq, t.name));
+        CompareNotifications(subject, target, notes, st.notifications);
       }
-      if (t.upload_id != r.upload_id) Mismatch(subject, "upload", Opt(t.upload_id), Opt(r.upload_id));
-      if (t.upload_id && t.upload_id == r.upload_id && st.committed_upload()) {
-        ARROW_ASSIGN_OR_RAISE(auto chunks, catalog_.ListChunks(t.id, /*with_stats=*/true));
-        CompareChunks(subject, chunks, st.committed_upload()->manifest->chunks);
-      }
-      ARROW_ASSIGN_OR_RAISE(auto notes, catalog_.ListNotifications(seq, t.name));
-      CompareNotifications(subject, notes, st.notifications);
       stored_topics.erase(it);
     }
     for (const auto& [name, t] : stored_topics) {
       Add("missing_in_catalog", seq + "/" + name, "topic in the store is missing from the catalog");
+    }
+    return arrow::Status::OK();
+  }
+
+  // Schema snapshot and committed upload of one topic.
+  arrow::Status CompareTopicData(const std::string& subject, const Target& target, const catalog::TopicRecord& t,
+                                 const TopicSnapshot& st) {
+    const auto& r = st.record;
+    const bool commit = !t.upload_id && r.upload_id;  // a store-committed upload the catalog lacks
+    if (commit) {
+      Add("uncommitted_upload", subject,
+          "upload " + *r.upload_id + " is committed in the store (upload.json) but not in the catalog" +
+              (t.locked ? "; the catalog topic is locked, so it cannot be added" : ""),
+          t.locked ? Action::kNone : Action::kCommitUpload, target);
+    } else if (t.upload_id != r.upload_id) {
+      Mismatch(subject, "upload", Opt(t.upload_id), Opt(r.upload_id));
+    }
+    if (!t.schema_ipc && r.schema_ipc) {
+      if (!commit && !r.upload_id) {
+        Add("orphan_schema", subject, "a schema snapshot without data that the catalog never recorded (an upload cut "
+            "short before it did)", Action::kDropOrphanSchema, target);
+      } else if (!commit || t.locked) {
+        Mismatch(subject, "schema", "none", "set");
+      }  // else: the commit records the schema too
+    } else if (t.schema_ipc && !r.schema_ipc) {
+      ARROW_ASSIGN_OR_RAISE(bool exists, store_.Exists(layout::TopicSchema(t.sequence_name, t.name)));
+      Add("missing_in_store", subject, std::string("the catalog holds a schema snapshot; the store has ") +
+                                           (exists ? "an unreadable one" : "none"),
+          exists ? Action::kNone : Action::kWriteSchema, target);
+    } else if (t.schema_ipc != r.schema_ipc) {
+      Mismatch(subject, "schema", "set", "set (different)");
+    }
+    if (options_.compare_chunks && t.upload_id && t.upload_id == r.upload_id && st.committed_upload()) {
+      ARROW_ASSIGN_OR_RAISE(auto chunks, catalog_.ListChunks(t.id, /*with_stats=*/true));
+      CompareChunks(subject, chunks, st.committed_upload()->manifest->chunks);
     }
     return arrow::Status::OK();
   }
@@ -194,24 +319,51 @@ class Checker {
     }
   }
 
-  void CompareNotifications(const std::string& subject, const std::vector<catalog::NotificationRecord>& in_catalog,
+  void CompareNotifications(const std::string& subject, const Target& target,
+                            const std::vector<catalog::NotificationRecord>& in_catalog,
                             const std::vector<lifecycle::ParsedNotification>& in_store) {
-    auto key = [](const catalog::NotificationRecord& n) {
-      return std::to_string(n.created_at_ns) + "\x1f" + n.notification_type + "\x1f" + n.msg;
-    };
-    std::multiset<std::string> a, b;
-    for (const auto& n : in_catalog) a.insert(key(n));
-    for (const auto& n : in_store) b.insert(key(n.record));
-    if (a != b) {
-      Mismatch(subject, "notifications", std::to_string(a.size()) + " notifications",
-               std::to_string(b.size()) + " notifications (or different content)");
-    }
+    const auto diff = internal::DiffNotifications(in_catalog, in_store);
+    if (diff.empty()) return;
+    bool settled = true;  // a store notification younger than the minimum age may still be on its way
+    for (const auto& n : diff.store_only) settled = settled && OldEnough(n.created_at_ns);
+    Add("notifications_mismatch", subject,
+        std::to_string(diff.store_only.size()) + " notification(s) only in the store, " +
+            std::to_string(diff.catalog_only.size()) + " only in the catalog" +
+            (settled ? "" : " (some younger than the minimum age)"),
+        settled ? Action::kSyncNotifications : Action::kNone, target);
   }
 
   catalog::Catalog& catalog_;
+  store::ObjectStore& store_;
   const CheckOptions& options_;
+  const int64_t now_;
   CheckReport* report_ = nullptr;
+  std::set<std::string> skip_sequences_, skip_sessions_, skip_topics_;  // covered by a pending deletion
 };
+
+}  // namespace
+
+namespace internal {
+
+NotificationDiff DiffNotifications(const std::vector<catalog::NotificationRecord>& in_catalog,
+                                   const std::vector<lifecycle::ParsedNotification>& in_store) {
+  auto key = [](const catalog::NotificationRecord& n) {
+    return std::to_string(n.created_at_ns) + "\x1f" + n.notification_type + "\x1f" + n.msg;
+  };
+  std::multimap<std::string, const catalog::NotificationRecord*> catalog_left;
+  for (const auto& n : in_catalog) catalog_left.emplace(key(n), &n);
+  NotificationDiff diff;
+  for (const auto& n : in_store) {
+    auto it = catalog_left.find(key(n.record));
+    if (it == catalog_left.end()) {
+      diff.store_only.push_back(n.record);
+    } else {
+      catalog_left.erase(it);
+    }
+  }
+  for (const auto& [k, n] : catalog_left) diff.catalog_only.push_back(*n);
+  return diff;
+}
 
 arrow::Status CheckWithSnapshot(catalog::Catalog& catalog, store::ObjectStore& store, const CheckOptions& options,
                                 StoreSnapshot* snapshot, CheckReport* report) {
@@ -219,57 +371,35 @@ arrow::Status CheckWithSnapshot(catalog::Catalog& catalog, store::ObjectStore& s
   scan.verify_checksums = options.verify_checksums;
   scan.progress = options.progress;
   ARROW_ASSIGN_OR_RAISE(*snapshot, ScanStore(store, scan));
-  return Checker(catalog, options).Run(*snapshot, report);
+  return Checker(catalog, store, options).Run(*snapshot, report);
 }
 
-}  // namespace
+}  // namespace internal
+
+const char* RepairActionName(RepairAction action) {
+  switch (action) {
+    case Action::kNone: return "none";
+    case Action::kFinishDeletion: return "finish_deletion";
+    case Action::kDropStaleTombstone: return "drop_stale_tombstone";
+    case Action::kRestoreSequence: return "restore_sequence";
+    case Action::kWriteManifest: return "write_manifest";
+    case Action::kWriteSchema: return "write_schema";
+    case Action::kWriteFinalizedMarker: return "write_finalized_marker";
+    case Action::kDropOrphanSchema: return "drop_orphan_schema";
+    case Action::kCommitUpload: return "commit_upload";
+    case Action::kLockSession: return "lock_session";
+    case Action::kSyncNotifications: return "sync_notifications";
+    case Action::kDeleteUpload: return "delete_upload";
+    case Action::kDeleteObject: return "delete_object";
+  }
+  return "unknown";
+}
 
 arrow::Result<CheckReport> Check(catalog::Catalog& catalog, store::ObjectStore& store, const CheckOptions& options) {
   StoreSnapshot snapshot;
   CheckReport report;
-  ARROW_RETURN_NOT_OK(CheckWithSnapshot(catalog, store, options, &snapshot, &report));
+  ARROW_RETURN_NOT_OK(internal::CheckWithSnapshot(catalog, store, options, &snapshot, &report));
   return report;
-}
-
-arrow::Result<RepairReport> Repair(catalog::Catalog& catalog, store::ObjectStore& store, const CheckOptions& options) {
-  StoreSnapshot snapshot;
-  CheckReport report;
-  ARROW_RETURN_NOT_OK(CheckWithSnapshot(catalog, store, options, &snapshot, &report));
-  std::set<std::string> referenced_uploads;  // never delete an upload the catalog still serves
-  ARROW_ASSIGN_OR_RAISE(auto sequences, catalog.ListSequences());
-  for (const auto& seq : sequences) {
-    ARROW_ASSIGN_OR_RAISE(auto topics, catalog.ListTopics(seq.name));
-    for (const auto& t : topics) {
-      if (t.upload_id) referenced_uploads.insert(store::layout::UploadDir(seq.name, t.name, *t.upload_id));
-    }
-  }
-  RepairReport out;
-  for (auto& f : report.findings) {
-    arrow::Status st = arrow::Status::OK();
-    if (!f.repairable) {
-      out.left.push_back(std::move(f));
-      continue;
-    }
-    if (f.kind == "missing_in_catalog") {
-      auto it = std::find_if(snapshot.sequences.begin(), snapshot.sequences.end(),
-                             [&](const SequenceSnapshot& s) { return s.record.name == f.subject; });
-      st = it == snapshot.sequences.end() ? arrow::Status::KeyError("vanished during repair")
-                                          : RestoreSequence(*it, catalog).status();
-    } else if (f.kind == ScanProblemKindName(ScanProblem::Kind::kInterruptedUpload) ||
-               f.kind == ScanProblemKindName(ScanProblem::Kind::kSupersededUpload)) {
-      st = referenced_uploads.count(f.subject) ? arrow::Status::Invalid("the catalog still references this upload")
-                                               : store.DeletePrefix(f.subject);
-    } else {
-      st = store.Delete(f.subject);
-    }
-    if (st.ok()) {
-      ++out.repaired;
-    } else {
-      f.detail += " (repair failed: " + st.ToString() + ")";
-      out.left.push_back(std::move(f));
-    }
-  }
-  return out;
 }
 
 }  // namespace mosaico::recovery

@@ -22,15 +22,15 @@ struct UploadKeys {
   std::vector<std::string> all;
 };
 struct TopicKeys {
-  std::optional<std::string> manifest, schema;
+  std::optional<std::string> manifest, schema, tombstone;
   std::map<std::string, UploadKeys> uploads;
   std::vector<std::string> notifications;
 };
 struct SessionKeys {
-  std::optional<std::string> manifest, finalized;
+  std::optional<std::string> manifest, finalized, tombstone;
 };
 struct SequenceKeys {
-  std::optional<std::string> manifest;
+  std::optional<std::string> manifest, tombstone;
   std::map<std::string, SessionKeys> sessions;
   std::map<std::string, TopicKeys> topics;
   std::vector<std::string> notifications;
@@ -53,6 +53,8 @@ class Scanner {
       Progress("manifests", ++done, static_cast<int64_t>(sequences.size()));
     }
     if (options_.verify_checksums) ARROW_RETURN_NOT_OK(VerifyChecksums());
+    std::sort(snapshot_.deletions.begin(), snapshot_.deletions.end(),
+              [](const DeletionSnapshot& a, const DeletionSnapshot& b) { return a.tombstone_key < b.tombstone_key; });
     std::stable_sort(snapshot_.problems.begin(), snapshot_.problems.end(),
                      [](const ScanProblem& a, const ScanProblem& b) { return a.key < b.key; });
     return std::move(snapshot_);
@@ -88,6 +90,9 @@ class Scanner {
       case Kind::kNotification:
         (ref.topic.empty() ? seq.notifications : seq.topics[ref.topic].notifications).push_back(key);
         break;
+      case Kind::kSequenceTombstone: seq.tombstone = key; break;
+      case Kind::kSessionTombstone: seq.sessions[ref.session_key].tombstone = key; break;
+      case Kind::kTopicTombstone: seq.topics[ref.topic].tombstone = key; break;
       case Kind::kUnknown: break;
     }
   }
@@ -106,7 +111,34 @@ class Scanner {
     return std::optional<Parsed>(std::move(parsed));
   }
 
+  // Reads the tombstone at `key` (if any) into a DeletionSnapshot; nullopt when absent or unreadable (reported).
+  arrow::Result<std::optional<DeletionSnapshot>> ReadTombstone(const std::optional<std::string>& key,
+                                                               DeletionSnapshot::Entity entity,
+                                                               const std::string& sequence) {
+    if (!key) return std::optional<DeletionSnapshot>{};
+    ARROW_ASSIGN_OR_RAISE(auto parsed, ReadManifest(*key, lifecycle::ParseTombstone));
+    if (!parsed) return std::optional<DeletionSnapshot>{};
+    DeletionSnapshot d;
+    d.entity = entity;
+    d.sequence = sequence;
+    d.tombstone_key = *key;
+    d.tombstone = std::move(**parsed);
+    return std::optional<DeletionSnapshot>(std::move(d));
+  }
+
   arrow::Status ScanSequence(const std::string& name, const SequenceKeys& keys) {
+    ARROW_ASSIGN_OR_RAISE(auto deletion, ReadTombstone(keys.tombstone, DeletionSnapshot::Entity::kSequence, name));
+    if (deletion) {
+      deletion->manifest_matches = true;
+      if (keys.manifest) {
+        ARROW_ASSIGN_OR_RAISE(auto buffer, store_.Get(*keys.manifest));
+        auto manifest = lifecycle::ParseSequenceManifest(buffer->ToString());
+        deletion->manifest_matches = !manifest.ok() || deletion->tombstone.Names(manifest->created_at_ns, "");
+      }
+      const bool being_deleted = deletion->manifest_matches;
+      snapshot_.deletions.push_back(std::move(*deletion));
+      if (being_deleted) return arrow::Status::OK();  // everything below goes with it
+    }
     if (!keys.manifest) {
       Problem(ScanProblem::Kind::kMissingManifest, layout::SequenceDir(name),
               "sequence directory without sequence.json: nothing in it can be restored");
@@ -121,6 +153,7 @@ class Scanner {
               "manifest names sequence '" + seq.record.name + "' but lies in '" + name + "'");
       return arrow::Status::OK();
     }
+    deleting_sessions_.clear();
     ARROW_RETURN_NOT_OK(ScanSessions(name, keys, &seq));
     for (const auto& [topic_name, topic_keys] : keys.topics) {
       ARROW_RETURN_NOT_OK(ScanTopic(name, topic_name, topic_keys, &seq));
@@ -132,6 +165,22 @@ class Scanner {
 
   arrow::Status ScanSessions(const std::string& seq_name, const SequenceKeys& keys, SequenceSnapshot* seq) {
     for (const auto& [key, session_keys] : keys.sessions) {
+      ARROW_ASSIGN_OR_RAISE(auto deletion,
+                            ReadTombstone(session_keys.tombstone, DeletionSnapshot::Entity::kSession, seq_name));
+      if (deletion) {
+        deletion->session_key = key;
+        deletion->manifest_matches = true;
+        if (session_keys.manifest) {
+          ARROW_ASSIGN_OR_RAISE(auto buffer, store_.Get(*session_keys.manifest));
+          auto manifest = lifecycle::ParseSessionManifest(buffer->ToString());
+          deletion->manifest_matches =
+              !manifest.ok() || deletion->tombstone.Names(manifest->created_at_ns, manifest->uuid);
+        }
+        const bool being_deleted = deletion->manifest_matches;
+        if (being_deleted) deleting_sessions_[key] = snapshot_.deletions.size();
+        snapshot_.deletions.push_back(std::move(*deletion));
+        if (being_deleted) continue;
+      }
       if (!session_keys.manifest) {
         Problem(ScanProblem::Kind::kMissingManifest, layout::SessionDir(seq_name, key),
                 "session directory without session.json");
@@ -164,15 +213,39 @@ class Scanner {
 
   arrow::Status ScanTopic(const std::string& seq_name, const std::string& topic_name, const TopicKeys& keys,
                           SequenceSnapshot* seq) {
+    ARROW_ASSIGN_OR_RAISE(auto deletion, ReadTombstone(keys.tombstone, DeletionSnapshot::Entity::kTopic, seq_name));
+    std::optional<arrow::Result<catalog::TopicRecord>> parsed;
+    if (keys.manifest) {
+      ARROW_ASSIGN_OR_RAISE(auto buffer, store_.Get(*keys.manifest));
+      parsed = lifecycle::ParseTopicManifest(buffer->ToString());
+    }
+    const catalog::TopicRecord* manifest = parsed && parsed->ok() ? &parsed->ValueUnsafe() : nullptr;
+    // A topic of a session being deleted goes with it (its own tombstone, if any, too).
+    if (manifest && manifest->name == topic_name) {
+      auto session = deleting_sessions_.find(manifest->session_key);
+      if (session != deleting_sessions_.end()) {
+        snapshot_.deletions[session->second].topics.push_back(topic_name);
+        return arrow::Status::OK();
+      }
+    }
+    if (deletion) {
+      deletion->topic = topic_name;
+      deletion->manifest_matches = !manifest || deletion->tombstone.Names(manifest->created_at_ns, manifest->uuid);
+      const bool being_deleted = deletion->manifest_matches;
+      snapshot_.deletions.push_back(std::move(*deletion));
+      if (being_deleted) return arrow::Status::OK();
+    }
     if (!keys.manifest) {
       Problem(ScanProblem::Kind::kMissingManifest, layout::TopicDir(seq_name, topic_name),
               "topic directory without topic.json");
       return arrow::Status::OK();
     }
-    ARROW_ASSIGN_OR_RAISE(auto parsed, ReadManifest(*keys.manifest, lifecycle::ParseTopicManifest));
-    if (!parsed) return arrow::Status::OK();
+    if (!manifest) {
+      Problem(ScanProblem::Kind::kUnreadableObject, *keys.manifest, parsed->status().message());
+      return arrow::Status::OK();
+    }
     TopicSnapshot topic;
-    topic.record = std::move(**parsed);
+    topic.record = *manifest;
     if (topic.record.name != topic_name || topic.record.sequence_name != seq_name) {
       Problem(ScanProblem::Kind::kUnreadableObject, *keys.manifest,
               "manifest names topic '" + topic.record.sequence_name + "/" + topic.record.name +
@@ -318,6 +391,7 @@ class Scanner {
   store::ObjectStore& store_;
   const ScanOptions& options_;
   StoreSnapshot snapshot_;
+  std::map<std::string, size_t> deleting_sessions_;  // of the sequence being scanned: key -> index in deletions
 };
 
 }  // namespace

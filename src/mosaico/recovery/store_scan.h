@@ -8,6 +8,11 @@
 //  - Records are filled as the catalog would hold them (ids 0): sessions get locked/completed_at_ns from their
 //    finalized.json, topics inherit them from their session; topics get schema_ipc from schema.arrow and
 //    upload_id from their committed upload.
+//  - Tombstones (lifecycle/deletion.h): an entity whose tombstone names the incarnation its manifest describes
+//    (or whose manifest is already gone) is being deleted. It is left out of `sequences` -- with everything below
+//    it, and a session with the topics whose manifest names it -- so rebuild and import never bring it back,
+//    and listed in `deletions` instead; no problems are reported for its leftovers. A tombstone naming another
+//    incarnation than the manifest is listed in `deletions` too, and the entity is scanned as usual.
 //  - A topic's committed upload is the one with an upload.json. Should several have one (a crash between the
 //    store commit and the catalog commit, then a retried upload), the newest upload id (ULIDs sort by time) wins
 //    and the others are reported as kSupersededUpload.
@@ -58,6 +63,19 @@ struct SequenceSnapshot {
   std::vector<lifecycle::ParsedNotification> notifications;  // sequence-level
 };
 
+// An entity with a tombstone: a deletion that is running or that a crash interrupted.
+struct DeletionSnapshot {
+  enum class Entity { kSequence, kSession, kTopic };
+  Entity entity = Entity::kSequence;
+  std::string sequence;
+  std::string session_key;  // kSession
+  std::string topic;        // kTopic
+  std::string tombstone_key;
+  lifecycle::Tombstone tombstone;
+  bool manifest_matches = false;  // the entity's manifest is gone or describes the tombstone's incarnation
+  std::vector<std::string> topics;  // kSession: topics whose manifest names the session (deleted with it)
+};
+
 struct ScanProblem {
   enum class Kind {
     kUnreadableObject,   // a manifest that does not parse, or a schema that does not deserialize
@@ -79,6 +97,7 @@ const char* ScanProblemKindName(ScanProblem::Kind kind);
 
 struct StoreSnapshot {
   std::vector<SequenceSnapshot> sequences;
+  std::vector<DeletionSnapshot> deletions;  // by tombstone key
   std::vector<ScanProblem> problems;
   int64_t objects_listed = 0;
   int64_t chunks_verified = 0;

@@ -7,6 +7,7 @@
 #include "mosaico/ingest/topic_upload.h"
 #include "mosaico/read/topic_reader.h"
 #include "mosaico/server/flight_requests.h"
+#include "mosaico/server/logged_reader.h"
 #include "mosaico/server/status_mapping.h"
 
 namespace mosaico::server {
@@ -150,34 +151,50 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   ARROW_ASSIGN_OR_RAISE(auto chunks, catalog->ListChunks(topic.id, /*with_stats=*/false));
   read::ReadOptions options;
   options.max_batch_bytes = config_.grpc_target_encode_message_size;
+  const auto chunks_total = static_cast<int64_t>(chunks.size());
   ARROW_ASSIGN_OR_RAISE(auto reader, read::OpenTopicReader(lifecycle_->store(), schema, std::move(chunks),
                                                            req.window, options));
-  *stream = std::make_unique<fl::RecordBatchStream>(std::move(reader));
+  *stream = std::make_unique<fl::RecordBatchStream>(LogWhenDone(std::move(reader), *target, chunks_total));
   return arrow::Status::OK();
 }
 
-arrow::Status MosaicoFlightService::DoAction(const fl::ServerCallContext&, const fl::Action& action,
+arrow::Status MosaicoFlightService::DoAction(const fl::ServerCallContext& context, const fl::Action& action,
                                              std::unique_ptr<fl::ResultStream>* result) {
-  auto reply = RunAction(action);
-  if (!reply.ok()) return Finish("DoAction", action.type, reply.status());
+  auto frames = RunAction(context, action);
+  if (!frames.ok()) return Finish("DoAction", action.type, frames.status());
   std::vector<fl::Result> results;
-  results.push_back(fl::Result{arrow::Buffer::FromString(std::move(*reply))});
+  results.reserve(frames->size());
+  for (auto& frame : *frames) results.push_back(fl::Result{arrow::Buffer::FromString(std::move(frame))});
   *result = std::make_unique<fl::SimpleResultStream>(std::move(results));
   return Finish("DoAction", action.type, arrow::Status::OK());
 }
 
-arrow::Result<std::string> MosaicoFlightService::RunAction(const fl::Action& action) {
+arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl::ServerCallContext& context,
+                                                                      const fl::Action& action) {
   const ActionSpec* spec = actions_.Find(action.type);
   if (spec == nullptr) return InvalidArgument("unknown action '" + action.type.substr(0, 100) + "'");
   std::string body_text = action.body ? action.body->ToString() : std::string();
   if (body_text.empty()) body_text = "{}";
-  ARROW_ASSIGN_OR_RAISE(auto body, ParseJsonObject(body_text, "body of action '" + action.type + "'"));
-  ActionContext ctx{lifecycle_.get(), &config_};
-  ARROW_ASSIGN_OR_RAISE(auto response, spec->handler(ctx, body));
-  OrderedJson frame;
-  frame["action"] = action.type;
-  frame["response"] = std::move(response);
-  return frame.dump();
+  const std::string what = "body of action '" + action.type + "'";
+  ARROW_ASSIGN_OR_RAISE(auto body, spec->body_parser ? spec->body_parser(body_text, what)
+                                                     : ParseJsonObject(body_text, what));
+  ActionContext ctx{lifecycle_.get(), &config_, [&context] { return context.is_cancelled(); }};
+  std::vector<OrderedJson> responses;
+  if (spec->streaming_handler) {
+    ARROW_ASSIGN_OR_RAISE(responses, spec->streaming_handler(ctx, body));
+  } else {
+    ARROW_ASSIGN_OR_RAISE(auto response, spec->handler(ctx, body));
+    responses.push_back(std::move(response));
+  }
+  std::vector<std::string> frames;
+  frames.reserve(responses.size());
+  for (auto& response : responses) {
+    OrderedJson frame;
+    frame["action"] = action.type;
+    frame["response"] = std::move(response);
+    frames.push_back(frame.dump(-1, ' ', false, OrderedJson::error_handler_t::replace));
+  }
+  return frames;
 }
 
 arrow::Status MosaicoFlightService::ListActions(const fl::ServerCallContext&, std::vector<fl::ActionType>* actions) {

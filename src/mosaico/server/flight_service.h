@@ -50,7 +50,9 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
                           std::string* target);
   arrow::Status DoGetImpl(const arrow::flight::Ticket& request, std::unique_ptr<arrow::flight::FlightDataStream>* stream,
                           std::string* target);
-  arrow::Result<std::string> RunAction(const arrow::flight::Action& action);
+  // The serialized result frames of one action, in order.
+  arrow::Result<std::vector<std::string>> RunAction(const arrow::flight::ServerCallContext& context,
+                                                    const arrow::flight::Action& action);
 
   ServerConfig config_;
   std::shared_ptr<lifecycle::Lifecycle> lifecycle_;

@@ -19,6 +19,7 @@ struct ServerConfig {
   int64_t grpc_max_encode_message_size = 64LL << 20;
   int64_t grpc_target_encode_message_size = 4LL << 20;  // DoGet batches aim at this many bytes
   int shutdown_grace_seconds = 5;  // in-flight calls get this long on SIGINT/SIGTERM, then are cancelled
+  bool query_pruning = true;       // false (--no-query-pruning): queries never skip data by value statistics
 
   std::string ResolvedCatalogUrl() const { return catalog_url.empty() ? "sqlite://" + data_dir + "/catalog.db" : catalog_url; }
   std::string ResolvedStoreUri() const { return store_uri.empty() ? data_dir + "/store" : store_uri; }

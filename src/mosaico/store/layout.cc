@@ -75,6 +75,14 @@ std::string NotificationObject(const std::string& seq, const std::string& topic,
   return NotificationsDir(seq, topic) + "/" + prefix + "-" + id + ".json";
 }
 
+std::string SequenceTombstone(const std::string& seq) { return SequenceDir(seq) + "/deleting.json"; }
+std::string SessionTombstone(const std::string& seq, const std::string& key) {
+  return SessionDir(seq, key) + "/deleting.json";
+}
+std::string TopicTombstone(const std::string& seq, const std::string& topic) {
+  return TopicDir(seq, topic) + "/deleting.json";
+}
+
 namespace {
 
 std::vector<std::string> SplitKey(const std::string& key) {
@@ -128,18 +136,23 @@ ObjectRef ParseKey(const std::string& key) {
   using Kind = ObjectRef::Kind;
   if (p.size() == 3 && p[2] == "sequence.json") {
     ref.kind = Kind::kSequenceManifest;
+  } else if (p.size() == 3 && p[2] == "deleting.json") {
+    ref.kind = Kind::kSequenceTombstone;
   } else if (p.size() == 4 && p[2] == "notifications" && IsNotificationName(p[3])) {
     ref.kind = Kind::kNotification;
   } else if (p.size() == 5 && p[2] == "sessions" && !p[3].empty()) {
     ref.session_key = p[3];
     if (p[4] == "session.json") ref.kind = Kind::kSessionManifest;
     if (p[4] == "finalized.json") ref.kind = Kind::kSessionFinalized;
+    if (p[4] == "deleting.json") ref.kind = Kind::kSessionTombstone;
   } else if (p.size() >= 5 && p[2] == "topics" && !p[3].empty()) {
     ref.topic = DecodeTopic(p[3]);
     if (p.size() == 5 && p[4] == "topic.json") {
       ref.kind = Kind::kTopicManifest;
     } else if (p.size() == 5 && p[4] == "schema.arrow") {
       ref.kind = Kind::kTopicSchema;
+    } else if (p.size() == 5 && p[4] == "deleting.json") {
+      ref.kind = Kind::kTopicTombstone;
     } else if (p.size() == 6 && p[4] == "notifications" && IsNotificationName(p[5])) {
       ref.kind = Kind::kNotification;
     } else if (p.size() == 7 && p[4] == "uploads" && !p[5].empty()) {

@@ -10,6 +10,8 @@
 //                                                                       row counts, stats, checksums
 //   sequences/<seq>/notifications/<created ns>-<id>.json       one sequence-level notification
 //   sequences/<seq>/topics/<topic>/notifications/<created ns>-<id>.json   one topic-level notification
+//   sequences/<seq>/deleting.json, .../sessions/<key>/deleting.json, .../topics/<topic>/deleting.json
+//                                                              tombstone: that entity is being deleted
 //
 // <topic> is the topic path with '/' written as "%2F" (names never contain '%'), so nested topic names
 // ("a" and "a/b") cannot collide with each other's objects. Chunks of an upload without upload.json are
@@ -41,6 +43,10 @@ std::string ChunkObject(const std::string& seq, const std::string& topic, const 
 std::string NotificationsDir(const std::string& seq, const std::string& topic);
 std::string NotificationObject(const std::string& seq, const std::string& topic, int64_t created_at_ns,
                                const std::string& id);
+// Tombstones (lifecycle/deletion.h): written before the first object of the entity is deleted, removed last.
+std::string SequenceTombstone(const std::string& seq);
+std::string SessionTombstone(const std::string& seq, const std::string& session_key);
+std::string TopicTombstone(const std::string& seq, const std::string& topic);
 
 // What an object key names, the inverse of the functions above (recovery/ walks the store with it).
 struct ObjectRef {
@@ -53,11 +59,14 @@ struct ObjectRef {
     kUploadManifest,
     kChunk,
     kNotification,  // topic empty: sequence-level
+    kSequenceTombstone,
+    kSessionTombstone,
+    kTopicTombstone,
     kUnknown,       // under sequences/ but not a key this layout produces (e.g. a leftover temp file)
   };
   Kind kind = Kind::kUnknown;
   std::string sequence;
-  std::string session_key;  // kSessionManifest, kSessionFinalized
+  std::string session_key;  // kSessionManifest, kSessionFinalized, kSessionTombstone
   std::string topic;        // decoded topic path (topic-level kinds)
   std::string upload_id;    // kUploadManifest, kChunk
   int32_t chunk_index = -1; // kChunk

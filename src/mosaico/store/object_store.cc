@@ -1,9 +1,14 @@
 #include "mosaico/store/object_store.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
 
 #include <arrow/filesystem/localfs.h>
 #include <arrow/io/memory.h>
@@ -143,6 +148,29 @@ arrow::Status ObjectStore::DeletePrefix(const std::string& prefix) {
   if (info.type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
   if (info.type() == arrow::fs::FileType::File) return fs_->DeleteFile(Path(prefix));
   return fs_->DeleteDir(Path(prefix));
+}
+
+arrow::Status ObjectStore::PruneEmptyDirs(const std::string& prefix) {
+  if (!local_) return arrow::Status::OK();
+  namespace stdfs = std::filesystem;
+  const stdfs::path top(Path(prefix));
+  std::error_code ec;
+  if (!stdfs::is_directory(top, ec)) return arrow::Status::OK();
+  std::vector<stdfs::path> dirs;
+  for (auto it = stdfs::recursive_directory_iterator(top, ec); !ec && it != stdfs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory(ec)) dirs.push_back(it->path());
+  }
+  std::sort(dirs.begin(), dirs.end(), [](const stdfs::path& a, const stdfs::path& b) {
+    return a.native().size() > b.native().size();  // deepest first
+  });
+  dirs.push_back(top);
+  for (const auto& dir : dirs) {
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT) {
+      return arrow::Status::IOError("cannot remove empty directory '", dir.string(), "': ", std::strerror(errno));
+    }
+  }
+  return arrow::Status::OK();
 }
 
 arrow::Result<std::vector<std::string>> ObjectStore::List(const std::string& prefix, bool include_temporaries) {

@@ -41,6 +41,10 @@ class ObjectStore {
   arrow::Status Delete(const std::string& key);
   // Removes every object under `prefix` (a "directory" key); missing is fine.
   arrow::Status DeletePrefix(const std::string& prefix);
+  // Removes the empty directories at and below `prefix` (local stores only: object stores have no directories).
+  // A directory that is not empty is left alone, atomically (rmdir), so a concurrent writer creating an object
+  // inside it is never affected: its object either lands before (the directory stays) or its write fails.
+  arrow::Status PruneEmptyDirs(const std::string& prefix);
   // Keys of the objects under `prefix`, recursively, relative to the store root, sorted. Temporary objects of
   // PutAtomic writes in progress (or left by a crash: "/.tmp-" in the key) are skipped unless asked for.
   arrow::Result<std::vector<std::string>> List(const std::string& prefix, bool include_temporaries = false);

@@ -238,6 +238,8 @@ class FakeCatalog : public catalog::Catalog {
   arrow::Status DeleteTopic(int64_t) override { return NotImpl(); }
   arrow::Result<std::vector<catalog::ChunkRecord>> ListChunks(int64_t, bool) override { return NotImpl(); }
   arrow::Result<catalog::TopicDataSummary> SummarizeTopic(int64_t) override { return NotImpl(); }
+  arrow::Result<std::vector<catalog::TopicMatch>> FindTopics(const catalog::TopicFilter&) override { return NotImpl(); }
+  arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string&) override { return NotImpl(); }
   arrow::Result<catalog::NotificationRecord> AddNotification(const catalog::NotificationRecord&) override {
     return NotImpl();
   }

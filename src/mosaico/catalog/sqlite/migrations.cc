@@ -97,9 +97,19 @@ CREATE INDEX notifications_by_sequence ON notifications (sequence_id, topic_id, 
 CREATE INDEX notifications_by_topic ON notifications (topic_id);
 )sql";
 
+// Version 2: indexes for queries (FindTopics). Topics by (ontology_tag, sequence_id): a tag condition alone
+// walks the tag's topics, and within one sequence (when sequence conditions drive the search) a tag is one
+// probe. Chunks by (topic, ts_max), so that a topic's committed interval [min(ts_min), max(ts_max)] is two
+// index probes (chunks_by_topic_time already serves min(ts_min)).
+constexpr char kMigration2[] = R"sql(
+CREATE INDEX topics_by_ontology_tag ON topics (ontology_tag, sequence_id);
+CREATE INDEX chunks_by_topic_ts_max ON chunks (topic_id, ts_max);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
+      {2, "query indexes: topics by ontology tag, chunks by topic and ts_max", kMigration2},
   };
   return kMigrations;
 }

@@ -27,7 +27,11 @@ arrow::Status Configure(Connection* conn) {
   if (mode != "wal" && mode != "memory") {  // in-memory databases cannot use WAL
     return arrow::Status::IOError("sqlite: cannot enable WAL journal mode (got '", mode, "')");
   }
-  return conn->Exec("PRAGMA synchronous = NORMAL");
+  ARROW_RETURN_NOT_OK(conn->Exec("PRAGMA synchronous = NORMAL"));
+  // Queries sweep whole tables (every sequence's metadata, every topic of a tag); with sqlite's default 2 MiB
+  // page cache each sweep re-reads the file through the OS, which was ~40% of a query's time on a 10k-sequence
+  // catalog. Pages are allocated on use, so this is a ceiling, not a reservation.
+  return conn->Exec("PRAGMA cache_size = -" + std::to_string(SqliteCatalog::kPageCacheKiB));
 }
 
 }  // namespace

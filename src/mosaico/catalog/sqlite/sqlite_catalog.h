@@ -41,6 +41,7 @@ namespace mosaico::catalog {
 class SqliteCatalog final : public Catalog {
  public:
   static constexpr int kBusyTimeoutMs = 5000;
+  static constexpr int kPageCacheKiB = 64 * 1024;  // sqlite page cache ceiling per connection
 
   // Opens the database file at `path` (created if missing; its directory must exist) and migrates it to the
   // latest schema version.
@@ -75,6 +76,9 @@ class SqliteCatalog final : public Catalog {
   arrow::Result<std::vector<ChunkRecord>> ListChunks(int64_t topic_id, bool with_stats) override;
   arrow::Result<TopicDataSummary> SummarizeTopic(int64_t topic_id) override;
 
+  arrow::Result<std::vector<TopicMatch>> FindTopics(const TopicFilter& filter) override;
+  arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string& ontology_tag) override;
+
   arrow::Result<NotificationRecord> AddNotification(const NotificationRecord& n) override;
   arrow::Result<std::vector<NotificationRecord>> ListNotifications(
       const std::string& sequence_name, const std::optional<std::string>& topic_name) override;
@@ -95,6 +99,8 @@ class SqliteCatalog final : public Catalog {
   const std::string path_;
   std::mutex mu_;
   std::unique_ptr<sqlite::Connection> conn_;  // guarded by mu_
+  // Set by the first FindTopics: query functions registered (sqlite/query_functions.h) and page cache raised.
+  bool query_functions_registered_ = false;  // guarded by mu_
 };
 
 }  // namespace mosaico::catalog

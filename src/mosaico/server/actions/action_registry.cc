@@ -24,6 +24,7 @@ const ActionRegistry& DefaultActionRegistry() {
     RegisterInfoActions(&r);
     RegisterLifecycleActions(&r);
     RegisterNotificationActions(&r);
+    RegisterQueryActions(&r);
     return r;
   }();
   return registry;

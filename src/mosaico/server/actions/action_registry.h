@@ -1,14 +1,16 @@
 // DoAction dispatch: one handler per action name, JSON object in -> JSON "response" out.
 //
 // The reply frame is built by the server, not by handlers: {"action": "<name>", "response": <handler result>}.
-// A handler returns the `response` value ({} when there is nothing to say). Unknown action names and bodies
-// that are not a JSON object are INVALID_ARGUMENT before any handler runs.
+// A handler returns the `response` value ({} when there is nothing to say). A streaming handler returns any number
+// of `response` values, each sent as its own Flight Result with the same envelope (none: an empty result stream).
+// Unknown action names and bodies that are not a JSON object are INVALID_ARGUMENT before any handler runs.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <arrow/result.h>
@@ -22,14 +24,21 @@ namespace mosaico::server {
 struct ActionContext {
   lifecycle::Lifecycle* lifecycle;
   const ServerConfig* config;
+  std::function<bool()> is_cancelled;  // the call was cancelled (client gone, shutdown); long handlers poll it
 };
 
 using ActionHandler = std::function<arrow::Result<OrderedJson>(const ActionContext&, const Json& body)>;
+using StreamingActionHandler =
+    std::function<arrow::Result<std::vector<OrderedJson>>(const ActionContext&, const Json& body)>;
+// Body text -> JSON object; `what` names the body in errors. Default: core ParseJsonObject.
+using BodyParser = std::function<arrow::Result<Json>(std::string_view text, std::string_view what)>;
 
 struct ActionSpec {
   std::string name;
   std::string description;
-  ActionHandler handler;
+  ActionHandler handler;                     // one result
+  StreamingActionHandler streaming_handler = {};  // set instead of `handler`: zero or more results
+  BodyParser body_parser = {};                    // set: parses the body instead of ParseJsonObject
 };
 
 class ActionRegistry {
@@ -46,6 +55,7 @@ class ActionRegistry {
 void RegisterInfoActions(ActionRegistry* registry);
 void RegisterLifecycleActions(ActionRegistry* registry);
 void RegisterNotificationActions(ActionRegistry* registry);
+void RegisterQueryActions(ActionRegistry* registry);
 
 // The registry with every action mosaicod serves.
 const ActionRegistry& DefaultActionRegistry();

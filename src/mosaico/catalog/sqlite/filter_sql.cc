@@ -1,0 +1,207 @@
+#include "mosaico/catalog/sqlite/filter_sql.h"
+
+#include <limits>
+#include <utility>
+
+#include "mosaico/core/errors.h"
+#include "mosaico/core/glob.h"
+
+namespace mosaico::catalog::sqlite {
+namespace {
+
+// Longer $in lists (up to 10 000 values) are not expanded into placeholders but bound as one ValueSet.
+constexpr size_t kMaxInlineInList = 64;
+
+enum class ColumnType { kText, kInteger };
+
+struct Column {
+  std::string sql;   // "q.name"
+  ColumnType type;
+  std::string what;  // "sequence.name", for errors
+  // Only $eq / $in may use an index on this column (see Builder::TopicColumn); other operators get a '+'.
+  bool index_only_for_equality = false;
+};
+
+bool HasColumnType(const ScalarValue& v, ColumnType type) {
+  return type == ColumnType::kText ? std::holds_alternative<std::string>(v) : std::holds_alternative<int64_t>(v);
+}
+
+// Number of arguments an operator takes; SIZE_MAX for a list.
+size_t ExpectedArgs(PredicateOp op) {
+  switch (op) {
+    case PredicateOp::kBetween:
+    case PredicateOp::kOutside:
+      return 2;
+    case PredicateOp::kIn:
+      return std::numeric_limits<size_t>::max();
+    default:
+      return 1;
+  }
+}
+
+bool HasWildcard(std::string_view pattern) { return pattern.find_first_of("*?#[") != std::string_view::npos; }
+
+SqlParam ToParam(const ScalarValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  return std::get<int64_t>(v);  // callers only pass values of a column type
+}
+
+class Builder {
+ public:
+  arrow::Result<FindTopicsSql> Build(const TopicFilter& filter) {
+    sequence_driven_ = !filter.sequence.empty();
+    std::vector<std::string> where;
+    ARROW_RETURN_NOT_OK(AddEntity(filter.sequence, /*sequence=*/true, &where));
+    ARROW_RETURN_NOT_OK(AddEntity(filter.topic, /*sequence=*/false, &where));
+    if (filter.ontology_tags) {
+      where.push_back(InCondition({TopicColumn("ontology_tag"), ColumnType::kText, "ontology tags"},
+                                  *filter.ontology_tags));
+    }
+    out_.sql =
+        "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.schema_ipc, "
+        "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
+        "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id) ";
+    // CROSS JOIN fixes the loop order (SQLite never reorders it). Without statistics the planner would
+    // otherwise happily probe the ontology_tag index once per sequence.
+    out_.sql += sequence_driven_ ? "FROM sequences q CROSS JOIN topics t ON t.sequence_id = q.id"
+                                 : "FROM topics t CROSS JOIN sequences q ON q.id = t.sequence_id";
+    for (size_t i = 0; i < where.size(); ++i) out_.sql += (i == 0 ? " WHERE " : " AND ") + where[i];
+    return std::move(out_);
+  }
+
+ private:
+  // A topic column in a condition. When sequences drive the join, every topic probe must be bounded by the
+  // sequence: through (sequence_id, name), or through (ontology_tag, sequence_id) for tag equalities. A unary
+  // '+' (a no-op on values) keeps SQLite from probing an index with a condition that would not be bounded so
+  // (e.g. a range over all topics' tags, once per sequence). `name` is indexed only behind sequence_id.
+  std::string TopicColumn(const std::string& column) const {
+    return (sequence_driven_ && column == "created_at_ns" ? "+t." : "t.") + column;
+  }
+  bool TagIndexOnlyForEquality() const { return sequence_driven_; }
+
+  std::string Param(SqlParam p) {
+    out_.params.push_back(std::move(p));
+    return "?";
+  }
+
+  arrow::Status AddEntity(const EntityFilter& filter, bool sequence, std::vector<std::string>* where) {
+    const std::string alias = sequence ? "q" : "t";
+    const std::string entity = sequence ? "sequence" : "topic";
+    auto col = [&](const std::string& name) { return sequence ? "q." + name : TopicColumn(name); };
+    for (const FieldPredicate& f : filter.fields) {
+      Column column;
+      switch (f.field) {
+        case EntityField::kName:
+          column = {col("name"), ColumnType::kText, entity + ".name"};
+          break;
+        case EntityField::kCreatedAtNs:
+          column = {col("created_at_ns"), ColumnType::kInteger, entity + ".created_at_ns"};
+          break;
+        case EntityField::kOntologyTag:
+          if (sequence) return InvalidArgument("sequence: 'ontology_tag' is not a sequence field");
+          column = {col("ontology_tag"), ColumnType::kText, "topic.ontology_tag", TagIndexOnlyForEquality()};
+          break;
+      }
+      ARROW_ASSIGN_OR_RAISE(std::string condition, FieldCondition(column, f.predicate));
+      where->push_back(std::move(condition));
+    }
+    if (!filter.metadata.empty()) {
+      auto matcher = MetadataMatcher::Make(filter.metadata);
+      if (!matcher.ok()) return WithContext(matcher.status(), entity);
+      where->push_back("mosaico_meta(" + alias + ".user_metadata, " +
+                       Param(PointerParam{matcher->get(), kMetadataMatcherPointerType}) + ")");
+      out_.matchers.push_back(std::move(*matcher));
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Result<std::string> FieldCondition(const Column& column, const ScalarPredicate& p) {
+    if (p.op == PredicateOp::kExists) return std::string("1");  // catalog fields are never null
+    if (p.op == PredicateOp::kNotExists) return std::string("0");
+    const size_t expected = ExpectedArgs(p.op);
+    bool native = expected == std::numeric_limits<size_t>::max() || p.args.size() == expected;
+    for (const ScalarValue& arg : p.args) native = native && HasColumnType(arg, column.type);
+    if (!native) return HoldsCondition(column, p);
+
+    const bool equality = p.op == PredicateOp::kEq || p.op == PredicateOp::kIn;
+    const std::string c = column.index_only_for_equality && !equality ? "+" + column.sql : column.sql;
+    switch (p.op) {
+      case PredicateOp::kEq: return c + " = " + Param(ToParam(p.args[0]));
+      case PredicateOp::kNeq: return c + " <> " + Param(ToParam(p.args[0]));
+      case PredicateOp::kLt: return c + " < " + Param(ToParam(p.args[0]));
+      case PredicateOp::kLeq: return c + " <= " + Param(ToParam(p.args[0]));
+      case PredicateOp::kGt: return c + " > " + Param(ToParam(p.args[0]));
+      case PredicateOp::kGeq: return c + " >= " + Param(ToParam(p.args[0]));
+      case PredicateOp::kBetween: {
+        std::string low = Param(ToParam(p.args[0]));
+        return "(" + c + " BETWEEN " + low + " AND " + Param(ToParam(p.args[1])) + ")";
+      }
+      case PredicateOp::kOutside: {
+        std::string low = Param(ToParam(p.args[0]));
+        return "(" + c + " < " + low + " OR " + c + " > " + Param(ToParam(p.args[1])) + ")";
+      }
+      case PredicateOp::kIn:
+        return InCondition(column, p.args);
+      case PredicateOp::kMatch: {
+        const std::string& pattern = std::get<std::string>(p.args[0]);  // native: a string
+        auto glob = Glob::Compile(pattern);
+        if (!glob.ok()) return WithContext(glob.status(), column.what);
+        if (!HasWildcard(pattern)) return c + " = " + Param(pattern);
+        return "mosaico_glob(" + Param(pattern) + ", " + c + ")";
+      }
+      case PredicateOp::kExists:
+      case PredicateOp::kNotExists:
+        break;  // handled above
+    }
+    return HoldsCondition(column, p);
+  }
+
+  std::string HoldsCondition(const Column& column, const ScalarPredicate& p) {
+    auto predicate = std::make_unique<ScalarPredicate>(p);
+    std::string condition =
+        "mosaico_holds(" + column.sql + ", " + Param(PointerParam{predicate.get(), kScalarPredicatePointerType}) + ")";
+    out_.predicates.push_back(std::move(predicate));
+    return condition;
+  }
+
+  // `values` all have the column's type (ScalarValues) or are strings (ontology tags).
+  template <typename Values>
+  std::string InCondition(const Column& column, const Values& values) {
+    if (values.empty()) return "0";
+    if (values.size() <= kMaxInlineInList) {
+      std::string list;
+      for (const auto& v : values) {
+        if (!list.empty()) list += ", ";
+        list += Param(AsParam(v));
+      }
+      return column.sql + " IN (" + list + ")";
+    }
+    auto set = std::make_unique<ValueSet>();
+    for (const auto& v : values) AddToSet(v, set.get());
+    set->Seal();
+    std::string condition =
+        "mosaico_in(" + column.sql + ", " + Param(PointerParam{set.get(), kValueSetPointerType}) + ")";
+    out_.value_sets.push_back(std::move(set));
+    return condition;
+  }
+
+  static SqlParam AsParam(const ScalarValue& v) { return ToParam(v); }
+  static SqlParam AsParam(const std::string& s) { return s; }
+  static void AddToSet(const ScalarValue& v, ValueSet* set) {
+    if (const auto* s = std::get_if<std::string>(&v)) {
+      set->strings.push_back(*s);
+    } else {
+      set->ints.push_back(std::get<int64_t>(v));
+    }
+  }
+  static void AddToSet(const std::string& s, ValueSet* set) { set->strings.push_back(s); }
+
+  bool sequence_driven_ = false;
+  FindTopicsSql out_;
+};
+
+}  // namespace
+
+arrow::Result<FindTopicsSql> BuildFindTopicsSql(const TopicFilter& filter) { return Builder().Build(filter); }
+
+}  // namespace mosaico::catalog::sqlite

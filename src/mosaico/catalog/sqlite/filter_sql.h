@@ -1,0 +1,53 @@
+// Translates a TopicFilter (catalog/topic_filter.h) into the one SELECT that SqliteCatalog::FindTopics runs.
+//
+// Contract:
+//  - Every query value is a bound parameter; the SQL text depends only on the filter's shape (fields, operators,
+//    argument counts), never on its values.
+//  - Field predicates whose arguments all have the column's type become plain SQL on the column (TEXT columns
+//    compare with the BINARY collation = UTF-8 byte order; created_at_ns as INTEGER), so indexes apply. Any
+//    other field predicate goes through mosaico_holds (exact core::Holds semantics, no SQL type affinity).
+//    $match becomes mosaico_glob (or `=` when the pattern has no wildcard); long $in lists become mosaico_in.
+//  - Metadata predicates of an entity become one mosaico_meta call (one JSON parse per row).
+//  - With sequence conditions the join is driven by sequences (CROSS JOIN), so sequence conditions are
+//    evaluated once per sequence and topic conditions only on topics of surviving sequences, found through the
+//    (sequence_id, name) index; without them topics drive it (using e.g. the ontology_tag index) and each
+//    topic's sequence is a rowid lookup. The loop order never depends on the planner's (stat-less) guesses.
+//  - Result columns: 0 sequence id, 1 sequence name, 2 topic id, 3 topic name, 4 ontology_tag, 5 schema_ipc,
+//    6 min(chunk ts_min), 7 max(chunk ts_max) (NULL without chunks). Rows come in no particular order: an
+//    ORDER BY would either push every row (schema blobs included) through SQLite's sorter or push the planner
+//    onto the name indexes instead of the most selective one, so the caller sorts (byte order, like BINARY).
+//  - InvalidArgument for an ontology_tag predicate on sequences, an invalid $match pattern, or a bad metadata key.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <arrow/result.h>
+
+#include "mosaico/catalog/sqlite/metadata_matcher.h"
+#include "mosaico/catalog/sqlite/query_functions.h"
+#include "mosaico/catalog/topic_filter.h"
+
+namespace mosaico::catalog::sqlite {
+
+struct PointerParam {
+  void* pointer = nullptr;
+  const char* type = nullptr;  // one of the k*PointerType names of query_functions.h
+};
+using SqlParam = std::variant<int64_t, double, std::string, PointerParam>;
+
+struct FindTopicsSql {
+  std::string sql;
+  std::vector<SqlParam> params;  // for the '?' placeholders, in order
+  // What the PointerParams point to; keep alive until the statement is done.
+  std::vector<std::unique_ptr<MetadataMatcher>> matchers;
+  std::vector<std::unique_ptr<ScalarPredicate>> predicates;
+  std::vector<std::unique_ptr<ValueSet>> value_sets;
+};
+
+arrow::Result<FindTopicsSql> BuildFindTopicsSql(const TopicFilter& filter);
+
+}  // namespace mosaico::catalog::sqlite

@@ -1,0 +1,211 @@
+#include "mosaico/query/query_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "mosaico/core/errors.h"
+#include "mosaico/ingest/schema_check.h"
+#include "mosaico/query/windows.h"
+
+namespace mosaico::query {
+namespace {
+
+// Schema snapshots decoded once per call (many topics share the same bytes).
+class SchemaDecoder {
+ public:
+  arrow::Result<std::shared_ptr<arrow::Schema>> Decode(const std::string& ipc) {
+    auto it = cache_.find(ipc);
+    if (it != cache_.end()) return it->second;
+    auto schema = ingest::DeserializeSchema(ipc);
+    if (!schema.ok()) return arrow::Status::IOError("corrupt schema snapshot in the catalog: ", schema.status().message());
+    cache_.emplace(ipc, *schema);
+    return *schema;
+  }
+
+ private:
+  std::map<std::string, std::shared_ptr<arrow::Schema>> cache_;
+};
+
+double MillisSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct TopicReply {
+  std::string locator;
+  std::string ontology_tag;
+  std::optional<Window> range;
+};
+
+}  // namespace
+
+OrderedJson WindowReply(const Window& w, int64_t id) {
+  OrderedJson ts;
+  ts["start_ns"] = w.start_ns;
+  ts["end_ns"] = w.end_ns;
+  OrderedJson out;
+  out["ts"] = std::move(ts);
+  out["id"] = id;
+  return out;
+}
+
+QueryEngine::QueryEngine(std::shared_ptr<catalog::Catalog> catalog, std::shared_ptr<store::ObjectStore> store,
+                         QueryOptions options)
+    : catalog_(std::move(catalog)), store_(std::move(store)), options_(options) {}
+
+arrow::Result<EvalResult> QueryEngine::Evaluate(const char* action, const TopicData& topic,
+                                                const std::vector<OntologyCondition>& conditions, EvalRequest request,
+                                                EvalCounters* counters) {
+  request.use_statistics = options_.use_statistics;
+  request.cancelled = options_.cancelled;
+  const auto t0 = std::chrono::steady_clock::now();
+  EvalCounters c;
+  auto result = EvaluateTopic(*store_, topic, conditions, request, &c);
+  spdlog::info(
+      "event=query_topic action={} topic={} ok={} conditions={} chunks_total={} chunks_pruned={} chunks_read={} "
+      "chunks_pruned_by_time={} chunks_pruned_by_stats={} chunks_not_needed={} chunks_from_catalog={} "
+      "row_groups_total={} row_groups_pruned={} row_groups_not_needed={} row_groups_read={} rows_evaluated={} "
+      "rows_matched={} ms={:.3f}",
+      action, topic.locator, result.ok(), conditions.size(), c.chunks_total,
+      c.chunks_pruned_by_time + c.chunks_pruned_by_stats, c.chunks_read, c.chunks_pruned_by_time,
+      c.chunks_pruned_by_stats, c.chunks_not_needed, c.chunks_from_catalog, c.row_groups_total, c.row_groups_pruned,
+      c.row_groups_not_needed, c.row_groups_read, c.rows_evaluated, c.rows_matched, MillisSince(t0));
+  counters->Add(c);
+  return result;
+}
+
+SchemaLookup QueryEngine::Schemas() const {
+  auto catalog = catalog_;
+  return [catalog](const std::string& tag) -> arrow::Result<std::vector<std::shared_ptr<arrow::Schema>>> {
+    ARROW_ASSIGN_OR_RAISE(auto blobs, catalog->SchemasOfOntologyTag(tag));
+    SchemaDecoder decoder;
+    std::vector<std::shared_ptr<arrow::Schema>> out;
+    for (const auto& ipc : blobs) {
+      ARROW_ASSIGN_OR_RAISE(auto schema, decoder.Decode(ipc));
+      out.push_back(std::move(schema));
+    }
+    return out;
+  };
+}
+
+arrow::Result<OrderedJson> QueryEngine::Query(const Json& body, EvalCounters* counters) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto request, ParseQuery(body, Schemas()));
+  ARROW_ASSIGN_OR_RAISE(auto matches, catalog_->FindTopics(request.catalog));
+  const double catalog_ms = MillisSince(t0);
+
+  EvalCounters local;
+  SchemaDecoder decoder;
+  std::map<std::string, std::vector<TopicReply>> by_sequence;  // ordered by name (byte order)
+  for (const auto& m : matches) {
+    TopicReply reply{m.sequence_name + "/" + m.topic_name, m.ontology_tag, std::nullopt};
+    if (request.ontology.empty()) {
+      if (m.ts_min && m.ts_max) reply.range = Window{*m.ts_min, *m.ts_max};
+    } else {
+      const TagConditions* tag = request.ontology.Find(m.ontology_tag);
+      if (!tag || !m.schema_ipc || !m.ts_min) continue;  // not this tag, or no committed rows
+      TopicData data;
+      data.locator = reply.locator;
+      ARROW_ASSIGN_OR_RAISE(data.schema, decoder.Decode(*m.schema_ipc));
+      ARROW_ASSIGN_OR_RAISE(data.chunks, catalog_->ListChunks(m.topic_id, /*with_stats=*/true));
+      EvalRequest eval;
+      eval.output = EvalRequest::Output::kRange;
+      auto result = Evaluate("query", data, tag->conditions, eval, &local);
+      if (!result.ok()) {
+        // A topic deleted while we read it is simply not part of the answer.
+        if (catalog_->GetTopic(m.sequence_name, m.topic_name).status().IsKeyError()) continue;
+        return result.status();
+      }
+      if (!result->range) continue;
+      reply.range = result->range;
+    }
+    by_sequence[m.sequence_name].push_back(std::move(reply));
+  }
+
+  OrderedJson items = OrderedJson::array();
+  for (auto& [sequence, topics] : by_sequence) {
+    std::sort(topics.begin(), topics.end(),
+              [](const TopicReply& a, const TopicReply& b) { return a.locator < b.locator; });
+    OrderedJson list = OrderedJson::array();
+    for (const auto& t : topics) {
+      OrderedJson jt;
+      jt["locator"] = t.locator;
+      jt["ontology_tag"] = t.ontology_tag;
+      jt["timestamp_range"] = t.range ? OrderedJson::array({t.range->start_ns, t.range->end_ns}) : OrderedJson();
+      list.push_back(std::move(jt));
+    }
+    OrderedJson item;
+    item["sequence"] = sequence;
+    item["topics"] = std::move(list);
+    items.push_back(std::move(item));
+  }
+  spdlog::debug("query catalog_matches={} sequences={} catalog_ms={:.2f} total_ms={:.2f} {}", matches.size(),
+                items.size(), catalog_ms, MillisSince(t0), local.ToString());
+  if (counters) counters->Add(local);
+  OrderedJson response;
+  response["items"] = std::move(items);
+  return response;
+}
+
+arrow::Result<std::vector<Window>> QueryEngine::TopicWindows(const char* action, const ClusterizeRequest& request,
+                                                             const catalog::TopicRecord& topic,
+                                                             EvalCounters* counters) {
+  TopicData data;
+  data.locator = topic.sequence_name + "/" + topic.name;
+  if (topic.schema_ipc) {
+    SchemaDecoder decoder;
+    ARROW_ASSIGN_OR_RAISE(data.schema, decoder.Decode(*topic.schema_ipc));
+  }
+  ARROW_ASSIGN_OR_RAISE(data.chunks, catalog_->ListChunks(topic.id, /*with_stats=*/true));
+  static const std::vector<OntologyCondition> kNone;
+  const TagConditions* tag = request.ontology.Find(topic.ontology_tag);
+  // Like `query`: with ontology conditions but none for this topic's tag, no row of it matches.
+  if (!request.ontology.empty() && !tag) return std::vector<Window>{};
+  EvalRequest eval;
+  eval.output = EvalRequest::Output::kWindows;
+  eval.clustering_dt_ns = request.clustering_dt_ns;
+  eval.ts_range = request.ts_range;
+  ARROW_ASSIGN_OR_RAISE(auto result, Evaluate(action, data, tag ? tag->conditions : kNone, eval, counters));
+  return std::move(result.windows);
+}
+
+arrow::Result<std::vector<Window>> QueryEngine::Clusterize(const Json& body, EvalCounters* counters) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto request, ParseClusterize(body, Schemas()));
+  ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(request.sequence, request.topic));
+  EvalCounters local;
+  ARROW_ASSIGN_OR_RAISE(auto windows, TopicWindows("topic_filter_clusterize", request, topic, &local));
+  spdlog::debug("topic_filter_clusterize locator={}/{} windows={} total_ms={:.2f} {}", request.sequence,
+                request.topic, windows.size(), MillisSince(t0), local.ToString());
+  if (counters) counters->Add(local);
+  return windows;
+}
+
+arrow::Result<std::vector<Window>> QueryEngine::Intersect(const Json& body, EvalCounters* counters) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto request, ParseIntersect(body, Schemas()));
+  std::vector<catalog::TopicRecord> topics;
+  for (const auto& t : request.topics) {
+    ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(t.sequence, t.topic));
+    topics.push_back(std::move(topic));
+  }
+  std::vector<Window> out;
+  EvalCounters local;
+  if (topics.size() >= 2) {
+    std::vector<std::vector<Window>> per_topic;
+    for (size_t i = 0; i < topics.size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto windows, TopicWindows("topic_filter_intersect", request.topics[i], topics[i], &local));
+      if (windows.empty()) break;  // one topic without a window: no intersection
+      per_topic.push_back(std::move(windows));
+    }
+    if (per_topic.size() == topics.size()) out = IntersectWindows(per_topic, request.intersect_dt_ns);
+  }
+  spdlog::debug("topic_filter_intersect topics={} windows={} total_ms={:.2f} {}", topics.size(), out.size(),
+                MillisSince(t0), local.ToString());
+  if (counters) counters->Add(local);
+  return out;
+}
+
+}  // namespace mosaico::query
