@@ -13,7 +13,9 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/server/server_runner.h"
+#include "mosaico/store/object_store.h"
 #include "recovery_commands.h"
+#include "store_options.h"
 
 namespace {
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   int64_t chunk_mb = config.chunk_target_bytes >> 20;
   int64_t message_mb = config.grpc_max_decode_message_size >> 20;
   bool no_query_pruning = false;
+  mosaicod::StoreOptions store_options;
 
   // Storage and logging options, the same on every subcommand.
   auto add_common = [&](CLI::App* cmd) {
@@ -42,8 +45,9 @@ int main(int argc, char** argv) {
         ->envname("MOSAICOD_DATA_DIR")->capture_default_str();
     cmd->add_option("--catalog", config.catalog_url, "Catalog URL (default sqlite://<data-dir>/catalog.db)")
         ->envname("MOSAICOD_CATALOG");
-    cmd->add_option("--store", config.store_uri, "Object store URI (default <data-dir>/store)")
+    cmd->add_option("--store", config.store_uri, "Object store: a directory or s3://bucket[/prefix] (default <data-dir>/store)")
         ->envname("MOSAICOD_STORE");
+    store_options.AddTo(cmd);
     cmd->add_option("--log-level", log_level, "trace|debug|info|warn|error")
         ->envname("MOSAICOD_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
         ->capture_default_str();
@@ -89,11 +93,18 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   SetupLogging(log_level);
+  if (auto st = store_options.Resolve(); !st.ok()) {
+    std::cerr << "mosaicod: " << st.message() << "\n";
+    return 2;
+  }
+  config.store_s3 = store_options.s3;
 
-  if (*rebuild) return mosaicod::RunRebuild(config, rebuild_cmd);
-  if (*check) return mosaicod::RunCheck(config, check_cmd);
-  if (*import) return mosaicod::RunImport(config, import_cmd);
-  if (*run) {
+  auto run_subcommand = [&]() -> int {
+    if (*rebuild) return mosaicod::RunRebuild(config, rebuild_cmd);
+    if (*check) return mosaicod::RunCheck(config, check_cmd);
+    if (*import) return mosaicod::RunImport(config, import_cmd);
+    if (!*run) return 0;
+    mosaico::server::BlockShutdownSignals();  // before start-up work creates threads (S3 client, arrow pools)
     if (int code = mosaicod::PrepareCatalog(config, rebuild_if_missing); code != 0) return code;
     config.chunk_target_bytes = chunk_mb << 20;
     config.query_pruning = !no_query_pruning;
@@ -106,6 +117,9 @@ int main(int argc, char** argv) {
       spdlog::critical("event=fatal status=\"{}\"", st.ToString());
       return 1;
     }
-  }
-  return 0;
+    return 0;
+  };
+  const int code = run_subcommand();
+  mosaico::store::ObjectStore::FinalizeS3IfUsed();  // the AWS SDK must shut down before static destructors run
+  return code;
 }

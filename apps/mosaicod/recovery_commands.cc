@@ -34,7 +34,7 @@ void PrintCounts(const recovery::RestoreCounts& c) {
 }
 
 arrow::Result<recovery::RebuildReport> Rebuild(const ServerConfig& config, const RebuildCommand& cmd) {
-  ARROW_ASSIGN_OR_RAISE(auto store, mosaico::store::ObjectStore::Open(config.ResolvedStoreUri()));
+  ARROW_ASSIGN_OR_RAISE(auto store, mosaico::store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3));
   mosaico::ProgressLog progress("rebuild");
   recovery::RebuildOptions options;
   options.force = cmd.force;
@@ -72,7 +72,7 @@ int RunRebuild(const ServerConfig& config, const RebuildCommand& cmd) {
 int RunCheck(const ServerConfig& config, const CheckCommand& cmd) {
   auto catalog = mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl());
   if (!catalog.ok()) return Fail("check", catalog.status());
-  auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri());
+  auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3);
   if (!store.ok()) return Fail("check", store.status());
   mosaico::ProgressLog progress(cmd.repair ? "repair" : "check");
   recovery::CheckOptions options;
@@ -113,18 +113,20 @@ int RunCheck(const ServerConfig& config, const CheckCommand& cmd) {
 
 int RunImport(const ServerConfig& config, const ImportCommand& cmd) {
   std::error_code ec;
+  const bool remote = cmd.from.find("://") != std::string::npos && cmd.from.rfind("file://", 0) != 0;
   const std::string from_uri =
-      std::filesystem::is_directory(std::filesystem::path(cmd.from) / "store", ec) ? cmd.from + "/store" : cmd.from;
-  if (!std::filesystem::is_directory(std::filesystem::path(from_uri) / "sequences", ec)) {
+      !remote && std::filesystem::is_directory(std::filesystem::path(cmd.from) / "store", ec) ? cmd.from + "/store"
+                                                                                              : cmd.from;
+  if (!remote && !std::filesystem::is_directory(std::filesystem::path(from_uri) / "sequences", ec)) {
     return Fail("import", arrow::Status::Invalid("'", cmd.from, "' is neither a mosaicod data dir nor a store (no ",
                                                  "sequences/ directory found)"));
   }
   const std::map<std::string, recovery::OnDuplicate> policies = {
       {"fail", recovery::OnDuplicate::kFail}, {"skip", recovery::OnDuplicate::kSkip},
       {"rename", recovery::OnDuplicate::kRename}};
-  auto from = mosaico::store::ObjectStore::Open(from_uri);
+  auto from = mosaico::store::ObjectStore::Open(from_uri, config.store_s3);
   if (!from.ok()) return Fail("import", from.status());
-  auto to = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri());
+  auto to = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3);
   if (!to.ok()) return Fail("import", to.status());
   auto catalog = mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl());
   if (!catalog.ok()) return Fail("import", catalog.status());
@@ -156,7 +158,7 @@ namespace {
 int RecoverAtStartup(const ServerConfig& config) {
   auto catalog = mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl());
   if (!catalog.ok()) return Fail("start", catalog.status());
-  auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri());
+  auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3);
   if (!store.ok()) return Fail("start", store.status());
   auto report = recovery::RecoverAtStartup(**catalog, **store);
   if (!report.ok()) return Fail("startup_recovery", report.status());
@@ -200,7 +202,7 @@ int CheckCatalogPresence(const ServerConfig& config, bool rebuild_if_missing) {
                  opened.status().ToString());
     return RunRebuild(config, RebuildCommand{/*force=*/true});
   }
-  auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri());
+  auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3);
   if (!store.ok()) return Fail("start", store.status());
   auto holds = recovery::StoreHoldsSequences(**store);
   if (!holds.ok()) return Fail("start", holds.status());

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "mosaico/store/s3_settings.h"
+
 namespace mosaico::server {
 
 struct ServerConfig {
@@ -11,7 +13,8 @@ struct ServerConfig {
   int port = 6726;
   std::string data_dir = "./data";
   std::string catalog_url;  // default: sqlite://<data_dir>/catalog.db
-  std::string store_uri;    // default: <data_dir>/store
+  std::string store_uri;    // default: <data_dir>/store; "s3://bucket[/prefix]" for an S3-compatible store
+  store::S3Settings store_s3;  // endpoint, region, credentials when store_uri is s3://
   int64_t chunk_target_bytes = 64LL << 20;  // roll Parquet chunks at this much buffered Arrow data
   int64_t row_group_rows = 65536;
   // Reported by the `info` action; the SDK sizes its write batches at 0.9 x grpc_max_decode_message_size.

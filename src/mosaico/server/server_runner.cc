@@ -12,16 +12,28 @@
 
 namespace mosaico::server {
 
-arrow::Status RunServer(const ServerConfig& config) {
-  // Block the shutdown signals in every thread (gRPC threads inherit this mask); one thread waits for them.
+namespace {
+sigset_t ShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  return signals;
+}
+}  // namespace
+
+void BlockShutdownSignals() {
+  sigset_t signals = ShutdownSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+arrow::Status RunServer(const ServerConfig& config) {
+  // The shutdown signals stay blocked in every thread (threads inherit the mask); one thread waits for them.
+  BlockShutdownSignals();
+  sigset_t signals = ShutdownSignals();
 
   ARROW_ASSIGN_OR_RAISE(auto catalog, catalog::OpenCatalog(config.ResolvedCatalogUrl()));
-  ARROW_ASSIGN_OR_RAISE(auto store, store::ObjectStore::Open(config.ResolvedStoreUri()));
+  ARROW_ASSIGN_OR_RAISE(auto store, store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3));
   auto lifecycle = std::make_shared<lifecycle::Lifecycle>(catalog, store);
   MosaicoFlightService service(config, lifecycle);
 

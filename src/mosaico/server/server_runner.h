@@ -3,8 +3,9 @@
 // Opens the catalog and the store named by the config, serves on grpc://host:port, and on a signal stops
 // accepting calls, gives in-flight calls `shutdown_grace_seconds` to finish and then cancels them. A cancelled
 // upload is aborted (its objects removed, nothing committed), so nothing half-written ever looks finalized.
-// REQUIRES: called from the main thread before any other thread is started (it blocks SIGINT/SIGTERM in all
-// threads and waits for them on a dedicated one).
+// REQUIRES: SIGINT/SIGTERM blocked in every thread of the process, which BlockShutdownSignals() does when called
+// from the main thread before any other thread starts (the S3 client, arrow's pools and gRPC start threads that
+// inherit the mask); RunServer then waits for them on a dedicated thread.
 #pragma once
 
 #include <arrow/status.h>
@@ -13,6 +14,7 @@
 
 namespace mosaico::server {
 
+void BlockShutdownSignals();
 arrow::Status RunServer(const ServerConfig& config);
 
 }  // namespace mosaico::server

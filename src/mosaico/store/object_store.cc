@@ -15,6 +15,7 @@
 
 #include "mosaico/core/errors.h"
 #include "mosaico/core/ids.h"
+#include "mosaico/store/s3_store.h"
 
 namespace mosaico::store {
 namespace {
@@ -57,11 +58,13 @@ class DurableLocalOutputStream : public arrow::io::OutputStream {
 
 }  // namespace
 
-arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri) {
+arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri, const S3Settings& s3) {
+  if (uri.rfind("s3://", 0) == 0) return OpenS3Store(uri, s3);
   std::string path = uri;
   if (path.rfind("file://", 0) == 0) path = path.substr(7);
   if (path.find("://") != std::string::npos) {
-    return InvalidArgument("unsupported store URI '" + uri + "' (supported: file:///dir or a directory path)");
+    return InvalidArgument("unsupported store URI '" + uri +
+                           "' (supported: s3://bucket[/prefix], file:///dir or a directory path)");
   }
   if (path.empty()) return InvalidArgument("empty store path");
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -69,6 +72,8 @@ arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string&
   ARROW_RETURN_NOT_OK(fs->CreateDir(path, /*recursive=*/true));
   return std::make_shared<ObjectStore>(fs, path, /*local=*/true);
 }
+
+void ObjectStore::FinalizeS3IfUsed() { FinalizeS3Library(); }
 
 ObjectStore::ObjectStore(std::shared_ptr<arrow::fs::FileSystem> fs, std::string root, bool local)
     : fs_(std::move(fs)), root_(std::move(root)), local_(local) {}

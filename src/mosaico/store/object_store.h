@@ -1,4 +1,4 @@
-// ObjectStore: the bulk store of mosaicod over arrow::fs::FileSystem (local directory now, S3-compatible later).
+// ObjectStore: the bulk store of mosaicod over arrow::fs::FileSystem: a local directory or an S3-compatible bucket.
 //
 // Contract:
 //  - Keys are '/'-separated relative paths produced by store/layout.h only; this class never invents paths.
@@ -19,12 +19,18 @@
 #include <arrow/io/interfaces.h>
 #include <arrow/result.h>
 
+#include "mosaico/store/s3_settings.h"
+
 namespace mosaico::store {
 
 class ObjectStore {
  public:
-  // `uri`: "file:///abs/dir", or a plain directory path. The directory is created if missing.
-  static arrow::Result<std::shared_ptr<ObjectStore>> Open(const std::string& uri);
+  // `uri`: "file:///abs/dir" or a plain directory path (created if missing), or "s3://bucket[/prefix]" reached
+  // with `s3` (store/s3_settings.h). The bucket must exist: a missing bucket, bad credentials or an unreachable
+  // endpoint fail here with a message naming the bucket and endpoint, not at the first upload.
+  static arrow::Result<std::shared_ptr<ObjectStore>> Open(const std::string& uri, const S3Settings& s3 = {});
+  // Releases the S3 client library if an S3 store was ever opened; call once before the process exits.
+  static void FinalizeS3IfUsed();
 
   ObjectStore(std::shared_ptr<arrow::fs::FileSystem> fs, std::string root, bool local);
 

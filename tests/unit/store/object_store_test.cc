@@ -66,8 +66,19 @@ TEST_F(ObjectStoreTest, StreamedObjectsAppearWhenClosed) {
 }
 
 TEST(StoreOpen, RejectsUnsupportedUris) {
-  EXPECT_TRUE(ObjectStore::Open("s3://bucket/x").status().IsInvalid());
+  EXPECT_TRUE(ObjectStore::Open("gs://bucket/x").status().IsInvalid());
   EXPECT_TRUE(ObjectStore::Open("").status().IsInvalid());
+}
+
+TEST(StoreOpen, RejectsIncompleteS3SettingsBeforeAnyNetworkCall) {
+  EXPECT_TRUE(ObjectStore::Open("s3://").status().IsInvalid());
+  EXPECT_TRUE(ObjectStore::Open("s3:///prefix").status().IsInvalid());
+  S3Settings half;
+  half.endpoint = "127.0.0.1:1";
+  half.access_key = "only-the-key";
+  auto st = ObjectStore::Open("s3://bucket/x", half).status();
+  EXPECT_TRUE(st.IsInvalid()) << st.ToString();
+  EXPECT_NE(st.message().find("secret key"), std::string::npos);
 }
 
 TEST(Layout, TopicNamesCannotCollide) {
