@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Serve Arrow Flight until SIGINT/SIGTERM");
   add_common(run);
   run->add_option("--host", config.host, "Address to bind")->envname("MOSAICOD_HOST")->capture_default_str();
+  run->add_option("--tls-cert", config.tls_cert_path, "PEM certificate chain: serve grpc+tls (with --tls-key)")
+      ->envname("MOSAICOD_TLS_CERT");
+  run->add_option("--tls-key", config.tls_key_path, "PEM private key of --tls-cert")->envname("MOSAICOD_TLS_KEY");
   run->add_option("--port", config.port, "TCP port (0 = pick a free one)")
       ->envname("MOSAICOD_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
   run->add_flag("--rebuild-if-missing", rebuild_if_missing,

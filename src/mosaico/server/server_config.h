@@ -15,6 +15,8 @@ struct ServerConfig {
   std::string catalog_url;  // default: sqlite://<data_dir>/catalog.db
   std::string store_uri;    // default: <data_dir>/store; "s3://bucket[/prefix]" for an S3-compatible store
   store::S3Settings store_s3;  // endpoint, region, credentials when store_uri is s3://
+  std::string tls_cert_path;   // PEM certificate chain; with tls_key_path: serve grpc+tls
+  std::string tls_key_path;    // PEM private key
   int64_t chunk_target_bytes = 64LL << 20;  // roll Parquet chunks at this much buffered Arrow data
   int64_t row_group_rows = 65536;
   // Reported by the `info` action; the SDK sizes its write batches at 0.9 x grpc_max_decode_message_size.

@@ -8,6 +8,7 @@
 
 #include "mosaico/catalog/catalog.h"
 #include "mosaico/server/flight_service.h"
+#include "mosaico/server/tls_files.h"
 #include "mosaico/store/object_store.h"
 
 namespace mosaico::server {
@@ -32,16 +33,24 @@ arrow::Status RunServer(const ServerConfig& config) {
   BlockShutdownSignals();
   sigset_t signals = ShutdownSignals();
 
+  ARROW_ASSIGN_OR_RAISE(auto tls, LoadTlsCertificates(config.tls_cert_path, config.tls_key_path));
   ARROW_ASSIGN_OR_RAISE(auto catalog, catalog::OpenCatalog(config.ResolvedCatalogUrl()));
   ARROW_ASSIGN_OR_RAISE(auto store, store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3));
   auto lifecycle = std::make_shared<lifecycle::Lifecycle>(catalog, store);
   MosaicoFlightService service(config, lifecycle);
 
-  ARROW_ASSIGN_OR_RAISE(auto location, arrow::flight::Location::ForGrpcTcp(config.host, config.port));
+  ARROW_ASSIGN_OR_RAISE(auto location, tls.empty() ? arrow::flight::Location::ForGrpcTcp(config.host, config.port)
+                                                    : arrow::flight::Location::ForGrpcTls(config.host, config.port));
   arrow::flight::FlightServerOptions options(location);
+  options.tls_certificates = std::move(tls);
   ARROW_RETURN_NOT_OK(service.Init(options));
-  spdlog::info("event=listening uri=grpc://{}:{} catalog={} store={}", config.host, service.port(),
-               config.ResolvedCatalogUrl(), config.ResolvedStoreUri());
+  spdlog::info("event=listening uri={}://{}:{} catalog={} store={}", options.tls_certificates.empty() ? "grpc" : "grpc+tls",
+               config.host, service.port(), config.ResolvedCatalogUrl(), config.ResolvedStoreUri());
+  if (options.tls_certificates.empty() && config.host != "127.0.0.1" && config.host != "localhost" &&
+      config.host != "::1") {
+    spdlog::warn("event=plaintext_listener host={} hint=\"traffic is unencrypted; give --tls-cert/--tls-key\"",
+                 config.host);
+  }
 
   std::thread waiter([&] {
     int sig = 0;
