@@ -18,7 +18,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libsqlite3-dev libpq-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev libpq-dev postgresql libspdlog-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-venv
 )

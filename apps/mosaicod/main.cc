@@ -1,7 +1,10 @@
 // mosaicod: the Mosaico data platform daemon.
 //
 //   mosaicod run [--host H] [--port P] [--data-dir DIR] [--catalog URL] [--store URI] [--chunk-size-mb N]
-//                [--max-message-mb N] [--log-level L]
+//                [--max-message-mb N] [--log-level L] [--job-workers N] [--job-lease-seconds N]
+//                [--abandon-after-hours H] [--sweep-interval-seconds S] [--gc-interval-minutes M]
+//                [--gc-min-age-seconds S] [--compact-below-mb N] [--compact-chunk-size-mb N]
+//                [--compaction-grace-seconds S]
 // Every flag has an environment equivalent with the MOSAICOD_ prefix (MOSAICOD_HOST, MOSAICOD_PORT, ...);
 // a flag given on the command line wins over the environment.
 #include <algorithm>
@@ -71,6 +74,35 @@ int main(int argc, char** argv) {
                 "Queries read every chunk and row group (no skipping by value statistics); for benchmarks");
   run->add_option("--max-message-mb", message_mb, "Largest gRPC message clients should send (reported by info)")
       ->envname("MOSAICOD_MAX_MESSAGE_MB")->check(CLI::Range(1, 2047))->capture_default_str();
+  // Background jobs (docs/JOBS.md).
+  run->add_option("--job-workers", config.job_workers, "Background job workers; 0 = this daemon runs no jobs")
+      ->envname("MOSAICOD_JOB_WORKERS")->check(CLI::Range(0, 64))->capture_default_str();
+  run->add_option("--job-lease-seconds", config.job_lease_seconds,
+                  "A job whose daemon died is run again after this long")
+      ->envname("MOSAICOD_JOB_LEASE_SECONDS")->check(CLI::Range(int64_t{1}, int64_t{86400}))->capture_default_str();
+  run->add_option("--abandon-after-hours", config.abandon_after_hours,
+                  "Remove an unfinalized session idle this long (fractional allowed), with a notification")
+      ->envname("MOSAICOD_ABANDON_AFTER_HOURS")->check(CLI::PositiveNumber)->capture_default_str();
+  run->add_option("--sweep-interval-seconds", config.sweep_interval_seconds,
+                  "How often to look for abandoned sessions (fractional allowed; 0 = never from this daemon)")
+      ->envname("MOSAICOD_SWEEP_INTERVAL_SECONDS")->check(CLI::NonNegativeNumber)->capture_default_str();
+  run->add_option("--gc-interval-minutes", config.gc_interval_minutes,
+                  "How often to garbage-collect the store (fractional allowed; 0 = never from this daemon)")
+      ->envname("MOSAICOD_GC_INTERVAL_MINUTES")->check(CLI::NonNegativeNumber)->capture_default_str();
+  run->add_option("--gc-min-age-seconds", config.gc_min_age_seconds,
+                  "The store GC leaves garbage younger than this alone (it may be work in flight)")
+      ->envname("MOSAICOD_GC_MIN_AGE_SECONDS")->check(CLI::NonNegativeNumber)->capture_default_str();
+  // Compaction of finalized topics (jobs/compaction.h).
+  run->add_option("--compact-below-mb", config.compact_below_mb,
+                  "Merge a finalized topic's chunks smaller than this many MiB of Parquet (0 = no compaction; "
+                  "default: a quarter of --compact-chunk-size-mb)")
+      ->envname("MOSAICOD_COMPACT_BELOW_MB")->check(CLI::NonNegativeNumber);
+  run->add_option("--compact-chunk-size-mb", config.compact_chunk_size_mb,
+                  "Compacted chunks roll every N MiB of Arrow data (default: --chunk-size-mb)")
+      ->envname("MOSAICOD_COMPACT_CHUNK_SIZE_MB")->check(CLI::Range(0.0, 4096.0));
+  run->add_option("--compaction-grace-seconds", config.compaction_grace_seconds,
+                  "Delete a compacted topic's old chunks this long after the swap (readers may still stream them)")
+      ->envname("MOSAICOD_COMPACTION_GRACE_SECONDS")->check(CLI::NonNegativeNumber)->capture_default_str();
 
   mosaicod::RebuildCommand rebuild_cmd;
   auto* rebuild = app.add_subcommand("rebuild", "Recreate the catalog from the object store alone");

@@ -8,6 +8,15 @@ Environment:
                               limit, so the SDK splits its uploads into several batches of <= 0.9 MiB); "" to omit
   MOSAICOD_TEST_LOG_LEVEL     --log-level (default info)
   MOSAICOD_STARTUP_TIMEOUT    seconds to wait for the `info` action to answer (default 20)
+  MOSAICOD_TEST_STORE         "local" (default) or "s3": every daemon stores its data in a bucket of a real
+                              S3-compatible server (moto, started here on 127.0.0.1) under a prefix derived from
+                              its data dir, so restarts on the same data dir find their data. Tests marked
+                              `local_store` (they inspect or damage store files directly) or `s3_slow` (thousands of
+                              requests: minutes against moto) are skipped in s3 mode.
+  MOSAICOD_TEST_CATALOG       "sqlite" (default) or "postgres": every daemon gets its own PostgreSQL database
+                              (named from its data dir, so restarts find it) on a server started here with
+                              scripts/pg_test_server.sh, or on MOSAICOD_TEST_PG_URL when set. Tests marked
+                              `sqlite_catalog` (they delete or damage the catalog file) are skipped then.
 
 Fixtures:
   daemon          session-scoped daemon (tests sharing it must use distinct sequence names: see `seq_name`)
@@ -49,6 +58,67 @@ LOG_LEVEL = os.environ.get("MOSAICOD_TEST_LOG_LEVEL", "info")
 SHARED_CHUNK_MB = os.environ.get("MOSAICOD_TEST_CHUNK_MB", "1")
 SHARED_MAX_MSG_MB = os.environ.get("MOSAICOD_TEST_MAX_MSG_MB", "1")
 EXTRA_ARGS = os.environ.get("MOSAICOD_TEST_ARGS", "").split()
+STORE_MODE = os.environ.get("MOSAICOD_TEST_STORE", "local")
+S3_BUCKET = "mosaico-suite"
+_S3_SERVER = None  # started on first use in s3 mode, stopped at session end
+
+
+def _s3_store_args(data_dir: str) -> list[str]:
+    """--store flags putting this data dir's objects in the suite's bucket (s3 mode)."""
+    global _S3_SERVER
+    import hashlib
+
+    from s3_server import MotoS3Server, daemon_store_args
+
+    if _S3_SERVER is None:
+        log_dir = os.environ.get("MOSAICOD_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="mosaicod-s3-")
+        _S3_SERVER = MotoS3Server.start(log_dir)
+        _S3_SERVER.create_bucket(S3_BUCKET)
+    prefix = "d-" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:16]
+    return daemon_store_args(S3_BUCKET, prefix, _S3_SERVER.port)
+
+
+CATALOG_MODE = os.environ.get("MOSAICOD_TEST_CATALOG", "sqlite")
+_PG = {"url": os.environ.get("MOSAICOD_TEST_PG_URL", ""), "dir": None, "dbs": set()}
+_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _pg_catalog_args(data_dir: str) -> list[str]:
+    """--catalog naming this data dir's own database on the suite's PostgreSQL server (postgres mode)."""
+    import hashlib
+
+    if not _PG["url"]:
+        _PG["dir"] = tempfile.mkdtemp(prefix="mosaicod-pg-suite-")
+        _PG["url"] = subprocess.run([os.path.join(_REPO, "scripts", "pg_test_server.sh"), "start", _PG["dir"]],
+                                    check=True, capture_output=True, text=True).stdout.strip()
+    db = "it_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:16]
+    base = _PG["url"].rsplit("/", 1)[0]
+    if db not in _PG["dbs"]:
+        subprocess.run(["psql", _PG["url"], "-q", "-c", f"DROP DATABASE IF EXISTS {db}", "-c", f"CREATE DATABASE {db}"],
+                       check=True, capture_output=True)
+        _PG["dbs"].add(db)
+    return ["--catalog", f"{base}/{db}"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _S3_SERVER is not None:
+        _S3_SERVER.stop()
+    if _PG["dir"]:
+        subprocess.run([os.path.join(_REPO, "scripts", "pg_test_server.sh"), "stop", _PG["dir"]], capture_output=True)
+        shutil.rmtree(_PG["dir"], ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_store = pytest.mark.skip(reason="inspects local store files; not applicable with MOSAICOD_TEST_STORE=s3")
+    slow = pytest.mark.skip(reason="minutes against moto; its store I/O is covered by the rest of the s3 run")
+    skip_catalog = pytest.mark.skip(reason="works on the SQLite catalog file; not applicable with a PostgreSQL catalog")
+    for item in items:
+        if STORE_MODE == "s3" and item.get_closest_marker("local_store"):
+            item.add_marker(skip_store)
+        elif STORE_MODE == "s3" and item.get_closest_marker("s3_slow"):
+            item.add_marker(slow)
+        elif CATALOG_MODE == "postgres" and item.get_closest_marker("sqlite_catalog"):
+            item.add_marker(skip_catalog)
 
 _LIVE_DAEMONS: list["Daemon"] = []
 _ALL_DAEMONS: list["Daemon"] = []  # for attaching logs to failing tests, even of daemons already stopped
@@ -100,8 +170,13 @@ class Daemon:
 
     # -- lifecycle -----------------------------------------------------------------------------------------------------
     def command(self) -> list[str]:
+        store_args = []
+        if STORE_MODE == "s3" and "--store" not in self.extra_args:
+            store_args = _s3_store_args(self.data_dir)
+        if CATALOG_MODE == "postgres" and "--catalog" not in self.extra_args:
+            store_args += _pg_catalog_args(self.data_dir)
         if self.env_only:
-            return [MOSAICOD_BIN, "run", *EXTRA_ARGS, *self.extra_args]
+            return [MOSAICOD_BIN, "run", *EXTRA_ARGS, *store_args, *self.extra_args]
         return [
             MOSAICOD_BIN,
             "run",
@@ -114,6 +189,7 @@ class Daemon:
             "--log-level",
             LOG_LEVEL,
             *EXTRA_ARGS,
+            *store_args,
             *self.extra_args,
         ]
 

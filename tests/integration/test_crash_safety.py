@@ -52,6 +52,8 @@ from mosaico_testlib import (
     read_topic,
 )
 
+pytestmark = [pytest.mark.local_store, pytest.mark.sqlite_catalog]  # runs `check` on the local files
+
 TRIALS = int(os.environ.get("MOSAICOD_CRASH_TRIALS", "50"))
 SEED = int(os.environ.get("MOSAICOD_CRASH_SEED", str(random.SystemRandom().randrange(1 << 30))))
 BASE_TS = 1_700_000_000_000_000_000

@@ -871,6 +871,7 @@ def test_sigterm_with_open_streams_exits_zero(fresh_daemon):
             pass
 
 
+@pytest.mark.sqlite_catalog  # checks that the data dir holds the embedded catalog
 def test_configuration_from_environment(daemon_factory, tmp_path):
     """MOSAICOD_HOST / MOSAICOD_PORT / MOSAICOD_DATA_DIR instead of flags."""
     data_dir = str(tmp_path / "env-data")

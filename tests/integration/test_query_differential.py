@@ -46,7 +46,7 @@ REPORT = os.environ.get("MOSAICO_QUERY_REPORT", "")
 MAX_DETAILED = 6  # differences shown in full (all of them go to the report file)
 MAX_SHRUNK = 4  # differences shrunk (each costs up to a few hundred requests)
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.s3_slow]  # s3_slow: thousands of queries
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ from mosaico_testlib import (
     simple_schema,
 )
 
+pytestmark = [pytest.mark.local_store, pytest.mark.sqlite_catalog]  # damages store and catalog files directly
+
 MS = 1_000_000
 BASE = 1_700_000_000_000_000_000
 

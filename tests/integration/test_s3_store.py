@@ -56,6 +56,7 @@ def _imu_messages(n):
             for i in range(n)]
 
 
+@pytest.mark.sqlite_catalog  # deletes the catalog file to rebuild it
 def test_sdk_roundtrip_and_rebuild_from_the_bucket(daemon_factory, s3):
     server, proxy = s3
     args = _args(proxy)

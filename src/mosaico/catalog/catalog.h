@@ -108,6 +108,24 @@ struct NotificationRecord {
   int64_t created_at_ns = 0;
 };
 
+// One job of the event queue (background work shared by every daemon on this catalog). At-least-once: a job
+// whose worker died is claimed again once its lease expires; handlers must be idempotent.
+struct JobRecord {
+  enum class State { kPending, kRunning, kDone, kFailed };
+  int64_t id = 0;
+  std::string kind;           // "compact_topic", "delete_upload", "sweep_abandoned_sessions", "gc_store", ...
+  std::string payload_json = "{}";
+  std::string dedup_key;      // non-empty: at most one pending/running job per key
+  State state = State::kPending;
+  int32_t attempts = 0;       // claims so far
+  int64_t run_after_ns = 0;   // not claimable before
+  std::string lease_owner;    // worker id while running
+  int64_t lease_expires_ns = 0;
+  std::string last_error;
+  int64_t created_at_ns = 0;
+  int64_t updated_at_ns = 0;
+};
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -158,6 +176,37 @@ class Catalog {
   // empty when no topic of that tag has a schema yet. The query parser type-checks ontology keys against them.
   virtual arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string& ontology_tag) = 0;
 
+  // Atomically swaps the committed data of a topic (locked or not) from upload `expected_upload_id` to
+  // `new_upload_id` with `chunks` (compaction). FailedPrecondition when the topic's upload is no longer
+  // `expected_upload_id` (someone else swapped or deleted it); NotFound for an unknown topic.
+  virtual arrow::Status ReplaceTopicData(int64_t topic_id, const std::string& expected_upload_id,
+                                         const std::string& new_upload_id, const std::vector<ChunkRecord>& chunks) = 0;
+
+  // --- event queue (JobRecord) ---
+  // Adds a job; with a non-empty dedup_key already held by a pending or running job, returns that job instead.
+  virtual arrow::Result<JobRecord> EnqueueJob(const std::string& kind, const std::string& payload_json,
+                                              const std::string& dedup_key, int64_t run_after_ns,
+                                              int64_t now_ns) = 0;
+  // Atomically claims the runnable job with the smallest (run_after_ns, id) — pending with run_after_ns <= now, or
+  // running with lease_expires_ns <= now (its worker died) — marking it running for `owner` until now + lease_ns
+  // and counting the attempt. nullopt when none is runnable. Safe against concurrent claimers (several daemons).
+  virtual arrow::Result<std::optional<JobRecord>> ClaimJob(const std::string& owner, int64_t now_ns,
+                                                           int64_t lease_ns) = 0;
+  // The owner finished the job: state done. FailedPrecondition if `owner` no longer holds the lease.
+  virtual arrow::Status CompleteJob(int64_t job_id, const std::string& owner, int64_t now_ns) = 0;
+  // The owner failed: back to pending at retry_at_ns with last_error, or state failed when give_up.
+  // FailedPrecondition if `owner` no longer holds the lease.
+  virtual arrow::Status FailJob(int64_t job_id, const std::string& owner, const std::string& error,
+                                int64_t retry_at_ns, bool give_up, int64_t now_ns) = 0;
+  // The owner is still working on the job: its lease now ends at lease_expires_ns (heartbeat of long jobs).
+  // FailedPrecondition if `owner` no longer holds the lease.
+  virtual arrow::Status RenewJobLease(int64_t job_id, const std::string& owner, int64_t lease_expires_ns,
+                                      int64_t now_ns) = 0;
+  // Jobs, newest first; `state` filters when set; at most `limit`.
+  virtual arrow::Result<std::vector<JobRecord>> ListJobs(std::optional<JobRecord::State> state, int64_t limit) = 0;
+  // Removes done and failed jobs last updated before `finished_before_ns`; returns how many.
+  virtual arrow::Result<int64_t> PruneJobs(int64_t finished_before_ns) = 0;
+
   // --- notifications ---
   virtual arrow::Result<NotificationRecord> AddNotification(const NotificationRecord& n) = 0;
   // topic_name unset -> sequence-level notifications only; set -> that topic's notifications. Oldest first.
@@ -168,7 +217,8 @@ class Catalog {
 };
 
 // Opens (creating and migrating as needed) the catalog named by `url`:
-//   sqlite:///abs/path/catalog.db  or a plain filesystem path (SQLite).
+//   sqlite:///abs/path/catalog.db  or a plain filesystem path (SQLite);
+//   postgresql://user@host:port/db (PostgreSQL, catalog/postgres/postgres_catalog.h).
 arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url);
 
 }  // namespace mosaico::catalog

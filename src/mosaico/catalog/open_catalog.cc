@@ -1,13 +1,15 @@
 // OpenCatalog: picks the backend from the catalog URL (see catalog.h).
 //   sqlite:///abs/path.db -> /abs/path.db      sqlite://rel/path.db -> rel/path.db      /any/path.db -> itself
-// The parent directory of a SQLite file is created when missing. Other schemes (postgresql://, ...) are
-// InvalidArgument until their backend exists.
+//   postgresql://user@host:port/db (or postgres://...) -> PostgresCatalog (catalog/postgres/), the URL handed to
+//   libpq as is.
+// The parent directory of a SQLite file is created when missing. Other schemes are InvalidArgument.
 #include <filesystem>
 #include <string_view>
 #include <system_error>
 
 #include "mosaico/catalog/catalog.h"
 #include "mosaico/catalog/catalog_url.h"
+#include "mosaico/catalog/postgres/postgres_catalog.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
 #include "mosaico/core/errors.h"
 
@@ -15,6 +17,10 @@ namespace mosaico::catalog {
 namespace {
 
 constexpr std::string_view kSqliteScheme = "sqlite://";
+
+bool IsPostgresUrl(std::string_view url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
 
 arrow::Result<std::string> SqlitePathFromUrl(const std::string& url) {
   if (url.empty()) return InvalidArgument("catalog URL must not be empty");
@@ -25,7 +31,8 @@ arrow::Result<std::string> SqlitePathFromUrl(const std::string& url) {
     return std::string(view);
   }
   if (view.find("://") != std::string_view::npos) {
-    return InvalidArgument("unsupported catalog URL '" + url + "' (expected sqlite:///path/to/catalog.db or a path)");
+    return InvalidArgument("unsupported catalog URL '" + url +
+                           "' (expected sqlite:///path/to/catalog.db, postgresql://user@host:port/db or a path)");
   }
   return url;
 }
@@ -45,11 +52,16 @@ arrow::Status EnsureParentDirectory(const std::string& path) {
 }  // namespace
 
 arrow::Result<std::optional<std::string>> CatalogFileOfUrl(const std::string& url) {
+  if (IsPostgresUrl(url)) return std::optional<std::string>();
   ARROW_ASSIGN_OR_RAISE(std::string path, SqlitePathFromUrl(url));
   return std::optional<std::string>(std::move(path));
 }
 
 arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url) {
+  if (IsPostgresUrl(url)) {
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<PostgresCatalog> catalog, PostgresCatalog::Open(url));
+    return std::static_pointer_cast<Catalog>(catalog);
+  }
   ARROW_ASSIGN_OR_RAISE(std::string path, SqlitePathFromUrl(url));
   ARROW_RETURN_NOT_OK(EnsureParentDirectory(path));
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<SqliteCatalog> catalog, SqliteCatalog::Open(path));

@@ -8,6 +8,8 @@
 //    start-up recovery completes (writes the manifest from the row).
 //  - finalize: the store commit marker (finalized.json) is written first, then the catalog locks session and
 //    topics in one transaction. A crash in between leaves a marker the start-up recovery (and a rebuild) honours.
+//    Then a "compact_topic" job is enqueued (Catalog::EnqueueJob) for each of the session's topics with two or
+//    more chunks; an enqueue failure is logged only (compaction is an optimisation).
 //  - delete: lifecycle/deletion.h: tombstone, store objects, catalog rows, tombstone removal. A failure part-way
 //    leaves the resource visible with its tombstone; the delete can be retried, and the start-up recovery
 //    finishes it after a crash.
@@ -74,6 +76,10 @@ class Lifecycle {
   UploadRegistry& uploads() { return uploads_; }
 
  private:
+  // After a finalize: one "compact_topic" job (lifecycle/compaction_request.h) per topic of the session with at
+  // least two chunks. Best effort: failures are logged, never fail the finalize.
+  void EnqueueCompactions(const catalog::SessionRecord& session);
+
   std::shared_ptr<catalog::Catalog> catalog_;
   std::shared_ptr<store::ObjectStore> store_;
   UploadRegistry uploads_;

@@ -270,7 +270,15 @@ class Checker {
               (t.locked ? "; the catalog topic is locked, so it cannot be added" : ""),
           t.locked ? Action::kNone : Action::kCommitUpload, target);
     } else if (t.upload_id != r.upload_id) {
-      Mismatch(subject, "upload", Opt(t.upload_id), Opt(r.upload_id));
+      ARROW_ASSIGN_OR_RAISE(bool adopt, CompactionToAdopt(t, st));
+      if (adopt) {
+        Add("unadopted_upload", subject,
+            "upload " + *r.upload_id + " (the same rows as the catalog's upload " + *t.upload_id +
+                ", rewritten) is committed in the store; the catalog still serves the older one",
+            Action::kAdoptUpload, target);
+      } else {
+        Mismatch(subject, "upload", Opt(t.upload_id), Opt(r.upload_id));
+      }
     }
     if (!t.schema_ipc && r.schema_ipc) {
       if (!commit && !r.upload_id) {
@@ -292,6 +300,15 @@ class Checker {
       CompareChunks(subject, chunks, st.committed_upload()->manifest->chunks);
     }
     return arrow::Status::OK();
+  }
+
+  // A compaction cut between its store commit and its catalog swap: the topic is locked (no DoPut can have made
+  // the newer upload) and the store's newest upload holds the catalog's rows.
+  arrow::Result<bool> CompactionToAdopt(const catalog::TopicRecord& t, const TopicSnapshot& st) {
+    const auto* upload = st.committed_upload();
+    if (!t.locked || !t.upload_id || !upload || !upload->manifest || upload->upload_id <= *t.upload_id) return false;
+    ARROW_ASSIGN_OR_RAISE(auto summary, catalog_.SummarizeTopic(t.id));
+    return internal::SameRowsAndRange(summary, *upload->manifest);
   }
 
   void CompareChunks(const std::string& subject, std::vector<catalog::ChunkRecord> in_catalog,
@@ -345,6 +362,19 @@ class Checker {
 
 namespace internal {
 
+bool SameRowsAndRange(const catalog::TopicDataSummary& in_catalog, const ingest::UploadManifest& manifest) {
+  int64_t rows = 0;
+  std::optional<int64_t> lo, hi;
+  for (const auto& c : manifest.chunks) {
+    rows += c.row_count;
+    if (c.row_count == 0) continue;
+    lo = lo ? std::min(*lo, c.ts_min) : c.ts_min;
+    hi = hi ? std::max(*hi, c.ts_max) : c.ts_max;
+  }
+  return rows == in_catalog.total_rows && manifest.row_count == rows && lo == in_catalog.ts_min &&
+         hi == in_catalog.ts_max;
+}
+
 NotificationDiff DiffNotifications(const std::vector<catalog::NotificationRecord>& in_catalog,
                                    const std::vector<lifecycle::ParsedNotification>& in_store) {
   auto key = [](const catalog::NotificationRecord& n) {
@@ -387,6 +417,7 @@ const char* RepairActionName(RepairAction action) {
     case Action::kWriteFinalizedMarker: return "write_finalized_marker";
     case Action::kDropOrphanSchema: return "drop_orphan_schema";
     case Action::kCommitUpload: return "commit_upload";
+    case Action::kAdoptUpload: return "adopt_upload";
     case Action::kLockSession: return "lock_session";
     case Action::kSyncNotifications: return "sync_notifications";
     case Action::kDeleteUpload: return "delete_upload";

@@ -16,6 +16,9 @@
 //                                                         schema snapshot / finalize marker the row implies);
 //      * a store finalize marker the catalog has not applied -> lock the session with the marker's time;
 //      * a store-committed upload (upload.json) an unlocked catalog topic lacks -> commit it to the catalog;
+//      * a store-committed upload of a locked catalog topic, newer than the catalog's and holding the same rows and
+//        time range (a compaction cut between its store commit and its catalog swap, jobs/compaction.h) -> swap the
+//        catalog to it (Catalog::ReplaceTopicData); the replaced upload is then a superseded one;
 //      * a schema snapshot of a topic without data that the catalog does not hold -> remove it (an upload cut
 //        before it recorded the schema);
 //      * notifications that differ                     -> realign the catalog's to the store's;
@@ -51,6 +54,7 @@ enum class RepairAction {
   kWriteFinalizedMarker,
   kDropOrphanSchema,
   kCommitUpload,
+  kAdoptUpload,
   kLockSession,
   kSyncNotifications,
   kDeleteUpload,
@@ -88,6 +92,9 @@ arrow::Result<CheckReport> Check(catalog::Catalog& catalog, store::ObjectStore& 
 
 struct RepairOptions {
   std::set<RepairAction> only;  // empty: every repairable finding; otherwise only findings with these actions
+  // When set, a finding is repaired only if this also accepts it (the store GC's extra guards, jobs/gc.h); a
+  // finding it refuses is left as it is, like one outside `only`.
+  std::function<bool(const Finding&)> accept;
   int max_passes = 6;           // a repair can uncover more (e.g. a rewritten sequence manifest makes its
                                 // sessions visible): Check and repair again until nothing is left to do
 };

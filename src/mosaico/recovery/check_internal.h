@@ -19,4 +19,8 @@ struct NotificationDiff {
 NotificationDiff DiffNotifications(const std::vector<catalog::NotificationRecord>& in_catalog,
                                    const std::vector<lifecycle::ParsedNotification>& in_store);
 
+// Whether `manifest` (a newer committed upload of a locked topic) holds the rows of the catalog's current data:
+// same row count and time range -- what a compaction of it keeps (adopt_upload).
+bool SameRowsAndRange(const catalog::TopicDataSummary& in_catalog, const ingest::UploadManifest& manifest);
+
 }  // namespace mosaico::recovery::internal

@@ -30,7 +30,8 @@ int Phase(Action action) {
     case Action::kWriteSchema:
     case Action::kWriteFinalizedMarker:
     case Action::kDropOrphanSchema: return 2;
-    case Action::kCommitUpload: return 3;
+    case Action::kCommitUpload:
+    case Action::kAdoptUpload: return 3;
     case Action::kLockSession: return 4;
     case Action::kSyncNotifications: return 5;
     case Action::kDeleteUpload:
@@ -71,6 +72,7 @@ class Repairer {
         return store_.Delete(layout::TopicSchema(f.sequence, f.topic));
       }
       case Action::kCommitUpload: return CommitUpload(f);
+      case Action::kAdoptUpload: return AdoptUpload(f);
       case Action::kLockSession: return LockSession(f);
       case Action::kSyncNotifications: return SyncNotifications(f);
       case Action::kDeleteUpload: {
@@ -163,6 +165,28 @@ class Repairer {
     return st;
   }
 
+  // A compaction's upload committed in the store but not swapped into the catalog (re-checked right before).
+  arrow::Status AdoptUpload(const Finding& f) {
+    ARROW_ASSIGN_OR_RAISE(const auto* stored, Topic(f.sequence, f.topic));
+    const UploadSnapshot* upload = stored->committed_upload();
+    if (upload == nullptr || !upload->manifest) return arrow::Status::KeyError("the committed upload vanished");
+    ARROW_ASSIGN_OR_RAISE(auto topic, catalog_.GetTopic(f.sequence, f.topic));
+    if (topic.upload_id == upload->upload_id) return arrow::Status::OK();  // swapped meanwhile
+    if (!topic.locked || !topic.upload_id || *topic.upload_id >= upload->upload_id) {
+      return FailedPrecondition("the catalog topic changed meanwhile");
+    }
+    ARROW_ASSIGN_OR_RAISE(auto summary, catalog_.SummarizeTopic(topic.id));
+    if (!internal::SameRowsAndRange(summary, *upload->manifest)) {
+      return FailedPrecondition("the upload does not hold the catalog's rows");
+    }
+    auto st = catalog_.ReplaceTopicData(topic.id, *topic.upload_id, upload->upload_id, upload->manifest->chunks);
+    if (!st.ok()) {  // the compaction itself may have swapped meanwhile
+      auto again = catalog_.GetTopic(f.sequence, f.topic);
+      if (again.ok() && again->upload_id == upload->upload_id) return arrow::Status::OK();
+    }
+    return st;
+  }
+
   arrow::Status LockSession(const Finding& f) {
     ARROW_ASSIGN_OR_RAISE(const auto* seq, Sequence(f.sequence));
     auto stored = std::find_if(seq->sessions.begin(), seq->sessions.end(),
@@ -218,7 +242,9 @@ std::string Key(const Finding& f) { return f.kind + "\x1f" + f.subject; }
 
 arrow::Result<RepairReport> Repair(catalog::Catalog& catalog, store::ObjectStore& store, const CheckOptions& options,
                                    const RepairOptions& repair) {
-  auto wanted = [&](const Finding& f) { return f.repairable && (repair.only.empty() || repair.only.count(f.action)); };
+  auto wanted = [&](const Finding& f) {
+    return f.repairable && (repair.only.empty() || repair.only.count(f.action)) && (!repair.accept || repair.accept(f));
+  };
   RepairReport out;
   std::map<std::string, std::string> failures;  // of the last pass that attempted anything
   for (int pass = 0;; ++pass) {

@@ -6,7 +6,7 @@ const std::set<RepairAction>& StartupRepairActions() {
   static const std::set<RepairAction> actions = {
       RepairAction::kFinishDeletion, RepairAction::kDropStaleTombstone, RepairAction::kWriteManifest,
       RepairAction::kWriteSchema,    RepairAction::kWriteFinalizedMarker, RepairAction::kCommitUpload,
-      RepairAction::kLockSession,    RepairAction::kSyncNotifications,
+      RepairAction::kLockSession,    RepairAction::kSyncNotifications,    RepairAction::kAdoptUpload,
   };
   return actions;
 }

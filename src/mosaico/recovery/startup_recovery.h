@@ -4,6 +4,7 @@
 //   - catalog entities whose manifest never reached the store get it (written from the catalog row), with the
 //     schema snapshot / finalize marker the row implies;
 //   - store-committed uploads (upload.json) an unlocked catalog topic lacks are committed;
+//   - a compaction's upload committed in the store but not yet swapped into the catalog is swapped in;
 //   - finalize markers the catalog has not applied lock their session;
 //   - notifications are realigned to the store (a notify cut between its store object and its catalog row; a
 //     purge cut between the two), so the outcome of an interrupted call is settled before anyone can look.

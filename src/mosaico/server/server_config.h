@@ -25,6 +25,30 @@ struct ServerConfig {
   int64_t grpc_target_encode_message_size = 4LL << 20;  // DoGet batches aim at this many bytes
   int shutdown_grace_seconds = 5;  // in-flight calls get this long on SIGINT/SIGTERM, then are cancelled
   bool query_pruning = true;       // false (--no-query-pruning): queries never skip data by value statistics
+  // Background jobs of the event queue (jobs/background_jobs.h, docs/JOBS.md).
+  int job_workers = 1;                  // worker threads; 0: this daemon runs no background jobs
+  int64_t job_lease_seconds = 300;      // a claimed job whose worker died runs again after this long
+  int job_max_attempts = 5;             // a job failing this many times is given up (state failed)
+  double abandon_after_hours = 24;      // an unfinalized session idle this long is removed (with a notification)
+  double sweep_interval_seconds = 300;  // how often the abandoned-session sweep is scheduled; <= 0: never
+  double gc_interval_minutes = 60;      // how often the store GC is scheduled; <= 0: never
+  int64_t gc_min_age_seconds = 3600;    // the GC leaves garbage younger than this alone (may be work in flight)
+  // Compaction of finalized topics (jobs/compaction.h); use the Resolved* helpers below.
+  double compact_below_mb = -1;           // chunks under this many MiB (Parquet) are merged; 0: never; < 0: auto
+  double compact_chunk_size_mb = 0;       // compacted chunks roll at this many MiB of Arrow data; 0: auto
+  double compaction_grace_seconds = 600;  // a compacted topic's old upload is deleted this long after the swap
+
+  // Compacted chunk size: compact_chunk_size_mb, or by default the ingest chunk size (then only chunks written
+  // smaller than that get merged; a larger value lets ingest use small chunks, bounding its memory, and compaction
+  // merge them afterwards).
+  int64_t ResolvedCompactionChunkBytes() const {
+    return compact_chunk_size_mb > 0 ? static_cast<int64_t>(compact_chunk_size_mb * (1 << 20)) : chunk_target_bytes;
+  }
+  // Compaction threshold: compact_below_mb, or by default a quarter of the compacted chunk size; 0 disables.
+  int64_t ResolvedCompactBelowBytes() const {
+    if (compact_below_mb >= 0) return static_cast<int64_t>(compact_below_mb * (1 << 20));
+    return ResolvedCompactionChunkBytes() / 4;
+  }
 
   std::string ResolvedCatalogUrl() const { return catalog_url.empty() ? "sqlite://" + data_dir + "/catalog.db" : catalog_url; }
   std::string ResolvedStoreUri() const { return store_uri.empty() ? data_dir + "/store" : store_uri; }

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/catalog/catalog.h"
+#include "mosaico/jobs/background_jobs.h"
 #include "mosaico/server/flight_service.h"
 #include "mosaico/server/tls_files.h"
 #include "mosaico/store/object_store.h"
@@ -14,6 +15,24 @@
 namespace mosaico::server {
 
 namespace {
+constexpr double kNsPerSecond = 1e9;
+
+jobs::BackgroundJobsConfig JobsConfig(const ServerConfig& config) {
+  jobs::BackgroundJobsConfig jobs;
+  jobs.runner.workers = config.job_workers;
+  jobs.runner.lease_ns = config.job_lease_seconds * 1000000000LL;
+  jobs.runner.max_attempts = config.job_max_attempts;
+  jobs.abandoned.idle_ns = static_cast<int64_t>(config.abandon_after_hours * 3600 * kNsPerSecond);
+  jobs.sweep_interval_ns = static_cast<int64_t>(config.sweep_interval_seconds * kNsPerSecond);
+  jobs.gc_interval_ns = static_cast<int64_t>(config.gc_interval_minutes * 60 * kNsPerSecond);
+  jobs.gc.min_age_ns = config.gc_min_age_seconds * 1000000000LL;
+  jobs.compaction.writer.target_chunk_bytes = config.ResolvedCompactionChunkBytes();
+  jobs.compaction.min_chunk_bytes = config.ResolvedCompactBelowBytes();
+  jobs.compaction.old_data_grace_ns = static_cast<int64_t>(config.compaction_grace_seconds * kNsPerSecond);
+  jobs.compaction.writer.row_group_rows = config.row_group_rows;
+  return jobs;
+}
+
 sigset_t ShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -52,17 +71,22 @@ arrow::Status RunServer(const ServerConfig& config) {
                  config.host);
   }
 
+  // Background jobs once the server listens (start-up recovery ran before: apps/mosaicod PrepareCatalog).
+  auto background = jobs::BackgroundJobs::Start(lifecycle, JobsConfig(config));
+
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("event=shutdown_requested signal={} open_uploads={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
                  lifecycle->uploads().open_uploads());
+    if (background) background->RequestStop();  // no new jobs; the one in flight finishes below
     auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(config.shutdown_grace_seconds);
     auto st = service.Shutdown(&deadline);
     if (!st.ok()) spdlog::error("event=shutdown_failed status=\"{}\"", st.ToString());
   });
   auto st = service.Wait();
   waiter.join();
+  if (background) background->Stop();  // before the catalog closes
   spdlog::info("event=stopped open_uploads={}", lifecycle->uploads().open_uploads());
   return st;
 }

@@ -1,15 +1,24 @@
-// Shared fixtures for the catalog tests: a fresh temporary directory per test, a SQLite catalog inside it, and
-// builders for the records the tests insert.
+// Shared fixtures for the catalog tests: a fresh catalog per test (a SQLite file in a temporary directory, or a
+// fresh PostgreSQL database) and builders for the records the tests insert.
+//
+// Backends: CatalogTest is SQLite. OnEachBackend<Fixture> makes a fixture value-parameterized over Backend; its
+// suites are instantiated with MOSAICO_CATALOG_BACKENDS(Suite). The PostgreSQL variant needs a server: set
+// MOSAICOD_TEST_PG_URL to a maintenance URL (scripts/pg_test_server.sh start DIR prints one); without it those
+// tests are skipped. Each PostgreSQL test creates its own database and drops it afterwards.
 #pragma once
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "mosaico/catalog/catalog.h"
+#include "mosaico/catalog/postgres/pg_admin.h"
 #include "mosaico/core/errors.h"
 
 namespace mosaico::catalog::testing {
@@ -54,14 +63,52 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+enum class Backend { kSqlite, kPostgres };
+
+inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+}
+
+// The PostgreSQL maintenance URL for tests, or "" when none is configured.
+inline std::string TestPgAdminUrl() {
+  const char* url = std::getenv("MOSAICOD_TEST_PG_URL");
+  return url != nullptr ? url : "";
+}
+
 class CatalogTest : public ::testing::Test {
  protected:
+  virtual Backend backend() const { return Backend::kSqlite; }
+
   void SetUp() override {
     ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
-    auto opened = OpenCatalog(db_path());
+    std::string url = db_path();
+    if (backend() == Backend::kPostgres) {
+      pg_admin_url_ = TestPgAdminUrl();
+      if (pg_admin_url_.empty()) GTEST_SKIP() << "MOSAICOD_TEST_PG_URL not set (scripts/pg_test_server.sh)";
+      static std::atomic<int> counter{0};
+      pg_database_ = "mosaico_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+      arrow::Status created = postgres::CreateDatabase(pg_admin_url_, pg_database_);
+      ASSERT_TRUE(created.ok()) << created.ToString();
+      auto made = postgres::UrlWithDatabase(pg_admin_url_, pg_database_);
+      ASSERT_TRUE(made.ok()) << made.status().ToString();
+      url = *made;
+    }
+    catalog_url_ = url;
+    auto opened = OpenCatalog(url);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     catalog_ = *opened;
   }
+
+  void TearDown() override {
+    catalog_.reset();  // closes the pool before the database is dropped
+    if (!pg_database_.empty()) {
+      arrow::Status dropped = postgres::DropDatabase(pg_admin_url_, pg_database_);
+      EXPECT_TRUE(dropped.ok()) << dropped.ToString();
+    }
+  }
+
+  // The URL the catalog was opened with (a file path for SQLite).
+  const std::string& catalog_url() const { return catalog_url_; }
 
   std::string db_path() const { return (dir_.path() / "catalog.db").string(); }
 
@@ -110,6 +157,21 @@ class CatalogTest : public ::testing::Test {
 
   TempDir dir_;
   std::shared_ptr<Catalog> catalog_;
+  std::string catalog_url_;
+  std::string pg_admin_url_, pg_database_;  // set for the PostgreSQL backend
 };
+
+// `Fixture` (a CatalogTest) run once per backend: use TEST_P and MOSAICO_CATALOG_BACKENDS(Suite).
+template <typename Fixture>
+class OnEachBackend : public Fixture, public ::testing::WithParamInterface<Backend> {
+ protected:
+  Backend backend() const override { return this->GetParam(); }
+};
+
+#define MOSAICO_CATALOG_BACKENDS(suite)                                                                    \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                               \
+                           ::testing::Values(::mosaico::catalog::testing::Backend::kSqlite,               \
+                                             ::mosaico::catalog::testing::Backend::kPostgres),            \
+                           ::mosaico::catalog::testing::BackendName)
 
 }  // namespace mosaico::catalog::testing

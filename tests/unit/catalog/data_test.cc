@@ -8,10 +8,11 @@
 namespace mosaico::catalog::testing {
 namespace {
 
-class DataTest : public CatalogTest {
+class DataTest : public OnEachBackend<CatalogTest> {
  protected:
   void SetUp() override {
     CatalogTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     MustCreateSequence("seq");
     session_ = MustCreateSession("seq", "KEY");
     topic_ = MustCreateTopic(session_, "imu");
@@ -20,7 +21,7 @@ class DataTest : public CatalogTest {
   TopicRecord topic_;
 };
 
-TEST_F(DataTest, LockSessionLocksItAndAllItsTopics) {
+TEST_P(DataTest, LockSessionLocksItAndAllItsTopics) {
   TopicRecord second = MustCreateTopic(session_, "gps");
   SessionRecord other = MustCreateSession("seq", "OTHER");
   TopicRecord foreign = MustCreateTopic(other, "cam");
@@ -47,7 +48,7 @@ TEST_F(DataTest, LockSessionLocksItAndAllItsTopics) {
   (void)foreign;
 }
 
-TEST_F(DataTest, LockedSessionAndTopicsRefuseChanges) {
+TEST_P(DataTest, LockedSessionAndTopicsRefuseChanges) {
   MOSAICO_ASSERT_OK(catalog_->LockSession(session_.id, 1));
   arrow::Status schema = catalog_->SetTopicSchema(topic_.id, "ipc");
   EXPECT_TRUE(IsFailedPrecondition(schema)) << schema.ToString();
@@ -60,7 +61,7 @@ TEST_F(DataTest, LockedSessionAndTopicsRefuseChanges) {
   EXPECT_TRUE(chunks.empty());
 }
 
-TEST_F(DataTest, CommitRecordsChunksAndUploadIdOnce) {
+TEST_P(DataTest, CommitRecordsChunksAndUploadIdOnce) {
   std::vector<ChunkRecord> chunks = {Chunk(0, 100, 200), Chunk(1, 50, 300), Chunk(2, 100, 150)};
   MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic_.id, "upload-1", chunks));
   MOSAICO_ASSERT_OK_AND_ASSIGN(TopicRecord t, catalog_->GetTopic("seq", "imu"));
@@ -89,7 +90,7 @@ TEST_F(DataTest, CommitRecordsChunksAndUploadIdOnce) {
   EXPECT_EQ(listed.size(), 3u);
 }
 
-TEST_F(DataTest, CommitIsAllOrNothing) {
+TEST_P(DataTest, CommitIsAllOrNothing) {
   ChunkRecord bad = Chunk(1, 1, 2);
   bad.stats.push_back({.column = "x", .kind = ColumnStats::Kind::kInt, .min_float = 1.0, .max_float = 2.0});
   arrow::Status st = catalog_->CommitTopicData(topic_.id, "up", {Chunk(0, 1, 2), bad});
@@ -113,7 +114,7 @@ TEST_F(DataTest, CommitIsAllOrNothing) {
   MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic_.id, "up", {Chunk(0, 1, 2)}));
 }
 
-TEST_F(DataTest, StatsRoundTripEveryKind) {
+TEST_P(DataTest, StatsRoundTripEveryKind) {
   using K = ColumnStats::Kind;
   ChunkRecord c0 = Chunk(0, 10, 20);
   c0.stats = {
@@ -150,7 +151,7 @@ TEST_F(DataTest, StatsRoundTripEveryKind) {
   EXPECT_TRUE(bare[1].stats.empty());
 }
 
-TEST_F(DataTest, StatsStayWithTheirTopic) {
+TEST_P(DataTest, StatsStayWithTheirTopic) {
   TopicRecord other = MustCreateTopic(session_, "other");
   ChunkRecord mine = Chunk(0, 1, 2);
   mine.stats.push_back({.column = "mine", .kind = ColumnStats::Kind::kInt, .min_int = 1, .max_int = 1});
@@ -169,7 +170,7 @@ TEST_F(DataTest, StatsStayWithTheirTopic) {
   EXPECT_EQ(listed[0].stats.size(), 1u);
 }
 
-TEST_F(DataTest, SummaryOfEmptyAndFilledTopic) {
+TEST_P(DataTest, SummaryOfEmptyAndFilledTopic) {
   MOSAICO_ASSERT_OK_AND_ASSIGN(TopicDataSummary empty, catalog_->SummarizeTopic(topic_.id));
   EXPECT_EQ(empty.total_bytes, 0);
   EXPECT_EQ(empty.total_chunks, 0);
@@ -190,7 +191,7 @@ TEST_F(DataTest, SummaryOfEmptyAndFilledTopic) {
   EXPECT_TRUE(catalog_->ListChunks(424242, false).status().IsKeyError());
 }
 
-TEST_F(DataTest, SummaryIgnoresTimeOfRowlessChunks) {
+TEST_P(DataTest, SummaryIgnoresTimeOfRowlessChunks) {
   MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic_.id, "up", {Chunk(0, 0, 0, 0)}));
   MOSAICO_ASSERT_OK_AND_ASSIGN(TopicDataSummary s, catalog_->SummarizeTopic(topic_.id));
   EXPECT_EQ(s.total_chunks, 1);
@@ -199,12 +200,14 @@ TEST_F(DataTest, SummaryIgnoresTimeOfRowlessChunks) {
   EXPECT_FALSE(s.ts_max.has_value());
 }
 
-TEST_F(DataTest, CommitWithNoChunksStillSetsUploadId) {
+TEST_P(DataTest, CommitWithNoChunksStillSetsUploadId) {
   MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic_.id, "empty-upload", {}));
   MOSAICO_ASSERT_OK_AND_ASSIGN(TopicRecord t, catalog_->GetTopic("seq", "imu"));
   EXPECT_EQ(t.upload_id, std::optional<std::string>("empty-upload"));
   EXPECT_TRUE(IsFailedPrecondition(catalog_->CommitTopicData(topic_.id, "again", {})));
 }
+
+MOSAICO_CATALOG_BACKENDS(DataTest);
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

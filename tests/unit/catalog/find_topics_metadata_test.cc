@@ -21,7 +21,7 @@ class MetadataTest : public FindTopicsTest {
   }
 };
 
-TEST_F(MetadataTest, NestedPlainKeys) {
+TEST_P(MetadataTest, NestedPlainKeys) {
   Doc("rain", R"({"env":{"weather":"rain","temp":12}})");
   Doc("sun", R"({"env":{"weather":"sun","temp":25.5}})");
   Doc("flat", R"({"env.weather":"rain"})");  // a dotted member name is not a path
@@ -44,7 +44,7 @@ TEST_F(MetadataTest, NestedPlainKeys) {
   EXPECT_EQ(SeqsWhere("env.weather.x", P(Op::kNotExists)), (Names{"flat", "none", "rain", "sun"}));
 }
 
-TEST_F(MetadataTest, StarMatchesAnyOneMember) {
+TEST_P(MetadataTest, StarMatchesAnyOneMember) {
   Doc("a", R"({"sensors":{"imu":{"rate":200},"gps":{"rate":10}}})");
   Doc("b", R"({"sensors":{"cam":{"rate":30}}})");
   Doc("c", R"({"sensors":{"rate":500}})");
@@ -56,7 +56,7 @@ TEST_F(MetadataTest, StarMatchesAnyOneMember) {
   EXPECT_EQ(SeqsWhere("*.*.rate", P(Op::kEq, {int64_t{30}})), (Names{"b"}));
 }
 
-TEST_F(MetadataTest, DoubleStarMatchesAnyDepthIncludingZero) {
+TEST_P(MetadataTest, DoubleStarMatchesAnyDepthIncludingZero) {
   Doc("top", R"({"serial":"X1"})");
   Doc("deep", R"({"a":{"b":{"c":{"serial":"X1"}}}})");
   Doc("other", R"({"a":{"serial":"X2"}})");
@@ -70,7 +70,7 @@ TEST_F(MetadataTest, DoubleStarMatchesAnyDepthIncludingZero) {
   EXPECT_EQ(SeqsWhere("**.**.serial", P(Op::kEq, {S("X1")})), (Names{"deep", "top"}));
 }
 
-TEST_F(MetadataTest, ArraysAreNotDescended) {
+TEST_P(MetadataTest, ArraysAreNotDescended) {
   Doc("list", R"({"items":[{"id":1},{"id":2}],"tags":["a","b"]})");
   EXPECT_EQ(SeqsWhere("items.id", P(Op::kExists)), Names{});
   EXPECT_EQ(SeqsWhere("items.*", P(Op::kExists)), Names{});
@@ -80,7 +80,7 @@ TEST_F(MetadataTest, ArraysAreNotDescended) {
   EXPECT_EQ(SeqsWhere("tags", P(Op::kNotExists)), Names{});
 }
 
-TEST_F(MetadataTest, KindsNeverMix) {
+TEST_P(MetadataTest, KindsNeverMix) {
   Doc("bool_true", R"({"v":true})");
   Doc("one", R"({"v":1})");
   Doc("one_float", R"({"v":1.0})");
@@ -99,7 +99,7 @@ TEST_F(MetadataTest, KindsNeverMix) {
   EXPECT_EQ(SeqsWhere("v", P(Op::kExists)).size(), 5u);
 }
 
-TEST_F(MetadataTest, NumbersCompareExactlyAcrossIntAndFloat) {
+TEST_P(MetadataTest, NumbersCompareExactlyAcrossIntAndFloat) {
   Doc("big", R"({"n":9007199254740993})");  // 2^53 + 1
   Doc("half", R"({"n":1.5})");
   Doc("neg", R"({"n":-2e0})");
@@ -113,7 +113,7 @@ TEST_F(MetadataTest, NumbersCompareExactlyAcrossIntAndFloat) {
   EXPECT_EQ(SeqsWhere("n", P(Op::kGt, {int64_t{9223372036854775807}})), (Names{"huge"}));
 }
 
-TEST_F(MetadataTest, LongInListsKeepKindsAndExactness) {
+TEST_P(MetadataTest, LongInListsKeepKindsAndExactness) {
   Doc("seven", R"({"v":7})");
   Doc("seven_str", R"({"v":"7"})");
   Doc("big", R"({"v":9007199254740993})");  // 2^53 + 1
@@ -136,7 +136,7 @@ TEST_F(MetadataTest, LongInListsKeepKindsAndExactness) {
   EXPECT_EQ(SeqsWhere("v", P(Op::kIn, many)), (Names{"big", "half", "no", "seven", "word", "yes"}));
 }
 
-TEST_F(MetadataTest, NullIsAbsent) {
+TEST_P(MetadataTest, NullIsAbsent) {
   Doc("null", R"({"x":null,"o":{"y":null}})");
   Doc("value", R"({"x":0,"o":{"y":""}})");
   Doc("missing", R"({})");
@@ -147,13 +147,13 @@ TEST_F(MetadataTest, NullIsAbsent) {
   EXPECT_EQ(SeqsWhere("x", P(Op::kEq, {ScalarValue()})), Names{});
 }
 
-TEST_F(MetadataTest, EscapedKeysAndValuesAreDecoded) {
+TEST_P(MetadataTest, EscapedKeysAndValuesAreDecoded) {
   Doc("esc", R"({"caf\u00e9":{"q\"k":"line\nbreak \ud83d\ude00"}})");
   EXPECT_EQ(SeqsWhere("caf\xc3\xa9.q\"k", P(Op::kEq, {S("line\nbreak \xf0\x9f\x98\x80")})), (Names{"esc"}));
   EXPECT_EQ(SeqsWhere("caf\xc3\xa9.*", P(Op::kMatch, {S("line?break ?")})), (Names{"esc"}));
 }
 
-TEST_F(MetadataTest, DuplicateKeysMeanTheLastOne) {
+TEST_P(MetadataTest, DuplicateKeysMeanTheLastOne) {
   Doc("dup", R"({"b":3,"a":1,"a":2})");
   EXPECT_EQ(SeqsWhere("a", P(Op::kEq, {int64_t{1}})), Names{});
   EXPECT_EQ(SeqsWhere("a", P(Op::kEq, {int64_t{2}})), (Names{"dup"}));
@@ -162,7 +162,7 @@ TEST_F(MetadataTest, DuplicateKeysMeanTheLastOne) {
   EXPECT_EQ(SeqsWhere("*", P(Op::kEq, {int64_t{3}})), (Names{"dup"}));
 }
 
-TEST_F(MetadataTest, AllPredicatesOfAnEntityMustHold) {
+TEST_P(MetadataTest, AllPredicatesOfAnEntityMustHold) {
   Doc("both", R"({"env":"lab","rev":3})");
   Doc("env_only", R"({"env":"lab","rev":1})");
   Doc("rev_only", R"({"env":"field","rev":3})");
@@ -171,7 +171,7 @@ TEST_F(MetadataTest, AllPredicatesOfAnEntityMustHold) {
   EXPECT_EQ(Find(f), (Names{"both/t"}));
 }
 
-TEST_F(MetadataTest, DeepDoubleStarKeysStayFast) {
+TEST_P(MetadataTest, DeepDoubleStarKeysStayFast) {
   std::string doc = R"({"leaf":1})";
   for (int i = 0; i < 200; ++i) doc = R"({"a":)" + doc + R"(,"b":)" + std::to_string(i) + "}";
   Doc("deep", doc);
@@ -184,7 +184,7 @@ TEST_F(MetadataTest, DeepDoubleStarKeysStayFast) {
   EXPECT_EQ(Find(f), Names{});
 }
 
-TEST_F(MetadataTest, TopicMetadataAndSequenceMetadataCombine) {
+TEST_P(MetadataTest, TopicMetadataAndSequenceMetadataCombine) {
   Seq("lab", R"({"env":"lab"})");
   Seq("field", R"({"env":"field"})");
   Topic("lab", "imu", "imu", R"({"unit":"m/s2"})");
@@ -198,7 +198,7 @@ TEST_F(MetadataTest, TopicMetadataAndSequenceMetadataCombine) {
   EXPECT_EQ(Find(TopicMeta("unit", P(Op::kEq, {S("m/s2")}))), (Names{"field/imu", "lab/imu"}));
 }
 
-TEST_F(MetadataTest, StoredTextThatIsNotAnObjectFailsMetadataQueriesOnly) {
+TEST_P(MetadataTest, StoredTextThatIsNotAnObjectFailsMetadataQueriesOnly) {
   Doc("broken", "[1,2]");
   Doc("fine", R"({"k":1})");
   auto r = catalog_->FindTopics(SeqMeta("k", P(Op::kExists)));
@@ -206,6 +206,8 @@ TEST_F(MetadataTest, StoredTextThatIsNotAnObjectFailsMetadataQueriesOnly) {
   EXPECT_TRUE(MessageHas(r.status(), "not a JSON object")) << r.status().ToString();
   EXPECT_EQ(Find({}), (Names{"broken/t", "fine/t"}));
 }
+
+MOSAICO_CATALOG_BACKENDS(MetadataTest);
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

@@ -7,7 +7,7 @@ namespace {
 
 // ------------------------------------------------------------------------------------ shape of the reply
 
-TEST_F(FindTopicsTest, EmptyFilterReturnsEveryTopicOrderedBySequenceThenTopicBytes) {
+TEST_P(FindTopicsTest, EmptyFilterReturnsEveryTopicOrderedBySequenceThenTopicBytes) {
   Seq("b_seq");
   Seq("a_seq");
   Seq("B_upper");  // 'B' (0x42) sorts before 'a' (0x61)
@@ -20,9 +20,9 @@ TEST_F(FindTopicsTest, EmptyFilterReturnsEveryTopicOrderedBySequenceThenTopicByt
   EXPECT_EQ(Find({}), (Names{"B_upper/gps", "a_seq/imu", "b_seq/a", "b_seq/a/b", "b_seq/z"}));
 }
 
-TEST_F(FindTopicsTest, EmptyCatalogFindsNothing) { EXPECT_TRUE(Find({}).empty()); }
+TEST_P(FindTopicsTest, EmptyCatalogFindsNothing) { EXPECT_TRUE(Find({}).empty()); }
 
-TEST_F(FindTopicsTest, MatchCarriesIdsTagSchemaAndCommittedInterval) {
+TEST_P(FindTopicsTest, MatchCarriesIdsTagSchemaAndCommittedInterval) {
   SequenceRecord seq = Seq("run");
   TopicRecord with_data = Topic("run", "cam", "camera");
   TopicRecord no_data = Topic("run", "imu", "imu");
@@ -54,6 +54,7 @@ class NameFieldTest : public FindTopicsTest {
  protected:
   void SetUp() override {
     FindTopicsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     for (const char* s : {"alpha", "beta", "gamma", "run_1", "run_22", "Zulu"}) {
       Seq(s);
       Topic(s, "t");
@@ -68,7 +69,7 @@ class NameFieldTest : public FindTopicsTest {
   }
 };
 
-TEST_F(NameFieldTest, EveryOperatorOnSequenceName) {
+TEST_P(NameFieldTest, EveryOperatorOnSequenceName) {
   EXPECT_EQ(Seqs(P(Op::kEq, {S("beta")})), (Names{"beta"}));
   EXPECT_EQ(Seqs(P(Op::kNeq, {S("beta")})), (Names{"Zulu", "alpha", "gamma", "run_1", "run_22"}));
   EXPECT_EQ(Seqs(P(Op::kLt, {S("beta")})), (Names{"Zulu", "alpha"}));
@@ -88,7 +89,7 @@ TEST_F(NameFieldTest, EveryOperatorOnSequenceName) {
   EXPECT_EQ(Seqs(P(Op::kNotExists, {ScalarValue()})), Names{});
 }
 
-TEST_F(NameFieldTest, ArgumentsOfAnotherKindNeverMatch) {
+TEST_P(NameFieldTest, ArgumentsOfAnotherKindNeverMatch) {
   Seq("5");
   Topic("5", "t");
   EXPECT_EQ(Seqs(P(Op::kEq, {int64_t{5}})), Names{});   // no SQL affinity: 5 is not '5'
@@ -98,7 +99,7 @@ TEST_F(NameFieldTest, ArgumentsOfAnotherKindNeverMatch) {
   EXPECT_EQ(Seqs(P(Op::kGt, {true})), Names{});
 }
 
-TEST_F(NameFieldTest, LongInListsMatchExactly) {
+TEST_P(NameFieldTest, LongInListsMatchExactly) {
   std::vector<ScalarValue> many;
   for (int i = 0; i < 500; ++i) many.emplace_back("missing_" + std::to_string(i));
   many.emplace_back(S("run_22"));
@@ -107,7 +108,7 @@ TEST_F(NameFieldTest, LongInListsMatchExactly) {
   EXPECT_EQ(Seqs(P(Op::kIn, many)), (Names{"alpha", "run_22"}));
 }
 
-TEST_F(NameFieldTest, TopicNameComparesVerbatim) {
+TEST_P(NameFieldTest, TopicNameComparesVerbatim) {
   Seq("s");
   Topic("s", "front/imu");
   Topic("s", "front/cam");
@@ -121,7 +122,7 @@ TEST_F(NameFieldTest, TopicNameComparesVerbatim) {
   EXPECT_EQ(topics(P(Op::kIn, {S("rear/imu"), S("t")})).size(), 7u);  // 6 sequences' "t" + rear/imu
 }
 
-TEST_F(FindTopicsTest, NamesCompareByUtf8Bytes) {
+TEST_P(FindTopicsTest, NamesCompareByUtf8Bytes) {
   Seq("s");
   Topic("s", "a");
   Topic("s", "\xc3\xa9");          // é U+00E9
@@ -135,7 +136,7 @@ TEST_F(FindTopicsTest, NamesCompareByUtf8Bytes) {
 
 // ---------------------------------------------------------------------------------------- created_at_ns
 
-TEST_F(FindTopicsTest, EveryOperatorOnCreatedAt) {
+TEST_P(FindTopicsTest, EveryOperatorOnCreatedAt) {
   for (int64_t ts : {100, 200, 300}) {
     const std::string name = "s" + std::to_string(ts);
     Seq(name, "{}", ts);
@@ -164,7 +165,7 @@ TEST_F(FindTopicsTest, EveryOperatorOnCreatedAt) {
   EXPECT_EQ(topics(P(Op::kIn, many)), (Names{"s100/t", "s300/t"}));
 }
 
-TEST_F(FindTopicsTest, CreatedAtAgainstFloatArgumentsIsExact) {
+TEST_P(FindTopicsTest, CreatedAtAgainstFloatArgumentsIsExact) {
   const int64_t two53 = int64_t{1} << 53;
   Seq("big", "{}", two53 + 1);
   Topic("big", "t");
@@ -180,7 +181,7 @@ TEST_F(FindTopicsTest, CreatedAtAgainstFloatArgumentsIsExact) {
 
 // ----------------------------------------------------------------------------------------- ontology tag
 
-TEST_F(FindTopicsTest, OntologyTagPredicatesAndTagSet) {
+TEST_P(FindTopicsTest, OntologyTagPredicatesAndTagSet) {
   Seq("s");
   Topic("s", "a", "IMU");
   Topic("s", "b", "GPS");
@@ -206,7 +207,7 @@ TEST_F(FindTopicsTest, OntologyTagPredicatesAndTagSet) {
   EXPECT_EQ(Find(set), (Names{"s/d"}));
 }
 
-TEST_F(FindTopicsTest, RejectsMalformedFilters) {
+TEST_P(FindTopicsTest, RejectsMalformedFilters) {
   Seq("s");
   Topic("s", "t");
   auto st = catalog_->FindTopics(SeqField(EntityField::kOntologyTag, P(Op::kEq, {S("imu")}))).status();
@@ -223,7 +224,7 @@ TEST_F(FindTopicsTest, RejectsMalformedFilters) {
 
 // ------------------------------------------------------------------------------------- mixed conditions
 
-TEST_F(FindTopicsTest, SequenceAndTopicConditionsCombine) {
+TEST_P(FindTopicsTest, SequenceAndTopicConditionsCombine) {
   Seq("r1", R"({"env":{"weather":"rain"}})", 100);
   Seq("r2", R"({"env":{"weather":"rain"}})", 200);
   Seq("s1", R"({"env":{"weather":"sun"}})", 300);
@@ -242,7 +243,7 @@ TEST_F(FindTopicsTest, SequenceAndTopicConditionsCombine) {
 
 // With a sequence condition the SQL is driven by sequences and topic columns are written differently
 // (index-bounded per sequence); every topic condition must select exactly what it selects without it.
-TEST_F(FindTopicsTest, TopicConditionsAgreeWhetherOrNotSequencesDriveTheSearch) {
+TEST_P(FindTopicsTest, TopicConditionsAgreeWhetherOrNotSequencesDriveTheSearch) {
   for (int i = 0; i < 6; ++i) {
     const std::string seq = "s" + std::to_string(i);
     Seq(seq, i % 2 ? R"({"odd":true})" : R"({"odd":false})");
@@ -286,7 +287,7 @@ TEST_F(FindTopicsTest, TopicConditionsAgreeWhetherOrNotSequencesDriveTheSearch) 
 
 // --------------------------------------------------------------------------------------------- schemas
 
-TEST_F(FindTopicsTest, SchemasOfOntologyTagAreDistinct) {
+TEST_P(FindTopicsTest, SchemasOfOntologyTagAreDistinct) {
   Seq("s");
   TopicRecord a = Topic("s", "a", "imu");
   TopicRecord b = Topic("s", "b", "imu");
@@ -305,6 +306,9 @@ TEST_F(FindTopicsTest, SchemasOfOntologyTagAreDistinct) {
   MOSAICO_ASSERT_OK_AND_ASSIGN(auto none, catalog_->SchemasOfOntologyTag("IMU"));
   EXPECT_TRUE(none.empty());
 }
+
+MOSAICO_CATALOG_BACKENDS(FindTopicsTest);
+MOSAICO_CATALOG_BACKENDS(NameFieldTest);
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

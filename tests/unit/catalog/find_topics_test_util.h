@@ -53,7 +53,7 @@ inline TopicFilter TopicMeta(const std::string& key, ScalarPredicate p) {
   return filter;
 }
 
-class FindTopicsTest : public CatalogTest {
+class FindTopicsFixture : public CatalogTest {
  protected:
   SequenceRecord Seq(const std::string& name, const std::string& metadata = "{}", int64_t created = 100) {
     auto r = catalog_->CreateSequence(name, metadata, created);
@@ -85,5 +85,8 @@ class FindTopicsTest : public CatalogTest {
 
   std::map<std::string, SessionRecord> sessions_;
 };
+
+// FindTopicsFixture on each backend (catalog_test_util.h, OnEachBackend).
+class FindTopicsTest : public OnEachBackend<FindTopicsFixture> {};
 
 }  // namespace mosaico::catalog::testing

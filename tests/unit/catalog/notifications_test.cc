@@ -6,10 +6,11 @@
 namespace mosaico::catalog::testing {
 namespace {
 
-class NotificationTest : public CatalogTest {
+class NotificationTest : public OnEachBackend<CatalogTest> {
  protected:
   void SetUp() override {
     CatalogTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     MustCreateSequence("seq");
     MustCreateSequence("other");
     session_ = MustCreateSession("seq", "K");
@@ -34,7 +35,7 @@ class NotificationTest : public CatalogTest {
   TopicRecord imu_;
 };
 
-TEST_F(NotificationTest, AddReturnsRecordWithId) {
+TEST_P(NotificationTest, AddReturnsRecordWithId) {
   NotificationRecord n = Note("seq", std::string("front/imu"), "bad batch", 55);
   EXPECT_GT(n.id, 0);
   EXPECT_EQ(n.sequence_name, "seq");
@@ -44,7 +45,7 @@ TEST_F(NotificationTest, AddReturnsRecordWithId) {
   EXPECT_EQ(n.created_at_ns, 55);
 }
 
-TEST_F(NotificationTest, ListFiltersByLevelAndOrdersOldestFirst) {
+TEST_P(NotificationTest, ListFiltersByLevelAndOrdersOldestFirst) {
   Note("seq", std::nullopt, "seq-late", 300);
   Note("seq", std::nullopt, "seq-early", 100);
   Note("seq", std::string("front/imu"), "imu-1", 200);
@@ -69,7 +70,7 @@ TEST_F(NotificationTest, ListFiltersByLevelAndOrdersOldestFirst) {
   EXPECT_EQ(other[0].msg, "other-1");
 }
 
-TEST_F(NotificationTest, PurgeRemovesOnlyTheGivenLevel) {
+TEST_P(NotificationTest, PurgeRemovesOnlyTheGivenLevel) {
   Note("seq", std::nullopt, "s", 1);
   Note("seq", std::string("front/imu"), "i", 2);
   Note("seq", std::string("gps"), "g", 3);
@@ -89,7 +90,7 @@ TEST_F(NotificationTest, PurgeRemovesOnlyTheGivenLevel) {
   EXPECT_EQ(gps.size(), 1u);
 }
 
-TEST_F(NotificationTest, DeletingTopicDeletesItsNotifications) {
+TEST_P(NotificationTest, DeletingTopicDeletesItsNotifications) {
   Note("seq", std::string("front/imu"), "i", 2);
   Note("seq", std::nullopt, "s", 1);
   MOSAICO_ASSERT_OK(catalog_->DeleteTopic(imu_.id));
@@ -100,7 +101,7 @@ TEST_F(NotificationTest, DeletingTopicDeletesItsNotifications) {
   EXPECT_EQ(seq_level.size(), 1u);
 }
 
-TEST_F(NotificationTest, UnknownSequenceOrTopicIsNotFound) {
+TEST_P(NotificationTest, UnknownSequenceOrTopicIsNotFound) {
   NotificationRecord n;
   n.sequence_name = "ghost";
   n.notification_type = "error";
@@ -114,6 +115,8 @@ TEST_F(NotificationTest, UnknownSequenceOrTopicIsNotFound) {
   EXPECT_TRUE(catalog_->ListNotifications("seq", std::string("ghost")).status().IsKeyError());
   EXPECT_TRUE(catalog_->PurgeNotifications("ghost", std::nullopt).IsKeyError());
 }
+
+MOSAICO_CATALOG_BACKENDS(NotificationTest);
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

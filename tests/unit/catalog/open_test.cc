@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/catalog_test_util.h"
+#include "mosaico/catalog/catalog_url.h"
 #include "mosaico/catalog/sqlite/migrations.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
@@ -41,12 +42,23 @@ TEST_F(OpenTest, AcceptsSqliteUrlsAndPlainPaths) {
 }
 
 TEST_F(OpenTest, RejectsOtherSchemes) {
-  for (const char* url : {"postgresql://user@host/db", "s3://bucket/x", "sqlite://", ""}) {
+  for (const char* url : {"s3://bucket/x", "sqlite://", ""}) {
     auto r = OpenCatalog(url);
     ASSERT_FALSE(r.ok()) << url;
     EXPECT_TRUE(r.status().IsInvalid()) << url << ": " << r.status().ToString();
   }
-  EXPECT_TRUE(MessageHas(OpenCatalog("postgresql://h/db").status(), "unsupported catalog URL"));
+  EXPECT_TRUE(MessageHas(OpenCatalog("s3://h/db").status(), "unsupported catalog URL"));
+}
+
+TEST_F(OpenTest, PostgresUrlsAreServerBackends) {
+  for (const char* url : {"postgresql://user@127.0.0.1:1/db", "postgres://127.0.0.1:1/db"}) {
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto file, CatalogFileOfUrl(url));
+    EXPECT_FALSE(file.has_value()) << url;
+  }
+  // Port 1 on loopback: nothing listens, so the connection is refused at once (IOError, not InvalidArgument).
+  auto r = OpenCatalog("postgresql://user@127.0.0.1:1/db?connect_timeout=2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
 }
 
 TEST_F(OpenTest, OpenTwiceIsIdempotentAndPersists) {

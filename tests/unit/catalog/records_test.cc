@@ -6,11 +6,11 @@
 namespace mosaico::catalog::testing {
 namespace {
 
-using SequenceTest = CatalogTest;
-using SessionTest = CatalogTest;
-using TopicTest = CatalogTest;
+class SequenceTest : public OnEachBackend<CatalogTest> {};
+class SessionTest : public OnEachBackend<CatalogTest> {};
+class TopicTest : public OnEachBackend<CatalogTest> {};
 
-TEST_F(SequenceTest, CreateGetListDelete) {
+TEST_P(SequenceTest, CreateGetListDelete) {
   MOSAICO_ASSERT_OK_AND_ASSIGN(SequenceRecord b, catalog_->CreateSequence("run_b", R"({"a":[1,2]})", 42));
   EXPECT_GT(b.id, 0);
   EXPECT_EQ(b.name, "run_b");
@@ -36,14 +36,14 @@ TEST_F(SequenceTest, CreateGetListDelete) {
   EXPECT_TRUE(catalog_->GetSequence("run_b").status().IsKeyError());
 }
 
-TEST_F(SequenceTest, DuplicateIsAlreadyExists) {
+TEST_P(SequenceTest, DuplicateIsAlreadyExists) {
   MustCreateSequence("dup");
   auto again = catalog_->CreateSequence("dup", "{}", 1);
   ASSERT_TRUE(again.status().IsAlreadyExists()) << again.status().ToString();
   EXPECT_EQ(again.status().message(), "sequence 'dup' already exists");
 }
 
-TEST_F(SequenceTest, UnknownIsNotFound) {
+TEST_P(SequenceTest, UnknownIsNotFound) {
   auto got = catalog_->GetSequence("ghost");
   ASSERT_TRUE(got.status().IsKeyError());
   EXPECT_EQ(got.status().message(), "sequence 'ghost' not found");
@@ -52,7 +52,7 @@ TEST_F(SequenceTest, UnknownIsNotFound) {
   EXPECT_TRUE(all.empty());
 }
 
-TEST_F(SessionTest, CreateGetListDelete) {
+TEST_P(SessionTest, CreateGetListDelete) {
   SequenceRecord seq = MustCreateSequence("s1");
   MOSAICO_ASSERT_OK_AND_ASSIGN(SessionRecord late, catalog_->CreateSession("s1", "KEY_LATE", "u-late", 900));
   EXPECT_GT(late.id, 0);
@@ -88,7 +88,7 @@ TEST_F(SessionTest, CreateGetListDelete) {
   EXPECT_TRUE(catalog_->DeleteSession(late.id).IsKeyError());
 }
 
-TEST_F(SessionTest, NotFoundAndDuplicates) {
+TEST_P(SessionTest, NotFoundAndDuplicates) {
   auto on_missing = catalog_->CreateSession("nope", "K", "u", 1);
   ASSERT_TRUE(on_missing.status().IsKeyError());
   EXPECT_EQ(on_missing.status().message(), "sequence 'nope' not found");
@@ -111,7 +111,7 @@ TEST_F(SessionTest, NotFoundAndDuplicates) {
   EXPECT_TRUE(catalog_->LockSession(9999, 1).IsKeyError());
 }
 
-TEST_F(TopicTest, CreateGetListDelete) {
+TEST_P(TopicTest, CreateGetListDelete) {
   MustCreateSequence("seq");
   SessionRecord session = MustCreateSession("seq", "KEY");
   TopicRecord input = TopicFor(session, "front/imu");
@@ -163,7 +163,7 @@ TEST_F(TopicTest, CreateGetListDelete) {
   EXPECT_GT(again.id, t.id);
 }
 
-TEST_F(TopicTest, DuplicatesAndNotFound) {
+TEST_P(TopicTest, DuplicatesAndNotFound) {
   MustCreateSequence("seq");
   MustCreateSequence("other");
   SessionRecord s1 = MustCreateSession("seq", "K1");
@@ -200,7 +200,7 @@ TEST_F(TopicTest, DuplicatesAndNotFound) {
   EXPECT_TRUE(catalog_->CreateTopic(mismatched).status().IsInvalid());
 }
 
-TEST_F(TopicTest, SchemaSnapshotIsBinarySafe) {
+TEST_P(TopicTest, SchemaSnapshotIsBinarySafe) {
   MustCreateSequence("seq");
   SessionRecord s = MustCreateSession("seq", "K");
   TopicRecord t = MustCreateTopic(s, "imu");
@@ -215,7 +215,7 @@ TEST_F(TopicTest, SchemaSnapshotIsBinarySafe) {
   EXPECT_EQ(got.schema_ipc, std::optional<std::string>("v2"));
 }
 
-TEST_F(TopicTest, DeleteSequenceCascadesEverything) {
+TEST_P(TopicTest, DeleteSequenceCascadesEverything) {
   MustCreateSequence("seq");
   MustCreateSequence("keep");
   SessionRecord s = MustCreateSession("seq", "K");
@@ -245,7 +245,7 @@ TEST_F(TopicTest, DeleteSequenceCascadesEverything) {
   EXPECT_EQ(chunks[0].stats.size(), 1u);
 }
 
-TEST_F(TopicTest, DeleteSessionCascadesToItsTopicsOnly) {
+TEST_P(TopicTest, DeleteSessionCascadesToItsTopicsOnly) {
   MustCreateSequence("seq");
   SessionRecord s1 = MustCreateSession("seq", "K1");
   SessionRecord s2 = MustCreateSession("seq", "K2");
@@ -270,6 +270,10 @@ TEST_F(TopicTest, DeleteSessionCascadesToItsTopicsOnly) {
   EXPECT_TRUE(topic_notes.empty());
   (void)b;
 }
+
+MOSAICO_CATALOG_BACKENDS(SequenceTest);
+MOSAICO_CATALOG_BACKENDS(SessionTest);
+MOSAICO_CATALOG_BACKENDS(TopicTest);
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

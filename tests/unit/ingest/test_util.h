@@ -240,6 +240,27 @@ class FakeCatalog : public catalog::Catalog {
   arrow::Result<catalog::TopicDataSummary> SummarizeTopic(int64_t) override { return NotImpl(); }
   arrow::Result<std::vector<catalog::TopicMatch>> FindTopics(const catalog::TopicFilter&) override { return NotImpl(); }
   arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string&) override { return NotImpl(); }
+  arrow::Status ReplaceTopicData(int64_t, const std::string&, const std::string&,
+                                 const std::vector<catalog::ChunkRecord>&) override {
+    return NotImpl();
+  }
+  arrow::Result<catalog::JobRecord> EnqueueJob(const std::string&, const std::string&, const std::string&, int64_t,
+                                               int64_t) override {
+    return NotImpl();
+  }
+  arrow::Result<std::optional<catalog::JobRecord>> ClaimJob(const std::string&, int64_t, int64_t) override {
+    return NotImpl();
+  }
+  arrow::Status CompleteJob(int64_t, const std::string&, int64_t) override { return NotImpl(); }
+  arrow::Status FailJob(int64_t, const std::string&, const std::string&, int64_t, bool, int64_t) override {
+    return NotImpl();
+  }
+  arrow::Status RenewJobLease(int64_t, const std::string&, int64_t, int64_t) override { return NotImpl(); }
+  arrow::Result<std::vector<catalog::JobRecord>> ListJobs(std::optional<catalog::JobRecord::State>,
+                                                          int64_t) override {
+    return NotImpl();
+  }
+  arrow::Result<int64_t> PruneJobs(int64_t) override { return NotImpl(); }
   arrow::Result<catalog::NotificationRecord> AddNotification(const catalog::NotificationRecord&) override {
     return NotImpl();
   }

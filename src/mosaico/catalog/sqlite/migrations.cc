@@ -106,10 +106,39 @@ CREATE INDEX topics_by_ontology_tag ON topics (ontology_tag, sequence_id);
 CREATE INDEX chunks_by_topic_ts_max ON chunks (topic_id, ts_max);
 )sql";
 
+// Version 3: the event queue (catalog.h, JobRecord). States are text so an operator can read the table with the
+// sqlite3 shell. dedup_key is NULL when the job has none; the partial unique index makes "at most one pending or
+// running job per key" a property of the table itself, whatever process inserts. Claiming walks the pending jobs
+// in (run_after_ns, id) order and the running ones by lease expiry, each through its own partial index; pruning
+// walks the finished ones by age.
+constexpr char kMigration3[] = R"sql(
+CREATE TABLE jobs (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind              TEXT    NOT NULL,
+  payload           TEXT    NOT NULL DEFAULT '{}',
+  dedup_key         TEXT,
+  state             TEXT    NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  run_after_ns      INTEGER NOT NULL,
+  lease_owner       TEXT,
+  lease_expires_ns  INTEGER,
+  last_error        TEXT    NOT NULL DEFAULT '',
+  created_at_ns     INTEGER NOT NULL,
+  updated_at_ns     INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX jobs_active_dedup ON jobs (dedup_key)
+  WHERE dedup_key IS NOT NULL AND state IN ('pending', 'running');
+CREATE INDEX jobs_pending_by_run_after ON jobs (run_after_ns, id) WHERE state = 'pending';
+CREATE INDEX jobs_running_by_lease ON jobs (lease_expires_ns) WHERE state = 'running';
+CREATE INDEX jobs_finished_by_updated ON jobs (updated_at_ns) WHERE state IN ('done', 'failed');
+CREATE INDEX jobs_by_state ON jobs (state, id);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
       {2, "query indexes: topics by ontology tag, chunks by topic and ts_max", kMigration2},
+      {3, "event queue: jobs with dedup keys, leases and retries", kMigration3},
   };
   return kMigrations;
 }

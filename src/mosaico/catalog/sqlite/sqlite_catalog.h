@@ -18,6 +18,8 @@
 //    within a chunk, or stats whose set min/max fields do not match their kind (kInt/kBool -> *_int,
 //    kFloat -> *_float, kString -> *_str; min and max set together or not at all). ChunkRecord::id and
 //    ::topic_id of the input are ignored.
+//  - ReplaceTopicData: the same InvalidArgument checks (empty ids, or new == expected, included), made before the
+//    upload check; a topic without committed data fails the upload check (FailedPrecondition).
 //  - SetTopicSchema may replace an earlier snapshot while the topic is unlocked.
 //  - DeleteTopic / DeleteSession are allowed on locked resources (deletion policy belongs to the caller).
 //  - ListSessions / ListTopics / ListNotifications / PurgeNotifications / ListChunks / SummarizeTopic return
@@ -78,6 +80,21 @@ class SqliteCatalog final : public Catalog {
 
   arrow::Result<std::vector<TopicMatch>> FindTopics(const TopicFilter& filter) override;
   arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string& ontology_tag) override;
+
+  arrow::Status ReplaceTopicData(int64_t topic_id, const std::string& expected_upload_id,
+                                 const std::string& new_upload_id, const std::vector<ChunkRecord>& chunks) override;
+
+  arrow::Result<JobRecord> EnqueueJob(const std::string& kind, const std::string& payload_json,
+                                      const std::string& dedup_key, int64_t run_after_ns, int64_t now_ns) override;
+  arrow::Result<std::optional<JobRecord>> ClaimJob(const std::string& owner, int64_t now_ns,
+                                                   int64_t lease_ns) override;
+  arrow::Status CompleteJob(int64_t job_id, const std::string& owner, int64_t now_ns) override;
+  arrow::Status FailJob(int64_t job_id, const std::string& owner, const std::string& error, int64_t retry_at_ns,
+                        bool give_up, int64_t now_ns) override;
+  arrow::Status RenewJobLease(int64_t job_id, const std::string& owner, int64_t lease_expires_ns,
+                              int64_t now_ns) override;
+  arrow::Result<std::vector<JobRecord>> ListJobs(std::optional<JobRecord::State> state, int64_t limit) override;
+  arrow::Result<int64_t> PruneJobs(int64_t finished_before_ns) override;
 
   arrow::Result<NotificationRecord> AddNotification(const NotificationRecord& n) override;
   arrow::Result<std::vector<NotificationRecord>> ListNotifications(

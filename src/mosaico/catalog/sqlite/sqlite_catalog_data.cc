@@ -1,8 +1,8 @@
 // SqliteCatalog: committed topic data (chunks with column statistics, summaries) and notifications.
-#include <set>
 #include <unordered_map>
 #include <utility>
 
+#include "mosaico/catalog/sqlite/chunk_rows.h"
 #include "mosaico/catalog/sqlite/queries.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
@@ -13,55 +13,12 @@ namespace mosaico::catalog {
 using sqlite::Statement;
 using sqlite::Transaction;
 
-namespace {
-
-// Checks that only the min/max pair of the stats' kind is used, and that min and max come together.
-arrow::Status ValidateStats(const ChunkRecord& chunk, const ColumnStats& s) {
-  const bool ints = s.min_int || s.max_int, floats = s.min_float || s.max_float, strs = s.min_str || s.max_str;
-  bool ok = false;
-  switch (s.kind) {
-    case ColumnStats::Kind::kInt:
-    case ColumnStats::Kind::kBool:
-      ok = !floats && !strs && s.min_int.has_value() == s.max_int.has_value();
-      break;
-    case ColumnStats::Kind::kFloat:
-      ok = !ints && !strs && s.min_float.has_value() == s.max_float.has_value();
-      break;
-    case ColumnStats::Kind::kString:
-      ok = !ints && !floats && s.min_str.has_value() == s.max_str.has_value();
-      break;
-  }
-  if (ok) return arrow::Status::OK();
-  return InvalidArgument("chunk " + std::to_string(chunk.index) + ": statistics of column '" + s.column +
-                         "' do not match their kind '" + ColumnStatsKindName(s.kind) + "'");
-}
-
-arrow::Status ValidateChunks(const std::vector<ChunkRecord>& chunks) {
-  std::set<int32_t> indexes;
-  for (const ChunkRecord& chunk : chunks) {
-    if (!indexes.insert(chunk.index).second) {
-      return InvalidArgument("duplicate chunk index " + std::to_string(chunk.index));
-    }
-    std::set<std::string> columns;
-    for (const ColumnStats& s : chunk.stats) {
-      if (!columns.insert(s.column).second) {
-        return InvalidArgument("chunk " + std::to_string(chunk.index) + ": duplicate statistics for column '" +
-                               s.column + "'");
-      }
-      ARROW_RETURN_NOT_OK(ValidateStats(chunk, s));
-    }
-  }
-  return arrow::Status::OK();
-}
-
-}  // namespace
-
 // ------------------------------------------------------------------------------------------------ data
 
 arrow::Status SqliteCatalog::CommitTopicData(int64_t topic_id, const std::string& upload_id,
                                              const std::vector<ChunkRecord>& chunks) {
   if (upload_id.empty()) return InvalidArgument("upload id must not be empty");
-  ARROW_RETURN_NOT_OK(ValidateChunks(chunks));
+  ARROW_RETURN_NOT_OK(sqlite::ValidateChunks(chunks));
 
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));
@@ -73,27 +30,7 @@ arrow::Status SqliteCatalog::CommitTopicData(int64_t topic_id, const std::string
                               "')");
   }
 
-  for (const ChunkRecord& chunk : chunks) {
-    {
-      ARROW_ASSIGN_OR_RAISE(
-          Statement insert,
-          conn_->Prepare("INSERT INTO chunks (topic_id, idx, object_key, row_count, size_bytes, ts_min, ts_max, "
-                         "checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-      ARROW_RETURN_NOT_OK(insert.BindAll(topic_id, chunk.index, chunk.object_key, chunk.row_count, chunk.size_bytes,
-                                         chunk.ts_min, chunk.ts_max, chunk.checksum));
-      ARROW_RETURN_NOT_OK(insert.Run());
-    }
-    const int64_t chunk_id = conn_->LastInsertId();
-    for (const ColumnStats& s : chunk.stats) {
-      ARROW_ASSIGN_OR_RAISE(
-          Statement insert,
-          conn_->Prepare("INSERT INTO chunk_column_stats (chunk_id, column_path, kind, min_int, max_int, min_float, "
-                         "max_float, min_str, max_str, null_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      ARROW_RETURN_NOT_OK(insert.BindAll(chunk_id, s.column, ColumnStatsKindName(s.kind), s.min_int, s.max_int,
-                                         s.min_float, s.max_float, s.min_str, s.max_str, s.null_count));
-      ARROW_RETURN_NOT_OK(insert.Run());
-    }
-  }
+  ARROW_RETURN_NOT_OK(sqlite::InsertChunkRows(conn_.get(), topic_id, chunks));
   {
     ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare("UPDATE topics SET upload_id = ? WHERE id = ?"));
     ARROW_RETURN_NOT_OK(stmt.BindAll(upload_id, topic_id));

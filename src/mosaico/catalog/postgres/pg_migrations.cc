@@ -1,0 +1,178 @@
+#include "mosaico/catalog/postgres/pg_migrations.h"
+
+#include <string>
+#include <vector>
+
+#include "mosaico/core/clock.h"
+#include "mosaico/core/errors.h"
+
+namespace mosaico::catalog::postgres {
+namespace {
+
+struct Migration {
+  int64_t version;
+  const char* description;
+  const char* sql;
+};
+
+// Version 1: the initial catalog plus the query indexes and the event queue (SQLite versions 1-3 in one step:
+// this backend starts at their sum). Constraint names are explicit: the catalog maps unique violations to
+// AlreadyExists messages by constraint name. Identity columns never reuse ids after a delete.
+constexpr char kMigration1[] = R"sql(
+CREATE FUNCTION mosaico_try_jsonb(doc TEXT) RETURNS JSONB
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  RETURN doc::jsonb;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END;
+$$;
+
+CREATE TABLE sequences (
+  id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name            TEXT   NOT NULL,
+  user_metadata   TEXT   NOT NULL DEFAULT '{}',
+  metadata_jsonb  JSONB  GENERATED ALWAYS AS (mosaico_try_jsonb(user_metadata)) STORED,
+  created_at_ns   BIGINT NOT NULL,
+  CONSTRAINT sequences_name_unique UNIQUE (name)
+);
+CREATE INDEX sequences_metadata ON sequences USING GIN (metadata_jsonb jsonb_path_ops);
+
+CREATE TABLE sessions (
+  id               BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  sequence_id      BIGINT  NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  session_key      TEXT    NOT NULL,
+  uuid             TEXT    NOT NULL,
+  created_at_ns    BIGINT  NOT NULL,
+  completed_at_ns  BIGINT,
+  locked           BOOLEAN NOT NULL DEFAULT FALSE,
+  CONSTRAINT sessions_uuid_unique UNIQUE (uuid),
+  CONSTRAINT sessions_sequence_key_unique UNIQUE (sequence_id, session_key)
+);
+CREATE INDEX sessions_by_created ON sessions (sequence_id, created_at_ns, id);
+
+CREATE TABLE topics (
+  id                    BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  sequence_id           BIGINT  NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  session_id            BIGINT  NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  name                  TEXT    NOT NULL,
+  uuid                  TEXT    NOT NULL,
+  ontology_tag          TEXT    NOT NULL DEFAULT '',
+  serialization_format  TEXT    NOT NULL DEFAULT '',
+  user_metadata         TEXT    NOT NULL DEFAULT '{}',
+  metadata_jsonb        JSONB   GENERATED ALWAYS AS (mosaico_try_jsonb(user_metadata)) STORED,
+  created_at_ns         BIGINT  NOT NULL,
+  completed_at_ns       BIGINT,
+  locked                BOOLEAN NOT NULL DEFAULT FALSE,
+  schema_ipc            BYTEA,
+  upload_id             TEXT,
+  CONSTRAINT topics_uuid_unique UNIQUE (uuid),
+  CONSTRAINT topics_sequence_name_unique UNIQUE (sequence_id, name)
+);
+CREATE INDEX topics_by_session ON topics (session_id);
+CREATE INDEX topics_by_ontology_tag ON topics (ontology_tag, sequence_id);
+CREATE INDEX topics_metadata ON topics USING GIN (metadata_jsonb jsonb_path_ops);
+
+CREATE TABLE chunks (
+  id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  topic_id     BIGINT NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  idx          BIGINT NOT NULL,
+  object_key   TEXT   NOT NULL,
+  row_count    BIGINT NOT NULL,
+  size_bytes   BIGINT NOT NULL,
+  ts_min       BIGINT NOT NULL,
+  ts_max       BIGINT NOT NULL,
+  checksum     TEXT   NOT NULL DEFAULT '',
+  CONSTRAINT chunks_topic_idx_unique UNIQUE (topic_id, idx)
+);
+CREATE INDEX chunks_by_topic_time ON chunks (topic_id, ts_min, idx);
+CREATE INDEX chunks_by_topic_ts_max ON chunks (topic_id, ts_max);
+
+CREATE TABLE chunk_column_stats (
+  id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  chunk_id     BIGINT NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+  column_path  TEXT   NOT NULL,
+  kind         TEXT   NOT NULL CHECK (kind IN ('int', 'float', 'string', 'bool')),
+  min_int      BIGINT,
+  max_int      BIGINT,
+  min_float    DOUBLE PRECISION,
+  max_float    DOUBLE PRECISION,
+  min_str      TEXT,
+  max_str      TEXT,
+  null_count   BIGINT NOT NULL DEFAULT 0,
+  CONSTRAINT stats_chunk_column_unique UNIQUE (chunk_id, column_path)
+);
+
+CREATE TABLE notifications (
+  id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  sequence_id        BIGINT NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  topic_id           BIGINT REFERENCES topics(id) ON DELETE CASCADE,
+  notification_type  TEXT   NOT NULL,
+  msg                TEXT   NOT NULL,
+  created_at_ns      BIGINT NOT NULL
+);
+CREATE INDEX notifications_by_sequence ON notifications (sequence_id, topic_id, created_at_ns, id);
+CREATE INDEX notifications_by_topic ON notifications (topic_id);
+
+CREATE TABLE jobs (
+  id                BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind              TEXT   NOT NULL,
+  payload           TEXT   NOT NULL DEFAULT '{}',
+  dedup_key         TEXT,
+  state             TEXT   NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+  attempts          BIGINT NOT NULL DEFAULT 0,
+  run_after_ns      BIGINT NOT NULL,
+  lease_owner       TEXT,
+  lease_expires_ns  BIGINT,
+  last_error        TEXT   NOT NULL DEFAULT '',
+  created_at_ns     BIGINT NOT NULL,
+  updated_at_ns     BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX jobs_active_dedup ON jobs (dedup_key)
+  WHERE dedup_key IS NOT NULL AND state IN ('pending', 'running');
+CREATE INDEX jobs_pending_by_run_after ON jobs (run_after_ns, id) WHERE state = 'pending';
+CREATE INDEX jobs_running_by_lease ON jobs (lease_expires_ns) WHERE state = 'running';
+CREATE INDEX jobs_finished_by_updated ON jobs (updated_at_ns) WHERE state IN ('done', 'failed');
+CREATE INDEX jobs_by_state ON jobs (state, id);
+)sql";
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
+       kMigration1},
+  };
+  return kMigrations;
+}
+
+// Any constant shared by every mosaicod: the advisory lock that serializes migrations of one database.
+constexpr int64_t kMigrationLockKey = 0x6d6f7361696361;
+
+}  // namespace
+
+int64_t PgLatestSchemaVersion() { return Migrations().back().version; }
+
+arrow::Status PgMigrate(PgConnection* conn) {
+  ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn));
+  ARROW_RETURN_NOT_OK(conn->Exec("SELECT pg_advisory_xact_lock($1)", PgParams::Of(kMigrationLockKey)).status());
+  ARROW_RETURN_NOT_OK(conn->ExecScript(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, "
+      "applied_at_ns BIGINT NOT NULL)"));
+  ARROW_ASSIGN_OR_RAISE(PgResult cur, conn->Exec("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  const int64_t current = cur.Int64(0, 0);
+  if (current > PgLatestSchemaVersion()) {
+    return FailedPrecondition("catalog schema version " + std::to_string(current) +
+                              " is newer than this mosaicod supports (" + std::to_string(PgLatestSchemaVersion()) +
+                              "); upgrade mosaicod");
+  }
+  for (const Migration& m : Migrations()) {
+    if (m.version <= current) continue;
+    ARROW_RETURN_NOT_OK(WithContext(conn->ExecScript(m.sql), "catalog migration " + std::to_string(m.version)));
+    ARROW_RETURN_NOT_OK(conn->Exec("INSERT INTO schema_migrations (version, description, applied_at_ns) "
+                                   "VALUES ($1, $2, $3)",
+                                   PgParams::Of(m.version, m.description, NowNs()))
+                            .status());
+  }
+  return txn.Commit();
+}
+
+}  // namespace mosaico::catalog::postgres

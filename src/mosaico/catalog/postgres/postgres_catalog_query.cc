@@ -1,0 +1,274 @@
+// PostgresCatalog: queries (catalog/topic_filter.h states the semantics; both backends must agree exactly).
+//
+// FindTopics runs one SELECT. Field predicates whose arguments all have the column's type become SQL on the
+// column (text compared with COLLATE "C" = byte order, like SQLite's BINARY; created_at_ns as BIGINT); $match
+// with a wildcard, predicates with arguments of another type and very long $in lists are evaluated in C++ on the
+// fetched row with core::Holds / core::Glob (the exact semantics). Metadata predicates are prefiltered in SQL on
+// the JSONB copy of user_metadata (a plain key, no "*"/"**", must be present; a superset of the exact answer) and
+// then evaluated exactly by sqlite::MetadataMatcher (backend-neutral) on the verbatim text. A stored
+// user_metadata that is not a JSON object fails the query with IOError, as in SQLite.
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "mosaico/catalog/postgres/pg_conn.h"
+#include "mosaico/catalog/postgres/postgres_catalog.h"
+#include "mosaico/catalog/sqlite/metadata_matcher.h"
+#include "mosaico/core/errors.h"
+#include "mosaico/core/glob.h"
+
+namespace mosaico::catalog {
+
+using postgres::PgParams;
+using postgres::PgPool;
+using postgres::PgResult;
+
+namespace {
+
+constexpr size_t kMaxInlineInList = 1000;
+
+// Result columns.
+enum Col { kSeqId, kSeqName, kTopicId, kTopicName, kTag, kSchema, kTsMin, kTsMax, kSeqMeta, kTopicMeta,
+           kSeqCreated, kTopicCreated };
+
+// A check evaluated in C++ on a fetched row.
+struct RowCheck {
+  int column;
+  bool integer;  // the column holds an int64 (created_at_ns), else text
+  ScalarPredicate predicate;
+  std::optional<Glob> glob;  // $match with a string pattern
+};
+
+bool HasWildcard(std::string_view pattern) { return pattern.find_first_of("*?#[") != std::string_view::npos; }
+
+class QueryBuilder {
+ public:
+  arrow::Status AddEntity(const EntityFilter& filter, bool sequence) {
+    const std::string entity = sequence ? "sequence" : "topic";
+    const std::string alias = sequence ? "q." : "t.";
+    for (const FieldPredicate& f : filter.fields) {
+      std::string column;
+      bool integer = false;
+      int col = 0;
+      switch (f.field) {
+        case EntityField::kName:
+          column = alias + "name";
+          col = sequence ? kSeqName : kTopicName;
+          break;
+        case EntityField::kCreatedAtNs:
+          column = alias + "created_at_ns";
+          integer = true;
+          col = sequence ? kSeqCreated : kTopicCreated;
+          break;
+        case EntityField::kOntologyTag:
+          if (sequence) return InvalidArgument("sequence: 'ontology_tag' is not a sequence field");
+          column = "t.ontology_tag";
+          col = kTag;
+          break;
+      }
+      ARROW_RETURN_NOT_OK(AddField(column, integer, col, entity + "." + (f.field == EntityField::kName ? "name"
+                                                                        : f.field == EntityField::kCreatedAtNs
+                                                                            ? "created_at_ns"
+                                                                            : "ontology_tag"),
+                                   f.predicate));
+    }
+    if (!filter.metadata.empty()) {
+      auto matcher = sqlite::MetadataMatcher::Make(filter.metadata);
+      if (!matcher.ok()) return WithContext(matcher.status(), entity);
+      (sequence ? seq_matcher_ : topic_matcher_) = std::move(*matcher);
+      for (const MetadataPredicate& m : filter.metadata) AddMetadataPrefilter(alias + "metadata_jsonb", m);
+    }
+    return arrow::Status::OK();
+  }
+
+  void AddTags(const std::vector<std::string>& tags) {
+    if (tags.empty()) {
+      where_.push_back("FALSE");
+      return;
+    }
+    if (tags.size() > kMaxInlineInList) {
+      ScalarPredicate in{PredicateOp::kIn, {}};
+      for (const auto& t : tags) in.args.emplace_back(t);
+      checks_.push_back({kTag, false, std::move(in), std::nullopt});
+      return;
+    }
+    std::string list;
+    for (const auto& t : tags) list += (list.empty() ? "" : ", ") + Param(t);
+    where_.push_back("t.ontology_tag IN (" + list + ")");
+  }
+
+  std::string Sql() const {
+    std::string sql =
+        "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.schema_ipc, "
+        "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
+        "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id), "
+        "q.user_metadata, t.user_metadata, q.created_at_ns, t.created_at_ns "
+        "FROM topics t JOIN sequences q ON q.id = t.sequence_id";
+    for (size_t i = 0; i < where_.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where_[i];
+    return sql;
+  }
+
+  const PgParams& params() const { return params_; }
+  std::vector<RowCheck>& checks() { return checks_; }
+  sqlite::MetadataMatcher* seq_matcher() { return seq_matcher_.get(); }
+  sqlite::MetadataMatcher* topic_matcher() { return topic_matcher_.get(); }
+
+ private:
+  template <typename T>
+  std::string Param(const T& v) {
+    params_.Add(v);
+    return "$" + std::to_string(params_.size());
+  }
+  std::string Value(const ScalarValue& v) {
+    if (const auto* s = std::get_if<std::string>(&v)) return Param(*s);
+    return Param(std::get<int64_t>(v));
+  }
+
+  arrow::Status AddField(const std::string& column, bool integer, int col, const std::string& what,
+                         const ScalarPredicate& p) {
+    if (p.op == PredicateOp::kExists) return arrow::Status::OK();  // catalog fields are never null
+    if (p.op == PredicateOp::kNotExists) {
+      where_.push_back("FALSE");
+      return arrow::Status::OK();
+    }
+    size_t expected = (p.op == PredicateOp::kBetween || p.op == PredicateOp::kOutside) ? 2 : 1;
+    bool native = p.op == PredicateOp::kIn || p.args.size() == expected;
+    for (const ScalarValue& a : p.args) {
+      native = native && (integer ? std::holds_alternative<int64_t>(a) : std::holds_alternative<std::string>(a));
+    }
+    if (!native) {
+      checks_.push_back({col, integer, p, std::nullopt});
+      return arrow::Status::OK();
+    }
+    const std::string c = integer ? column : column + " COLLATE \"C\"";
+    switch (p.op) {
+      case PredicateOp::kEq: where_.push_back(c + " = " + Value(p.args[0])); break;
+      case PredicateOp::kNeq: where_.push_back(c + " <> " + Value(p.args[0])); break;
+      case PredicateOp::kLt: where_.push_back(c + " < " + Value(p.args[0])); break;
+      case PredicateOp::kLeq: where_.push_back(c + " <= " + Value(p.args[0])); break;
+      case PredicateOp::kGt: where_.push_back(c + " > " + Value(p.args[0])); break;
+      case PredicateOp::kGeq: where_.push_back(c + " >= " + Value(p.args[0])); break;
+      case PredicateOp::kBetween: {
+        std::string low = Value(p.args[0]);
+        where_.push_back("(" + c + " BETWEEN " + low + " AND " + Value(p.args[1]) + ")");
+        break;
+      }
+      case PredicateOp::kOutside: {
+        std::string low = Value(p.args[0]);
+        where_.push_back("(" + c + " < " + low + " OR " + c + " > " + Value(p.args[1]) + ")");
+        break;
+      }
+      case PredicateOp::kIn: {
+        if (p.args.empty()) {
+          where_.push_back("FALSE");
+        } else if (p.args.size() > kMaxInlineInList) {
+          checks_.push_back({col, integer, p, std::nullopt});
+        } else {
+          std::string list;
+          for (const ScalarValue& a : p.args) list += (list.empty() ? "" : ", ") + Value(a);
+          where_.push_back(column + " IN (" + list + ")");
+        }
+        break;
+      }
+      case PredicateOp::kMatch: {
+        const std::string& pattern = std::get<std::string>(p.args[0]);
+        auto glob = Glob::Compile(pattern);
+        if (!glob.ok()) return WithContext(glob.status(), what);
+        if (!HasWildcard(pattern)) {
+          where_.push_back(c + " = " + Param(pattern));
+        } else {
+          checks_.push_back({col, integer, p, std::move(*glob)});
+        }
+        break;
+      }
+      default:
+        checks_.push_back({col, integer, p, std::nullopt});
+    }
+    return arrow::Status::OK();
+  }
+
+  // Present-key prefilter for a plain key: rows without it cannot satisfy any operator but $nex. Rows whose JSONB
+  // is NULL or not an object stay, so the exact evaluation sees (and rejects) them as SQLite would.
+  void AddMetadataPrefilter(const std::string& jsonb, const MetadataPredicate& m) {
+    if (m.predicate.op == PredicateOp::kNotExists || m.key.empty()) return;
+    for (const std::string& seg : m.key) {
+      if (seg == "*" || seg == "**" || seg.empty()) return;
+    }
+    std::string path;
+    for (const std::string& seg : m.key) path += (path.empty() ? "" : ", ") + Param(seg) + "::text";
+    where_.push_back("(" + jsonb + " IS NULL OR jsonb_typeof(" + jsonb + ") <> 'object' OR " + jsonb +
+                     " #> ARRAY[" + path + "] IS NOT NULL)");
+  }
+
+  std::vector<std::string> where_;
+  PgParams params_;
+  std::vector<RowCheck> checks_;
+  std::unique_ptr<sqlite::MetadataMatcher> seq_matcher_, topic_matcher_;
+};
+
+bool RowPasses(const PgResult& res, int r, const RowCheck& check) {
+  if (check.glob) return check.glob->Matches(res.Text(r, check.column));
+  ScalarValue v = check.integer ? ScalarValue(res.Int64(r, check.column)) : ScalarValue(res.Text(r, check.column));
+  return Holds(check.predicate, v);
+}
+
+arrow::Result<bool> MetadataPasses(sqlite::MetadataMatcher* matcher, const std::string& json) {
+  if (matcher == nullptr) return true;
+  switch (matcher->Evaluate(json)) {
+    case sqlite::MetadataMatcher::Outcome::kMatch: return true;
+    case sqlite::MetadataMatcher::Outcome::kNoMatch: return false;
+    case sqlite::MetadataMatcher::Outcome::kNotAnObject: break;
+  }
+  return arrow::Status::IOError("postgresql: a stored user_metadata is not a JSON object");
+}
+
+}  // namespace
+
+arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFilter& filter) {
+  QueryBuilder builder;
+  ARROW_RETURN_NOT_OK(builder.AddEntity(filter.sequence, /*sequence=*/true));
+  ARROW_RETURN_NOT_OK(builder.AddEntity(filter.topic, /*sequence=*/false));
+  if (filter.ontology_tags) builder.AddTags(*filter.ontology_tags);
+
+  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(builder.Sql(), builder.params()));
+  std::vector<TopicMatch> out;
+  for (int r = 0; r < res.rows(); ++r) {
+    bool pass = true;
+    for (const RowCheck& check : builder.checks()) pass = pass && RowPasses(res, r, check);
+    if (!pass) continue;
+    ARROW_ASSIGN_OR_RAISE(bool seq_ok, MetadataPasses(builder.seq_matcher(), res.Text(r, kSeqMeta)));
+    if (!seq_ok) continue;
+    ARROW_ASSIGN_OR_RAISE(bool topic_ok, MetadataPasses(builder.topic_matcher(), res.Text(r, kTopicMeta)));
+    if (!topic_ok) continue;
+    TopicMatch m;
+    m.sequence_id = res.Int64(r, kSeqId);
+    m.sequence_name = res.Text(r, kSeqName);
+    m.topic_id = res.Int64(r, kTopicId);
+    m.topic_name = res.Text(r, kTopicName);
+    m.ontology_tag = res.Text(r, kTag);
+    m.schema_ipc = res.OptBytes(r, kSchema);
+    m.ts_min = res.OptInt64(r, kTsMin);
+    m.ts_max = res.OptInt64(r, kTsMax);
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(), [](const TopicMatch& a, const TopicMatch& b) {
+    const int by_sequence = a.sequence_name.compare(b.sequence_name);
+    return by_sequence != 0 ? by_sequence < 0 : a.topic_name < b.topic_name;
+  });
+  return out;
+}
+
+arrow::Result<std::vector<std::string>> PostgresCatalog::SchemasOfOntologyTag(const std::string& ontology_tag) {
+  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec("SELECT DISTINCT schema_ipc FROM topics "
+                                                 "WHERE ontology_tag = $1 AND schema_ipc IS NOT NULL",
+                                                 PgParams::Of(ontology_tag)));
+  std::vector<std::string> out;
+  for (int r = 0; r < res.rows(); ++r) out.push_back(res.Bytes(r, 0));
+  return out;
+}
+
+}  // namespace mosaico::catalog

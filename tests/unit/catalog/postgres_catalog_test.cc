@@ -1,0 +1,151 @@
+// What the PostgreSQL catalog adds beyond the shared contract tests (which run on both backends through
+// OnEachBackend): several catalogs (= daemons) on one database claiming jobs concurrently without sharing one
+// (FOR UPDATE SKIP LOCKED), many threads over the fixed-size pool, idempotent migrations, metadata stored
+// verbatim, and byte-order sorting. Skipped unless MOSAICOD_TEST_PG_URL is set (catalog_test_util.h).
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "catalog/catalog_test_util.h"
+#include "mosaico/catalog/catalog_url.h"
+#include "mosaico/catalog/postgres/pg_admin.h"
+
+namespace mosaico::catalog::testing {
+namespace {
+
+class PostgresCatalogTest : public CatalogTest {
+ protected:
+  Backend backend() const override { return Backend::kPostgres; }
+};
+
+// Catalog behaviour both backends must share, beyond the converted suites.
+class BackendParityTest : public OnEachBackend<CatalogTest> {};
+
+TEST_F(PostgresCatalogTest, UrlIsAServerBackend) {
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto file, CatalogFileOfUrl(catalog_url()));
+  EXPECT_FALSE(file.has_value());
+  MOSAICO_ASSERT_OK_AND_ASSIGN(std::string other, postgres::UrlWithDatabase("postgresql://u@h:1/a?x=y", "b"));
+  EXPECT_EQ(other, "postgresql://u@h:1/b?x=y");
+  EXPECT_TRUE(postgres::UrlWithDatabase("postgresql://u@h:1/a", "B; DROP").status().IsInvalid());
+}
+
+TEST_F(PostgresCatalogTest, ReopenIsIdempotentAndPersists) {
+  MustCreateSequence("kept");
+  catalog_.reset();
+  MOSAICO_ASSERT_OK_AND_ASSIGN(catalog_, OpenCatalog(catalog_url()));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto second, OpenCatalog(catalog_url()));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto all, second->ListSequences());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].name, "kept");
+}
+
+TEST_F(PostgresCatalogTest, UnreachableServerIsIOError) {
+  auto r = OpenCatalog("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+}
+
+TEST_F(PostgresCatalogTest, ManyThreadsShareTheFixedPool) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        const std::string name = "s" + std::to_string(t) + "_" + std::to_string(i);
+        if (!catalog_->CreateSequence(name, "{}", i).ok()) ++failures;
+        if (!catalog_->GetSequence(name).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto all, catalog_->ListSequences());
+  EXPECT_EQ(all.size(), 120u);
+}
+
+// Two catalogs on one database are two daemons: every job is handed out exactly once.
+TEST_F(PostgresCatalogTest, ConcurrentClaimersOnTwoCatalogsNeverShareAJob) {
+  constexpr int kJobs = 150;
+  for (int i = 0; i < kJobs; ++i) {
+    MOSAICO_ASSERT_OK(catalog_->EnqueueJob("k", "{}", i % 2 ? "dk" + std::to_string(i) : "", 0, 1).status());
+  }
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto second, OpenCatalog(catalog_url()));
+  std::vector<std::shared_ptr<Catalog>> daemons = {catalog_, second};
+  std::vector<std::vector<int64_t>> got(6);
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      Catalog& cat = *daemons[t % 2];
+      const std::string owner = "w" + std::to_string(t);
+      while (true) {
+        auto c = cat.ClaimJob(owner, 10, 1000000);
+        if (!c.ok()) {
+          failed = true;
+          return;
+        }
+        if (!*c) return;
+        got[t].push_back((*c)->id);
+        if (!cat.CompleteJob((*c)->id, owner, 11).ok()) failed = true;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_FALSE(failed);
+  std::vector<int64_t> all;
+  for (const auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kJobs));
+  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), static_cast<size_t>(kJobs));
+}
+
+TEST_P(BackendParityTest, MetadataIsStoredVerbatim) {
+  const std::string odd = "{ \"b\" : 1,\n \"a\": [1.50, 2e3], \"b\": 2 }";
+  MOSAICO_ASSERT_OK_AND_ASSIGN(SequenceRecord s, catalog_->CreateSequence("verbatim", odd, 1));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(SequenceRecord got, catalog_->GetSequence("verbatim"));
+  EXPECT_EQ(got.user_metadata_json, odd);
+  // Duplicate keys: the last occurrence counts, on both backends.
+  TopicFilter f;
+  f.sequence.metadata.push_back({{"b"}, ScalarPredicate{PredicateOp::kEq, {int64_t{2}}}});
+  SessionRecord session = MustCreateSession("verbatim", "S");
+  MustCreateTopic(session, "t");
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto matches, catalog_->FindTopics(f));
+  EXPECT_EQ(matches.size(), 1u);
+  f.sequence.metadata[0].predicate.args = {int64_t{1}};
+  MOSAICO_ASSERT_OK_AND_ASSIGN(matches, catalog_->FindTopics(f));
+  EXPECT_EQ(matches.size(), 0u);
+}
+
+TEST_P(BackendParityTest, NonObjectMetadataFailsAMetadataQuery) {
+  MOSAICO_ASSERT_OK(catalog_->CreateSequence("bad", "not json", 1).status());
+  SessionRecord session = MustCreateSession("bad", "S");
+  MustCreateTopic(session, "t");
+  TopicFilter f;
+  f.sequence.metadata.push_back({{"x"}, ScalarPredicate{PredicateOp::kExists, {}}});
+  auto r = catalog_->FindTopics(f);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  EXPECT_TRUE(MessageHas(r.status(), "not a JSON object"));
+}
+
+TEST_P(BackendParityTest, NamesSortInByteOrder) {
+  for (const char* name : {"b", "B", "a", "\xc3\xa9", "_"}) MustCreateSequence(name);
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto all, catalog_->ListSequences());
+  std::vector<std::string> names;
+  for (const auto& s : all) names.push_back(s.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"B", "_", "a", "b", "\xc3\xa9"}));
+  TopicFilter f;
+  f.sequence.fields.push_back({EntityField::kName, ScalarPredicate{PredicateOp::kGt, {std::string("Z")}}});
+  for (const auto& s : all) MustCreateTopic(MustCreateSession(s.name, "S"), "t");
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto matches, catalog_->FindTopics(f));
+  std::vector<std::string> got;
+  for (const auto& m : matches) got.push_back(m.sequence_name);
+  EXPECT_EQ(got, (std::vector<std::string>{"_", "a", "b", "\xc3\xa9"}));
+}
+
+MOSAICO_CATALOG_BACKENDS(BackendParityTest);
+
+}  // namespace
+}  // namespace mosaico::catalog::testing
