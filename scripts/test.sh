@@ -28,6 +28,7 @@ if [ -n "$PG_TEST_DIR" ]; then
   "$ROOT/scripts/pg_test_server.sh" stop "$PG_TEST_DIR" || true
   rm -rf "$PG_TEST_DIR"
   trap - EXIT
+  unset MOSAICOD_TEST_PG_URL  # that server is gone; the PostgreSQL pytest pass starts its own
 fi
 
 export MOSAICOD_BIN="$ROOT/$BUILD_DIR/mosaicod"

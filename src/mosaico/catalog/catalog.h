@@ -126,6 +126,11 @@ struct JobRecord {
   int64_t updated_at_ns = 0;
 };
 
+// Stable names of job states ("pending", "running", "done", "failed") used by every backend's storage;
+// an unknown name parses as pending.
+const char* JobStateName(JobRecord::State state);
+JobRecord::State ParseJobState(const std::string& name);
+
 class Catalog {
  public:
   virtual ~Catalog() = default;

@@ -30,22 +30,6 @@ constexpr char kJobColumns[] =
     "id, kind, payload, dedup_key, state, attempts, run_after_ns, lease_owner, lease_expires_ns, last_error, "
     "created_at_ns, updated_at_ns";
 
-const char* StateName(JobRecord::State state) {
-  switch (state) {
-    case JobRecord::State::kPending: return "pending";
-    case JobRecord::State::kRunning: return "running";
-    case JobRecord::State::kDone: return "done";
-    case JobRecord::State::kFailed: return "failed";
-  }
-  return "pending";
-}
-
-JobRecord::State ParseState(const std::string& s) {
-  if (s == "running") return JobRecord::State::kRunning;
-  if (s == "done") return JobRecord::State::kDone;
-  if (s == "failed") return JobRecord::State::kFailed;
-  return JobRecord::State::kPending;
-}
 
 JobRecord ReadJob(const PgResult& res, int r) {
   JobRecord j;
@@ -53,7 +37,7 @@ JobRecord ReadJob(const PgResult& res, int r) {
   j.kind = res.Text(r, 1);
   j.payload_json = res.Text(r, 2);
   j.dedup_key = res.OptText(r, 3).value_or("");
-  j.state = ParseState(res.Text(r, 4));
+  j.state = ParseJobState(res.Text(r, 4));
   j.attempts = static_cast<int32_t>(res.Int64(r, 5));
   j.run_after_ns = res.Int64(r, 6);
   j.lease_owner = res.OptText(r, 7).value_or("");
@@ -71,7 +55,7 @@ arrow::Status NotHeld(PgConnection* conn, int64_t job_id, const std::string& own
   if (res.rows() == 0) return NotFound("job " + std::to_string(job_id) + " not found");
   JobRecord job = ReadJob(res, 0);
   return FailedPrecondition("job " + std::to_string(job_id) + " is not held by '" + owner + "' (state " +
-                            StateName(job.state) + ", lease owner '" + job.lease_owner + "')");
+                            JobStateName(job.state) + ", lease owner '" + job.lease_owner + "')");
 }
 
 }  // namespace
@@ -171,7 +155,7 @@ arrow::Result<std::vector<JobRecord>> PostgresCatalog::ListJobs(std::optional<Jo
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   arrow::Result<PgResult> res =
       state ? conn->Exec(SelectJobs() + " WHERE state = $1 ORDER BY id DESC LIMIT $2",
-                         PgParams::Of(StateName(*state), limit))
+                         PgParams::Of(JobStateName(*state), limit))
             : conn->Exec(SelectJobs() + " ORDER BY id DESC LIMIT $1", PgParams::Of(limit));
   ARROW_RETURN_NOT_OK(res.status());
   for (int r = 0; r < res->rows(); ++r) out.push_back(ReadJob(*res, r));

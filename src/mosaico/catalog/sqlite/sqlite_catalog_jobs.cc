@@ -27,22 +27,6 @@ constexpr char kSelectJob[] =
     "SELECT id, kind, payload, dedup_key, state, attempts, run_after_ns, lease_owner, lease_expires_ns, "
     "last_error, created_at_ns, updated_at_ns FROM jobs";
 
-const char* StateName(JobRecord::State state) {
-  switch (state) {
-    case JobRecord::State::kPending: return "pending";
-    case JobRecord::State::kRunning: return "running";
-    case JobRecord::State::kDone: return "done";
-    case JobRecord::State::kFailed: return "failed";
-  }
-  return "pending";
-}
-
-JobRecord::State ParseState(const std::string& s) {
-  if (s == "running") return JobRecord::State::kRunning;
-  if (s == "done") return JobRecord::State::kDone;
-  if (s == "failed") return JobRecord::State::kFailed;
-  return JobRecord::State::kPending;
-}
 
 JobRecord ReadJob(const Statement& row) {
   JobRecord j;
@@ -50,7 +34,7 @@ JobRecord ReadJob(const Statement& row) {
   j.kind = row.Text(1);
   j.payload_json = row.Text(2);
   j.dedup_key = row.OptText(3).value_or("");
-  j.state = ParseState(row.Text(4));
+  j.state = ParseJobState(row.Text(4));
   j.attempts = static_cast<int32_t>(row.Int64(5));
   j.run_after_ns = row.Int64(6);
   j.lease_owner = row.OptText(7).value_or("");
@@ -83,7 +67,7 @@ arrow::Status NotHeld(Connection* conn, int64_t job_id, const std::string& owner
   ARROW_ASSIGN_OR_RAISE(auto job, FindJob(conn, job_id));
   if (!job) return NotFound("job " + std::to_string(job_id) + " not found");
   return FailedPrecondition("job " + std::to_string(job_id) + " is not held by '" + owner + "' (state " +
-                            StateName(job->state) + ", lease owner '" + job->lease_owner + "')");
+                            JobStateName(job->state) + ", lease owner '" + job->lease_owner + "')");
 }
 
 // The runnable job with the smallest (run_after_ns, id) among `sql`'s single candidate row, if any.
@@ -230,7 +214,7 @@ arrow::Result<std::vector<JobRecord>> SqliteCatalog::ListJobs(std::optional<JobR
                         conn_->Prepare(std::string(kSelectJob) + (state ? " WHERE state = ? ORDER BY id DESC LIMIT ?"
                                                                         : " ORDER BY id DESC LIMIT ?")));
   if (state) {
-    ARROW_RETURN_NOT_OK(stmt.BindAll(StateName(*state), limit));
+    ARROW_RETURN_NOT_OK(stmt.BindAll(JobStateName(*state), limit));
   } else {
     ARROW_RETURN_NOT_OK(stmt.BindAll(limit));
   }

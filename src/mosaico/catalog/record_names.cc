@@ -1,3 +1,4 @@
+// Stable serialized names of catalog enums (ColumnStats kinds, job states), shared by every backend.
 #include "mosaico/catalog/catalog.h"
 
 namespace mosaico::catalog {
@@ -18,6 +19,23 @@ std::optional<ColumnStats::Kind> ParseColumnStatsKind(const std::string& name) {
   if (name == "string") return ColumnStats::Kind::kString;
   if (name == "bool") return ColumnStats::Kind::kBool;
   return std::nullopt;
+}
+
+const char* JobStateName(JobRecord::State state) {
+  switch (state) {
+    case JobRecord::State::kPending: return "pending";
+    case JobRecord::State::kRunning: return "running";
+    case JobRecord::State::kDone: return "done";
+    case JobRecord::State::kFailed: return "failed";
+  }
+  return "pending";
+}
+
+JobRecord::State ParseJobState(const std::string& name) {
+  if (name == "running") return JobRecord::State::kRunning;
+  if (name == "done") return JobRecord::State::kDone;
+  if (name == "failed") return JobRecord::State::kFailed;
+  return JobRecord::State::kPending;
 }
 
 }  // namespace mosaico::catalog
