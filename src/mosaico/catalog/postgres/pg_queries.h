@@ -12,15 +12,11 @@
 #include <arrow/result.h>
 
 #include "mosaico/catalog/catalog.h"
+#include "mosaico/catalog/record_sql.h"  // kSelect* prefixes decoded by Read*
 #include "mosaico/catalog/postgres/pg_conn.h"
 
 namespace mosaico::catalog::postgres {
 
-extern const char kSelectSequence[];
-extern const char kSelectSession[];
-extern const char kSelectTopic[];
-extern const char kSelectChunk[];
-extern const char kSelectStats[];
 
 SequenceRecord ReadSequence(const PgResult& res, int r);
 SessionRecord ReadSession(const PgResult& res, int r);

@@ -55,7 +55,7 @@ arrow::Result<SequenceRecord> PostgresCatalog::GetSequence(const std::string& na
 arrow::Result<std::vector<SequenceRecord>> PostgresCatalog::ListSequences() {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgResult res,
-                        conn->Exec(std::string(postgres::kSelectSequence) + " ORDER BY q.name COLLATE \"C\""));
+                        conn->Exec(std::string(kSelectSequence) + " ORDER BY q.name COLLATE \"C\""));
   std::vector<SequenceRecord> out;
   for (int r = 0; r < res.rows(); ++r) out.push_back(postgres::ReadSequence(res, r));
   return out;
@@ -105,14 +105,14 @@ arrow::Result<SessionRecord> PostgresCatalog::CreateSession(const std::string& s
 arrow::Result<SessionRecord> PostgresCatalog::GetSessionByUuid(const std::string& uuid) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgResult res,
-                        conn->Exec(std::string(postgres::kSelectSession) + " WHERE s.uuid = $1", PgParams::Of(uuid)));
+                        conn->Exec(std::string(kSelectSession) + " WHERE s.uuid = $1", PgParams::Of(uuid)));
   if (res.rows() == 0) return NotFound("no session with the given uuid");
   return postgres::ReadSession(res, 0);
 }
 
 arrow::Result<SessionRecord> PostgresCatalog::GetSession(const std::string& sequence_name, const std::string& key) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
-  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(postgres::kSelectSession) +
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(kSelectSession) +
                                                      " WHERE q.name = $1 AND s.session_key = $2",
                                                  PgParams::Of(sequence_name, key)));
   if (res.rows() == 0) return NotFound("session '" + postgres::SessionLocator(sequence_name, key) + "' not found");
@@ -123,7 +123,7 @@ arrow::Result<std::vector<SessionRecord>> PostgresCatalog::ListSessions(const st
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
   ARROW_ASSIGN_OR_RAISE(SequenceRecord seq, postgres::FindSequence(conn.get(), sequence_name));
-  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(postgres::kSelectSession) +
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(kSelectSession) +
                                                      " WHERE s.sequence_id = $1 ORDER BY s.created_at_ns, s.id",
                                                  PgParams::Of(seq.id)));
   std::vector<SessionRecord> out;
@@ -205,7 +205,7 @@ arrow::Result<TopicRecord> PostgresCatalog::GetTopic(const std::string& sequence
 arrow::Result<TopicRecord> PostgresCatalog::GetTopicByUuid(const std::string& uuid) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgResult res,
-                        conn->Exec(std::string(postgres::kSelectTopic) + " WHERE t.uuid = $1", PgParams::Of(uuid)));
+                        conn->Exec(std::string(kSelectTopic) + " WHERE t.uuid = $1", PgParams::Of(uuid)));
   if (res.rows() == 0) return NotFound("no topic with the given uuid");
   return postgres::ReadTopic(res, 0);
 }
@@ -214,7 +214,7 @@ arrow::Result<std::vector<TopicRecord>> PostgresCatalog::ListTopics(const std::s
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
   ARROW_ASSIGN_OR_RAISE(SequenceRecord seq, postgres::FindSequence(conn.get(), sequence_name));
-  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(postgres::kSelectTopic) +
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(kSelectTopic) +
                                                      " WHERE t.sequence_id = $1 ORDER BY t.name COLLATE \"C\"",
                                                  PgParams::Of(seq.id)));
   std::vector<TopicRecord> out;

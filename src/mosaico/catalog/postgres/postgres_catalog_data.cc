@@ -71,7 +71,7 @@ arrow::Result<std::vector<ChunkRecord>> PostgresCatalog::ListChunks(int64_t topi
   std::vector<ChunkRecord> out;
   std::unordered_map<int64_t, size_t> position;
   {
-    ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(postgres::kSelectChunk) +
+    ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(kSelectChunk) +
                                                        " WHERE c.topic_id = $1 ORDER BY c.ts_min, c.idx",
                                                    PgParams::Of(topic_id)));
     for (int r = 0; r < res.rows(); ++r) {
@@ -80,7 +80,7 @@ arrow::Result<std::vector<ChunkRecord>> PostgresCatalog::ListChunks(int64_t topi
     }
   }
   if (with_stats && !out.empty()) {
-    ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(postgres::kSelectStats) +
+    ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(std::string(kSelectStats) +
                                                        " WHERE c.topic_id = $1 ORDER BY st.chunk_id, st.id",
                                                    PgParams::Of(topic_id)));
     for (int r = 0; r < res.rows(); ++r) {

@@ -13,16 +13,11 @@
 #include <arrow/result.h>
 
 #include "mosaico/catalog/catalog.h"
+#include "mosaico/catalog/record_sql.h"  // kSelect* prefixes decoded by Read*
 #include "mosaico/catalog/sqlite/sqlite_util.h"
 
 namespace mosaico::catalog::sqlite {
 
-extern const char kSelectSequence[];
-extern const char kSelectSession[];
-extern const char kSelectTopic[];
-extern const char kSelectChunk[];
-// Stats rows with the owning chunk id first: chunk_id, column_path, kind, min/max..., null_count.
-extern const char kSelectStats[];
 
 SequenceRecord ReadSequence(const Statement& row);
 SessionRecord ReadSession(const Statement& row);

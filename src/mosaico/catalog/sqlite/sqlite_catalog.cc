@@ -76,7 +76,7 @@ arrow::Result<SequenceRecord> SqliteCatalog::GetSequence(const std::string& name
 
 arrow::Result<std::vector<SequenceRecord>> SqliteCatalog::ListSequences() {
   std::lock_guard lock(mu_);
-  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectSequence) + " ORDER BY q.name"));
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectSequence) + " ORDER BY q.name"));
   std::vector<SequenceRecord> out;
   while (true) {
     ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
@@ -133,7 +133,7 @@ arrow::Result<SessionRecord> SqliteCatalog::CreateSession(const std::string& seq
 
 arrow::Result<SessionRecord> SqliteCatalog::GetSessionByUuid(const std::string& uuid) {
   std::lock_guard lock(mu_);
-  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectSession) + " WHERE s.uuid = ?"));
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectSession) + " WHERE s.uuid = ?"));
   ARROW_RETURN_NOT_OK(stmt.BindAll(uuid));
   ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
   if (!row) return NotFound("no session with the given uuid");
@@ -142,7 +142,7 @@ arrow::Result<SessionRecord> SqliteCatalog::GetSessionByUuid(const std::string& 
 
 arrow::Result<SessionRecord> SqliteCatalog::GetSession(const std::string& sequence_name, const std::string& key) {
   std::lock_guard lock(mu_);
-  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectSession) +
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectSession) +
                                                        " WHERE q.name = ? AND s.session_key = ?"));
   ARROW_RETURN_NOT_OK(stmt.BindAll(sequence_name, key));
   ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
@@ -156,7 +156,7 @@ arrow::Result<std::vector<SessionRecord>> SqliteCatalog::ListSessions(const std:
   ARROW_ASSIGN_OR_RAISE(SequenceRecord seq, sqlite::FindSequence(conn_.get(), sequence_name));
   std::vector<SessionRecord> out;
   {
-    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectSession) +
+    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectSession) +
                                                          " WHERE s.sequence_id = ? ORDER BY s.created_at_ns, s.id"));
     ARROW_RETURN_NOT_OK(stmt.BindAll(seq.id));
     while (true) {

@@ -46,7 +46,7 @@ arrow::Result<std::vector<ChunkRecord>> SqliteCatalog::ListChunks(int64_t topic_
   std::vector<ChunkRecord> out;
   std::unordered_map<int64_t, size_t> position;  // chunk id -> index in `out`
   {
-    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectChunk) +
+    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectChunk) +
                                                          " WHERE c.topic_id = ? ORDER BY c.ts_min, c.idx"));
     ARROW_RETURN_NOT_OK(stmt.BindAll(topic_id));
     while (true) {
@@ -58,7 +58,7 @@ arrow::Result<std::vector<ChunkRecord>> SqliteCatalog::ListChunks(int64_t topic_
   }
   if (with_stats && !out.empty()) {
     // One query for all stats of the topic, in insertion order within each chunk.
-    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectStats) +
+    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectStats) +
                                                          " WHERE c.topic_id = ? ORDER BY st.chunk_id, st.id"));
     ARROW_RETURN_NOT_OK(stmt.BindAll(topic_id));
     while (true) {

@@ -55,7 +55,7 @@ arrow::Result<TopicRecord> SqliteCatalog::GetTopic(const std::string& sequence_n
 
 arrow::Result<TopicRecord> SqliteCatalog::GetTopicByUuid(const std::string& uuid) {
   std::lock_guard lock(mu_);
-  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectTopic) + " WHERE t.uuid = ?"));
+  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectTopic) + " WHERE t.uuid = ?"));
   ARROW_RETURN_NOT_OK(stmt.BindAll(uuid));
   ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
   if (!row) return NotFound("no topic with the given uuid");
@@ -68,7 +68,7 @@ arrow::Result<std::vector<TopicRecord>> SqliteCatalog::ListTopics(const std::str
   ARROW_ASSIGN_OR_RAISE(SequenceRecord seq, sqlite::FindSequence(conn_.get(), sequence_name));
   std::vector<TopicRecord> out;
   {
-    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(sqlite::kSelectTopic) +
+    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn_->Prepare(std::string(kSelectTopic) +
                                                          " WHERE t.sequence_id = ? ORDER BY t.name"));
     ARROW_RETURN_NOT_OK(stmt.BindAll(seq.id));
     while (true) {
