@@ -3,7 +3,7 @@
 A daemon that runs no background jobs (--job-workers 0) ingests with 1 MiB chunks, so the big topics span several
 small chunks, and finalizes: the compact_topic jobs stay queued. Every answer is recorded -- GetFlightInfo, full and
 windowed DoGet (ties on timestamp_ns across chunks included), and a few hundred seeded `query`,
-`topic_filter_clusterize` and `topic_filter_intersect` requests (query_datagen.QueryGen). The daemon restarts with
+`topic_filter_clusterize` and `topic_filter_intersect` requests (query_gen.QueryGen). The daemon restarts with
 background jobs and compaction into 16 MiB chunks; once every multi-chunk topic has been compacted and, after a
 1 s grace, its old upload deleted, every answer must be identical and `mosaicod check --verify-checksums` clean.
 The crash tests kill the daemon at "compaction.after_write" (the new upload is committed in the store, the catalog
@@ -21,7 +21,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 
 import pyarrow as pa
 import pyarrow.flight as fl
@@ -29,6 +28,7 @@ import pytest
 
 import mosaico_testlib as tl
 import query_datagen as gen
+import query_gen as qgen
 from conftest import MOSAICOD_BIN, DaemonError
 
 pytestmark = [pytest.mark.local_store, pytest.mark.sqlite_catalog, pytest.mark.timeout(400)]  # `check` on local files
@@ -77,7 +77,7 @@ def build_and_upload(location: str) -> dict:
 
 def requests_for(ds: dict) -> list:
     """Seeded query / clusterize / intersect bodies; the clusterize ones half aimed at the multi-chunk cam topics."""
-    qg = gen.QueryGen(ds, SEED)
+    qg = qgen.QueryGen(ds, SEED)
     cams = [t for s in ds["sequences"] for t in s["topics"] if t["ontology_tag"] == "cam"]
     out = [("query", qg.query()) for _ in range(N_QUERIES)]
     for i in range(N_QUERIES // 4):

@@ -33,6 +33,7 @@ import pyarrow.flight as fl
 import pytest
 
 import query_datagen as gen
+import query_gen as qgen
 import query_reference as ref
 from mosaico_testlib import grpc_code_of
 
@@ -316,10 +317,10 @@ def run_differential(runner: Runner, ds: dict, action: str, bodies: list, report
                  f"(seed {SEED}: MOSAICO_QUERY_SEED={SEED} reproduces; all differences in {report_path}); "
                  f"stats {stats}"]
         for f in failures[:MAX_DETAILED]:
-            lines.append(f"\n--- request #{f['index']}: {gen.dumps(f['request'])[:1500]}")
+            lines.append(f"\n--- request #{f['index']}: {qgen.dumps(f['request'])[:1500]}")
             lines.append(_indent(f["diff"]))
             if "shrunk_request" in f:
-                lines.append(f"    shrunk to: {gen.dumps(f['shrunk_request'])[:1500]}")
+                lines.append(f"    shrunk to: {qgen.dumps(f['shrunk_request'])[:1500]}")
                 lines.append(_indent(f["shrunk_diff"], 6))
         if fail:
             pytest.fail("\n".join(lines), pytrace=False)
@@ -370,7 +371,7 @@ def test_big_topics_span_several_chunks(qdata):
 
 def test_query_differential(qdata, runner, report_path):
     ds, _ = qdata
-    qg = gen.QueryGen(ds, SEED + 1)
+    qg = qgen.QueryGen(ds, SEED + 1)
     bodies = [qg.query() for _ in range(N_QUERIES)]
     stats = run_differential(runner, ds, "query", bodies, report_path)
     print(f"[query differential] query seed={SEED}: {stats}")
@@ -381,7 +382,7 @@ def test_query_differential(qdata, runner, report_path):
 
 def test_clusterize_differential(qdata, runner, report_path):
     ds, _ = qdata
-    qg = gen.QueryGen(ds, SEED + 2)
+    qg = qgen.QueryGen(ds, SEED + 2)
     bodies = [qg.clusterize_body(allow_empty_ontology=True) for _ in range(N_CLUSTERIZE)]
     stats = run_differential(runner, ds, "topic_filter_clusterize", bodies, report_path)
     print(f"[query differential] clusterize seed={SEED}: {stats}")
@@ -391,7 +392,7 @@ def test_clusterize_differential(qdata, runner, report_path):
 
 def test_intersect_differential(qdata, runner, report_path):
     ds, _ = qdata
-    qg = gen.QueryGen(ds, SEED + 3)
+    qg = qgen.QueryGen(ds, SEED + 3)
     bodies = [qg.intersect_body(allow_empty_ontology=True) for _ in range(N_INTERSECT)]
     stats = run_differential(runner, ds, "topic_filter_intersect", bodies, report_path)
     print(f"[query differential] intersect seed={SEED}: {stats}")
@@ -402,7 +403,7 @@ def test_intersect_differential(qdata, runner, report_path):
 def test_sdk_shaped_clusterize_of_query_results(qdata, runner, report_path):
     """What the SDK does after a query: clusterize every returned topic with the query's conditions of its tag."""
     ds, _ = qdata
-    qg = gen.QueryGen(ds, SEED + 4)
+    qg = qgen.QueryGen(ds, SEED + 4)
     rnd = random.Random(SEED + 4)
     bodies = []
     while len(bodies) < max(20, N_CLUSTERIZE // 3):
@@ -424,7 +425,7 @@ def test_sdk_shaped_clusterize_of_query_results(qdata, runner, report_path):
 def test_query_is_deterministic(qdata, runner):
     """The same request twice gives the same bytes-equal answer (no order instability across runs/threads)."""
     ds, _ = qdata
-    qg = gen.QueryGen(ds, SEED + 5)
+    qg = qgen.QueryGen(ds, SEED + 5)
     bodies = [qg.query() for _ in range(60)]
     first = runner.call_many("query", bodies)
     second = runner.call_many("query", bodies)
@@ -432,9 +433,9 @@ def test_query_is_deterministic(qdata, runner):
         a = daemon_outcome("query", x)
         c = daemon_outcome("query", y)
         if a[0] == "error":
-            assert c[0] == "error" and a[1] == c[1], f"{gen.dumps(b)}: {a} then {c}"
+            assert c[0] == "error" and a[1] == c[1], f"{qgen.dumps(b)}: {a} then {c}"
         else:
-            assert a == c, f"{gen.dumps(b)}: two different answers\n{str(a)[:500]}\n{str(c)[:500]}"
+            assert a == c, f"{qgen.dumps(b)}: two different answers\n{str(a)[:500]}\n{str(c)[:500]}"
 
 
 # ----------------------------------------------------------------------------------------------------------------------
