@@ -9,7 +9,7 @@ Parts (each prints its own table; `--parts` picks some):
   imu      a 10 h, 1 kHz IMU topic (36M rows) with one 2-second burst of strong acceleration. Latency of a
            selective value query (acceleration.x > 20) on a daemon with chunk pruning and on a second daemon over
            the same data dir started with --no-query-pruning; the chunks / row groups each one read, from the
-           daemon's `event=query_topic` log lines.
+           daemon's `event=query_topic` log lines (debug level).
   window   on the same topic: a 2-second window read versus the full-topic read (DoGet), with the chunks and row
            groups each one touched, from the daemon's `event=read_done` log lines.
 
@@ -62,7 +62,7 @@ class Daemon:
         self.log_path = os.path.join(data_dir, f"daemon-{self.port}.log")
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen([binary, "run", "--port", str(self.port), "--data-dir", data_dir,
-                                      "--log-level", "info", *extra], stderr=self.log_file, stdout=self.log_file)
+                                      "--log-level", "debug", *extra], stderr=self.log_file, stdout=self.log_file)
         self.client = fl.FlightClient(f"grpc://127.0.0.1:{self.port}")
         deadline = time.time() + 30
         while True:

@@ -63,7 +63,7 @@ arrow::Result<EvalResult> QueryEngine::Evaluate(const char* action, const TopicD
   const auto t0 = std::chrono::steady_clock::now();
   EvalCounters c;
   auto result = EvaluateTopic(*store_, topic, conditions, request, &c);
-  spdlog::info(
+  spdlog::debug(
       "event=query_topic action={} topic={} ok={} conditions={} chunks_total={} chunks_pruned={} chunks_read={} "
       "chunks_pruned_by_time={} chunks_pruned_by_stats={} chunks_not_needed={} chunks_from_catalog={} "
       "row_groups_total={} row_groups_pruned={} row_groups_not_needed={} row_groups_read={} rows_evaluated={} "
@@ -141,7 +141,7 @@ arrow::Result<OrderedJson> QueryEngine::Query(const Json& body, EvalCounters* co
     item["topics"] = std::move(list);
     items.push_back(std::move(item));
   }
-  spdlog::debug("query catalog_matches={} sequences={} catalog_ms={:.2f} total_ms={:.2f} {}", matches.size(),
+  spdlog::info("event=query_done action=query catalog_matches={} sequences={} catalog_ms={:.2f} total_ms={:.2f} {}", matches.size(),
                 items.size(), catalog_ms, MillisSince(t0), local.ToString());
   if (counters) counters->Add(local);
   OrderedJson response;
@@ -177,7 +177,7 @@ arrow::Result<std::vector<Window>> QueryEngine::Clusterize(const Json& body, Eva
   ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(request.sequence, request.topic));
   EvalCounters local;
   ARROW_ASSIGN_OR_RAISE(auto windows, TopicWindows("topic_filter_clusterize", request, topic, &local));
-  spdlog::debug("topic_filter_clusterize locator={}/{} windows={} total_ms={:.2f} {}", request.sequence,
+  spdlog::info("event=query_done action=topic_filter_clusterize locator={}/{} windows={} total_ms={:.2f} {}", request.sequence,
                 request.topic, windows.size(), MillisSince(t0), local.ToString());
   if (counters) counters->Add(local);
   return windows;
@@ -202,7 +202,7 @@ arrow::Result<std::vector<Window>> QueryEngine::Intersect(const Json& body, Eval
     }
     if (per_topic.size() == topics.size()) out = IntersectWindows(per_topic, request.intersect_dt_ns);
   }
-  spdlog::debug("topic_filter_intersect topics={} windows={} total_ms={:.2f} {}", topics.size(), out.size(),
+  spdlog::info("event=query_done action=topic_filter_intersect topics={} windows={} total_ms={:.2f} {}", topics.size(), out.size(),
                 MillisSince(t0), local.ToString());
   if (counters) counters->Add(local);
   return out;

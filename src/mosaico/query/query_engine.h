@@ -16,9 +16,10 @@
 //    tags are validated but do not apply; an ontology with no condition for the topic's tag matches no row, an
 //    empty ontology every row.
 //  - A topic deleted while it is being queried is left out rather than failing the query.
-//  - Every topic whose rows are evaluated logs one info line `event=query_topic action=<action> topic=<locator>`
-//    with its EvalCounters (chunks_total, chunks_pruned, chunks_read, row_groups_total, row_groups_read,
-//    rows_evaluated, ...) and its time; each call logs a debug summary.
+//  - Each call logs one info line `event=query_done action=<action>` with the summed EvalCounters (chunks_total,
+//    chunks_pruned, chunks_read, row_groups_total, row_groups_read, rows_evaluated, ...) and its time; every
+//    topic whose rows are evaluated adds a debug line `event=query_topic action=<action> topic=<locator>` with
+//    its own counters (a query can touch thousands of topics).
 //  - Thread-safe: one engine may serve concurrent calls (it holds no per-call state).
 #pragma once
 
