@@ -98,7 +98,12 @@ class Checker {
     Action action = Action::kNone;
     std::string detail = p.detail;
     if (p.kind == ScanProblem::Kind::kInterruptedUpload || p.kind == ScanProblem::Kind::kSupersededUpload) {
-      if (UploadOldEnough(p.key)) {
+      // A superseded upload is judged by the upload that replaced it: readers (and a compaction's grace period)
+      // may still use the old data for a while after the swap, however old the old upload itself is.
+      const bool old_enough = p.kind == ScanProblem::Kind::kSupersededUpload
+                                  ? OldEnough(UlidTimeNs(p.newer_upload_id))
+                                  : UploadOldEnough(p.key);
+      if (old_enough) {
         action = Action::kDeleteUpload;
       } else {
         detail += " (younger than the minimum age: it may still be streaming)";

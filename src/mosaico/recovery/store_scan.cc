@@ -65,8 +65,8 @@ class Scanner {
     if (options_.progress) options_.progress(phase, done, total);
   }
 
-  void Problem(ScanProblem::Kind kind, std::string key, std::string detail) {
-    snapshot_.problems.push_back(ScanProblem{kind, std::move(key), std::move(detail)});
+  void Problem(ScanProblem::Kind kind, std::string key, std::string detail, std::string newer_upload_id = {}) {
+    snapshot_.problems.push_back(ScanProblem{kind, std::move(key), std::move(detail), std::move(newer_upload_id)});
   }
 
   void Classify(const std::string& key, std::map<std::string, SequenceKeys>* sequences) {
@@ -308,7 +308,8 @@ class Scanner {
       if (topic->uploads[i].manifest && i != *topic->committed) {
         Problem(ScanProblem::Kind::kSupersededUpload,
                 layout::UploadDir(seq_name, topic_name, topic->uploads[i].upload_id),
-                "committed upload superseded by newer upload '" + topic->uploads[*topic->committed].upload_id + "'");
+                "committed upload superseded by newer upload '" + topic->uploads[*topic->committed].upload_id + "'",
+                topic->uploads[*topic->committed].upload_id);
       }
     }
     if (topic->committed) topic->record.upload_id = topic->uploads[*topic->committed].upload_id;

@@ -91,6 +91,7 @@ struct ScanProblem {
   Kind kind = Kind::kUnreadableObject;
   std::string key;  // the object (or directory) concerned
   std::string detail;
+  std::string newer_upload_id;  // kSupersededUpload: the upload that superseded this one
 };
 
 const char* ScanProblemKindName(ScanProblem::Kind kind);

@@ -288,6 +288,32 @@ TEST_F(CrashRepairTest, AYoungStoreNotificationMayStillBeOnItsWay) {
   EXPECT_EQ(Findings(), Strings{"notifications_mismatch y none"});
 }
 
+TEST_F(CrashRepairTest, ASupersededUploadIsAgedByTheUploadThatReplacedIt) {
+  // A compaction swapped an old upload (created two hours ago) for a new one a moment ago: readers may still stream
+  // the old data during the grace period, so repair must not delete it however old the old upload itself is.
+  constexpr int64_t kHour = 3600LL * 1000000000;
+  options_.min_upload_age_ns = kHour;
+  EXPECT_TRUE(lc_->CreateSequence("g", "{}").ok());
+  auto session = *lc_->CreateSession("g");
+  auto topic = *lc_->CreateTopic({session.uuid, TopicLocator{"g", "imu"}, "default", "imu", "{}"});
+  ASSERT_TRUE(store_->PutAtomic(layout::TopicSchema("g", "imu"), Schema()).ok());
+  ASSERT_TRUE(catalog_->SetTopicSchema(topic.id, Schema()).ok());
+  auto old_upload = PutUpload("g", "imu", NewUlid(NowNs() - 2 * kHour));
+  ASSERT_TRUE(catalog_->CommitTopicData(topic.id, old_upload.upload_id, old_upload.chunks).ok());
+  auto new_upload = PutUpload("g", "imu", NewUploadId());
+  ASSERT_TRUE(
+      catalog_->ReplaceTopicData(topic.id, old_upload.upload_id, new_upload.upload_id, new_upload.chunks).ok());
+  const std::string old_dir = layout::UploadDir("g", "imu", old_upload.upload_id);
+  EXPECT_EQ(Findings(), Strings{"superseded_upload " + old_dir + " none"});
+
+  // Once the replacing upload is itself older than the minimum age, the old one is garbage.
+  options_.now_ns = NowNs() + 2 * kHour;
+  EXPECT_EQ(Findings(), Strings{"superseded_upload " + old_dir + " delete_upload"});
+  RepairAndExpectClean();
+  EXPECT_FALSE(Exists(layout::UploadManifest("g", "imu", old_upload.upload_id)));
+  EXPECT_TRUE(Exists(layout::UploadManifest("g", "imu", new_upload.upload_id)));
+}
+
 TEST_F(CrashRepairTest, StartupRecoveryFinishesProtocolsButLeavesGarbageToCheck) {
   auto session = World("st", /*with_upload=*/false);
   PutUpload("st", "imu", NewUploadId());  // store-committed, not in the catalog
