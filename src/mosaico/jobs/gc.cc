@@ -48,12 +48,8 @@ class Guard {
     auto topic = lc_.catalog()->GetTopic(ref.sequence, ref.topic);
     if (!topic.ok()) return topic.status().IsKeyError();  // topic gone: its leftovers are garbage
     if (topic->upload_id == ref.upload_id) return false;  // live data (e.g. a newer upload not swapped in yet)
-    if (f.kind == "superseded_upload") {
-      // Judge by the upload that replaced it: readers may stream the old data for a while after the swap.
-      if (!topic->upload_id) return true;
-      auto swapped = UlidTimeNs(*topic->upload_id);
-      return swapped && *swapped <= cutoff_;
-    }
+    // (A superseded upload is aged by Check itself, by the upload that replaced it: recovery/check.h.)
+    if (f.kind == "superseded_upload") return true;
     // An interrupted upload in a session that streams here right now could be that very stream.
     return !lc_.uploads().SessionHasOpenUploads(topic->session_id);
   }

@@ -10,7 +10,7 @@
 // -- and is left alone. "Young" is judged on every clue there is: the upload id's ULID time (Check does that), the
 // newest object of the upload directory, the object's own modification time, an upload stream this daemon has
 // open in the topic's session; for a superseded upload, the id of the upload that superseded it (readers may
-// still stream the old one for a while after the swap).
+// still stream the old one for a while after the swap; Check judges that one).
 // It also prunes done and failed jobs older than `job_retention_ns` from the queue.
 //
 // Contract: idempotent (each removal re-reads what it acts on: recovery/repair.cc), safe beside live uploads,
