@@ -26,9 +26,9 @@
 //      * an interrupted or superseded upload directory, a leftover temp object ("/.tmp-") -> deleted.
 //    Entities created (notifications, uploads: their ULID/ns time) less than `min_upload_age_ns` ago are left
 //    alone, since a daemon may still be working on them; a superseded upload is aged by the upload that replaced
-//    it (readers may still stream the old data for a while after a compaction's swap). Everything else (field mismatches, committed data whose
-//    objects vanished, checksum mismatches) is reported only: the store is the source of truth, and
-//    `mosaicod rebuild --force` realigns the catalog to it.
+//    it (readers may still stream the old data for a while after a compaction's swap). Everything else (field
+//    mismatches, committed data whose objects vanished, checksum mismatches) is reported only: the store is the
+//    source of truth, and `mosaicod rebuild --force` realigns the catalog to it.
 //  - Findings are ordered by subject; `clean()` is true when there is none.
 #pragma once
 
