@@ -20,6 +20,8 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev libpq-dev postgresql libspdlog-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev                 # libcrypto for API keys (src/mosaico/auth/): CSPRNG, HMAC-SHA256, constant-time compare
+  clang libclang-rt-14-dev   # fuzz/ harnesses (scripts/fuzz.sh): clang++ with libFuzzer + sanitizers
   python3-venv
 )
 

@@ -24,6 +24,8 @@ fi
 
 echo "== unit tests (ctest)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
+echo "== fuzz harnesses (scripts/fuzz.sh, ${MOSAICOD_FUZZ_SECONDS:-10} s each; docs/FUZZING.md)"
+"$ROOT/scripts/fuzz.sh"
 if [ -n "$PG_TEST_DIR" ]; then
   "$ROOT/scripts/pg_test_server.sh" stop "$PG_TEST_DIR" || true
   rm -rf "$PG_TEST_DIR"

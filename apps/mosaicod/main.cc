@@ -4,7 +4,10 @@
 //                [--max-message-mb N] [--log-level L] [--job-workers N] [--job-lease-seconds N]
 //                [--abandon-after-hours H] [--sweep-interval-seconds S] [--gc-interval-minutes M]
 //                [--gc-min-age-seconds S] [--compact-below-mb N] [--compact-chunk-size-mb N]
-//                [--compaction-grace-seconds S]
+//                [--compaction-grace-seconds S] [--max-concurrent-streams N] [--request-timeout-seconds S]
+//                [--upload-idle-timeout-seconds S] [--max-metadata-bytes N] [--max-action-body-bytes N]
+//                [--auth auto|on|off] [--auth-cache-seconds S]
+//   mosaicod api-key create|list|status|revoke|purge ...   (apps/mosaicod/api_key_commands.h)
 // Every flag has an environment equivalent with the MOSAICOD_ prefix (MOSAICOD_HOST, MOSAICOD_PORT, ...);
 // a flag given on the command line wins over the environment.
 #include <algorithm>
@@ -17,6 +20,7 @@
 
 #include "mosaico/server/server_runner.h"
 #include "mosaico/store/object_store.h"
+#include "api_key_commands.h"
 #include "recovery_commands.h"
 #include "store_options.h"
 
@@ -63,6 +67,12 @@ int main(int argc, char** argv) {
   run->add_option("--tls-cert", config.tls_cert_path, "PEM certificate chain: serve grpc+tls (with --tls-key)")
       ->envname("MOSAICOD_TLS_CERT");
   run->add_option("--tls-key", config.tls_key_path, "PEM private key of --tls-cert")->envname("MOSAICOD_TLS_KEY");
+  // API keys (docs/SECURITY.md; keys are managed with `mosaicod api-key`).
+  run->add_option("--auth", config.auth_mode, "Require API keys: auto (on unless the host is loopback), on, off")
+      ->envname("MOSAICOD_AUTH")->check(CLI::IsMember({"auto", "on", "off"}))->capture_default_str();
+  run->add_option("--auth-cache-seconds", config.auth_cache_seconds,
+                  "Reuse a verified key record this long (a revocation made elsewhere takes up to this to apply)")
+      ->envname("MOSAICOD_AUTH_CACHE_SECONDS")->check(CLI::Range(0.0, 3600.0))->capture_default_str();
   run->add_option("--port", config.port, "TCP port (0 = pick a free one)")
       ->envname("MOSAICOD_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
   run->add_flag("--rebuild-if-missing", rebuild_if_missing,
@@ -74,6 +84,22 @@ int main(int argc, char** argv) {
                 "Queries read every chunk and row group (no skipping by value statistics); for benchmarks");
   run->add_option("--max-message-mb", message_mb, "Largest gRPC message clients should send (reported by info)")
       ->envname("MOSAICOD_MAX_MESSAGE_MB")->check(CLI::Range(1, 2047))->capture_default_str();
+  // Limits (server/limits.h, docs/SECURITY.md "Limits"); 0 disables each.
+  run->add_option("--max-concurrent-streams", config.max_concurrent_streams,
+                  "In-flight DoPut/DoGet/query streams, daemon-wide; more are refused (UNAVAILABLE)")
+      ->envname("MOSAICOD_MAX_CONCURRENT_STREAMS")->check(CLI::Range(0, 100000))->capture_default_str();
+  run->add_option("--request-timeout-seconds", config.request_timeout_seconds,
+                  "Server-side time limit of an action or GetFlightInfo (DEADLINE_EXCEEDED; fractional allowed)")
+      ->envname("MOSAICOD_REQUEST_TIMEOUT_SECONDS")->check(CLI::NonNegativeNumber)->capture_default_str();
+  run->add_option("--upload-idle-timeout-seconds", config.upload_idle_timeout_seconds,
+                  "Abort a DoPut whose client pauses longer than this between two messages")
+      ->envname("MOSAICOD_UPLOAD_IDLE_TIMEOUT_SECONDS")->check(CLI::NonNegativeNumber)->capture_default_str();
+  run->add_option("--max-metadata-bytes", config.max_metadata_bytes,
+                  "Largest user_metadata JSON (sequence/topic create) and notification message")
+      ->envname("MOSAICOD_MAX_METADATA_BYTES")->check(CLI::NonNegativeNumber)->capture_default_str();
+  run->add_option("--max-action-body-bytes", config.max_action_body_bytes,
+                  "Largest action body, flight descriptor command or ticket")
+      ->envname("MOSAICOD_MAX_ACTION_BODY_BYTES")->check(CLI::NonNegativeNumber)->capture_default_str();
   // Background jobs (docs/JOBS.md).
   run->add_option("--job-workers", config.job_workers, "Background job workers; 0 = this daemon runs no jobs")
       ->envname("MOSAICOD_JOB_WORKERS")->check(CLI::Range(0, 64))->capture_default_str();
@@ -126,6 +152,9 @@ int main(int argc, char** argv) {
   import->add_option("--on-duplicate", import_cmd.on_duplicate, "What to do with a name that exists here")
       ->check(CLI::IsMember({"fail", "skip", "rename"}))->capture_default_str();
 
+  mosaicod::ApiKeyCommands api_key_cmds;
+  mosaicod::AddApiKeyCommands(app, add_common, &api_key_cmds);
+
   CLI11_PARSE(app, argc, argv);
   SetupLogging(log_level);
   if (auto st = store_options.Resolve(); !st.ok()) {
@@ -138,6 +167,7 @@ int main(int argc, char** argv) {
     if (*rebuild) return mosaicod::RunRebuild(config, rebuild_cmd);
     if (*check) return mosaicod::RunCheck(config, check_cmd);
     if (*import) return mosaicod::RunImport(config, import_cmd);
+    if (mosaicod::ApiKeyCommandGiven(api_key_cmds)) return mosaicod::RunApiKeyCommand(config, api_key_cmds);
     if (!*run) return 0;
     mosaico::server::BlockShutdownSignals();  // before start-up work creates threads (S3 client, arrow pools)
     if (int code = mosaicod::PrepareCatalog(config, rebuild_if_missing); code != 0) return code;

@@ -59,9 +59,9 @@ int RunRebuild(const ServerConfig& config, const RebuildCommand& cmd) {
   if (!report.ok()) return Fail("rebuild", report.status());
   spdlog::info("event=rebuild_done sequences={} topics={} chunks={} problems={}", report->counts.sequences,
                report->counts.topics, report->counts.chunks, report->problems.size());
-  std::cout << "rebuilt catalog " << report->catalog_file << " from store " << config.ResolvedStoreUri() << "\n";
+  std::cout << "rebuilt catalog " << report->catalog << " from store " << config.ResolvedStoreUri() << "\n";
   PrintCounts(report->counts);
-  if (report->backup_file) std::cout << "  previous catalog kept as " << *report->backup_file << "\n";
+  if (report->backup) std::cout << "  previous catalog kept as " << *report->backup << "\n";
   if (!report->problems.empty()) {
     std::cout << report->problems.size() << " store problem(s), not restored (see `mosaicod check`):\n";
     PrintProblems(report->problems);
@@ -181,13 +181,13 @@ int RecoverAtStartup(const ServerConfig& config) {
   return 0;
 }
 
-// Catalog presence (see PrepareCatalog): 0 to go on.
+// Catalog presence (see PrepareCatalog): 0 to go on. A SQLite catalog is missing when its file is; a PostgreSQL
+// one when its schema holds no catalog tables (a server that cannot be reached fails the start instead).
 int CheckCatalogPresence(const ServerConfig& config, bool rebuild_if_missing) {
   auto file = mosaico::catalog::CatalogFileOfUrl(config.ResolvedCatalogUrl());
   if (!file.ok()) return Fail("start", file.status());
   std::error_code ec;
-  if (!*file) return 0;
-  if (std::filesystem::exists(**file, ec)) {
+  if (*file && std::filesystem::exists(**file, ec)) {
     auto opened = mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl());
     if (opened.ok()) return 0;
     if (!rebuild_if_missing) {
@@ -202,21 +202,27 @@ int CheckCatalogPresence(const ServerConfig& config, bool rebuild_if_missing) {
                  opened.status().ToString());
     return RunRebuild(config, RebuildCommand{/*force=*/true});
   }
+  if (!*file) {
+    auto exists = recovery::CatalogExists(config.ResolvedCatalogUrl());
+    if (!exists.ok()) return Fail("start", exists.status());
+    if (*exists) return 0;
+  }
+  const std::string name = *file ? **file : std::string("(PostgreSQL: no catalog tables in its schema)");
   auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3);
   if (!store.ok()) return Fail("start", store.status());
   auto holds = recovery::StoreHoldsSequences(**store);
   if (!holds.ok()) return Fail("start", holds.status());
   if (!*holds) return 0;  // a fresh installation
   if (!rebuild_if_missing) {
-    spdlog::critical("event=catalog_missing catalog={} store={} hint=\"run `mosaicod rebuild` with the same "
+    spdlog::critical("event=catalog_missing catalog=\"{}\" store={} hint=\"run `mosaicod rebuild` with the same "
                      "--data-dir/--catalog/--store, or start with --rebuild-if-missing\"",
-                     **file, config.ResolvedStoreUri());
-    std::cerr << "mosaicod: the catalog " << **file << " is missing but the store " << config.ResolvedStoreUri()
+                     name, config.ResolvedStoreUri());
+    std::cerr << "mosaicod: the catalog " << name << " is missing but the store " << config.ResolvedStoreUri()
               << " holds data.\nRebuild it with `mosaicod rebuild` (same storage options), or start with "
                  "--rebuild-if-missing.\n";
     return 3;
   }
-  spdlog::warn("event=catalog_missing action=rebuild catalog={}", **file);
+  spdlog::warn("event=catalog_missing action=rebuild catalog=\"{}\"", name);
   return RunRebuild(config, RebuildCommand{});
 }
 

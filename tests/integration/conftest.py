@@ -100,6 +100,36 @@ def _pg_catalog_args(data_dir: str) -> list[str]:
     return ["--catalog", f"{base}/{db}"]
 
 
+def storage_args(data_dir: str, extra_args=()) -> list[str]:
+    """--store (s3 mode) and --catalog (postgres mode) flags for `data_dir`; the same on every call, so a CLI command
+    run on a daemon's data dir reaches that daemon's bucket prefix and database. Flags already in extra_args win."""
+    args = []
+    if STORE_MODE == "s3" and "--store" not in extra_args:
+        args += _s3_store_args(data_dir)
+    if CATALOG_MODE == "postgres" and "--catalog" not in extra_args:
+        args += _pg_catalog_args(data_dir)
+    return args
+
+
+def catalog_sql(data_dir: str, sql: str) -> list[str]:
+    """Runs `sql` with psql on the PostgreSQL catalog database of `data_dir` (postgres mode); one string per row."""
+    args = storage_args(data_dir)
+    url = args[args.index("--catalog") + 1]
+    out = subprocess.run(["psql", url, "-X", "-q", "-At", "-c", sql], check=True, capture_output=True, text=True)
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def lose_catalog(data_dir: str):
+    """The catalog of `data_dir` is gone, its store intact: the SQLite file deleted, or the PostgreSQL catalog's
+    tables dropped (the database and an empty schema remain, as after restoring an empty database)."""
+    if CATALOG_MODE == "postgres":
+        catalog_sql(data_dir, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        return
+    for f in os.listdir(data_dir):
+        if f.startswith("catalog.db"):
+            os.remove(os.path.join(data_dir, f))
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _S3_SERVER is not None:
         _S3_SERVER.stop()
@@ -169,12 +199,13 @@ class Daemon:
         return f"grpc://{self.host}:{self.port}"
 
     # -- lifecycle -----------------------------------------------------------------------------------------------------
+    def storage_args(self) -> list[str]:
+        """The --store/--catalog flags the test mode adds for this data dir (none in the default mode): what a
+        `mosaicod rebuild|check|import` on this daemon's data must be given too (see `storage_args`)."""
+        return storage_args(self.data_dir, self.extra_args)
+
     def command(self) -> list[str]:
-        store_args = []
-        if STORE_MODE == "s3" and "--store" not in self.extra_args:
-            store_args = _s3_store_args(self.data_dir)
-        if CATALOG_MODE == "postgres" and "--catalog" not in self.extra_args:
-            store_args += _pg_catalog_args(self.data_dir)
+        store_args = self.storage_args()
         if self.env_only:
             return [MOSAICOD_BIN, "run", *EXTRA_ARGS, *store_args, *self.extra_args]
         return [
@@ -242,6 +273,8 @@ class Daemon:
                         last = f"unexpected info reply {env!r:.300}"
                     else:
                         last = "info returned no result"
+                except fl.FlightUnauthenticatedError:
+                    return  # started with API keys on (--auth on): it answers, refusing a call without a key
                 except Exception as e:  # noqa: BLE001
                     last = e
                 if time.monotonic() > deadline:

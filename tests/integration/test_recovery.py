@@ -3,22 +3,28 @@
 A varied dataset is written through the SDK and raw Flight (several sequences, a sequence extended by a second
 session, notifications at both levels, an unfinalized sequence, a topic without data); everything observable through
 the API is snapshotted; the catalog is deleted and rebuilt; the snapshot must be identical.
+
+Every test runs in every storage mode (conftest.py) but the one on a corrupt catalog file (SQLite only): "losing the
+catalog" deletes the SQLite file or drops the PostgreSQL catalog's tables, store objects are damaged or copied
+through pyarrow.fs (local directory or bucket prefix: StoreFiles), and the CLI gets the daemon's --catalog/--store
+flags.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import json
 import os
-import shutil
 import subprocess
 
 import pyarrow as pa
 import pyarrow.flight as fl
+import pyarrow.fs as pafs
 import pytest
 from mosaicolabs import IMU, Message, MosaicoClient, Vector3d
 
-from conftest import MOSAICOD_BIN
+from conftest import CATALOG_MODE, MOSAICOD_BIN, catalog_sql, lose_catalog, storage_args
 from mosaico_testlib import (
     action,
     app_md,
@@ -36,14 +42,13 @@ from mosaico_testlib import (
     simple_schema,
 )
 
-pytestmark = [pytest.mark.local_store, pytest.mark.sqlite_catalog]  # damages store and catalog files directly
-
 MS = 1_000_000
 BASE = 1_700_000_000_000_000_000
 
 
 def run_cli(*args, data_dir: str, check=None) -> subprocess.CompletedProcess:
-    proc = subprocess.run([MOSAICOD_BIN, *args, "--data-dir", data_dir], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([MOSAICOD_BIN, *args, "--data-dir", data_dir, *storage_args(data_dir)], capture_output=True,
+                          text=True, timeout=120)
     if check is not None:
         assert proc.returncode == check, (
             f"mosaicod {' '.join(args)} exited {proc.returncode}, want {check}\nstdout:\n{proc.stdout}\n"
@@ -139,6 +144,26 @@ def catalog_files(data_dir: str) -> list[str]:
     return glob.glob(os.path.join(data_dir, "catalog.db*"))
 
 
+def catalog_backups(data_dir: str) -> list[str]:
+    """Catalogs a `rebuild --force` kept: catalog.db.bak-* files, or mosaico_backup_* schemas."""
+    if CATALOG_MODE == "postgres":
+        return catalog_sql(data_dir, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mosaico\\_backup\\_%'")
+    return glob.glob(os.path.join(data_dir, "catalog.db.bak-*"))
+
+
+def rebuild_leftovers(data_dir: str) -> list[str]:
+    """What a rebuild builds aside before publishing: catalog.db.rebuild-* files, or mosaico_rebuild_* schemas."""
+    if CATALOG_MODE == "postgres":
+        return catalog_sql(data_dir, "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mosaico\\_rebuild\\_%'")
+    return glob.glob(os.path.join(data_dir, "catalog.db.rebuild-*"))
+
+
+def run_daemon_once(data_dir: str, *args) -> subprocess.CompletedProcess:
+    """`mosaicod run` expected to refuse to start (it would otherwise serve on a random port until the timeout)."""
+    return subprocess.run([MOSAICOD_BIN, "run", "--port", "0", "--data-dir", data_dir, *storage_args(data_dir), *args],
+                          capture_output=True, text=True, timeout=30)
+
+
 def test_rebuild_restores_everything_observable(daemon_factory, tmp_path):
     d = daemon_factory()
     names = write_dataset(d)
@@ -149,12 +174,10 @@ def test_rebuild_restores_everything_observable(daemon_factory, tmp_path):
     assert code == 0
 
     run_cli("check", data_dir=d.data_dir, check=0)
-    for f in catalog_files(d.data_dir):
-        os.remove(f)
+    lose_catalog(d.data_dir)
 
     # A lost catalog is detected: the daemon refuses to start and says how to rebuild.
-    refused = subprocess.run([MOSAICOD_BIN, "run", "--port", "0", "--data-dir", d.data_dir],
-                             capture_output=True, text=True, timeout=30)
+    refused = run_daemon_once(d.data_dir)
     assert refused.returncode == 3, refused
     assert "mosaicod rebuild" in refused.stderr
 
@@ -187,37 +210,123 @@ def test_rebuild_refuses_to_overwrite_without_force(daemon_factory):
     assert "--force" in out.stderr
     out = run_cli("rebuild", "--force", data_dir=d.data_dir, check=0)
     assert "previous catalog kept as" in out.stdout
-    assert glob.glob(os.path.join(d.data_dir, "catalog.db.bak-*")), "no backup of the replaced catalog"
+    assert catalog_backups(d.data_dir), "no backup of the replaced catalog"
+    assert not rebuild_leftovers(d.data_dir)
     d.start()
     assert [i.descriptor.path[0].decode() for i in fl.FlightClient(d.location).list_flights()] == ["keep_me"]
 
 
-def test_rebuild_if_missing_and_unreadable_catalog(daemon_factory):
+def test_an_interrupted_rebuild_leaves_the_old_catalog_and_the_next_one_cleans_up(daemon_factory):
+    d = daemon_factory()
+    _write_small(d, "kept", {"a": 1}, 300)
+    before = snapshot(d)
+    d.stop()
+    # SIGKILL after the new catalog is built, before it is put in place (core/crash_point.h).
+    crashed = subprocess.run([MOSAICOD_BIN, "rebuild", "--force", "--data-dir", d.data_dir, *storage_args(d.data_dir)],
+                             capture_output=True, text=True, timeout=120,
+                             env=dict(os.environ, MOSAICOD_CRASH_AT="rebuild.before_publish"))
+    assert crashed.returncode == -9, crashed
+    assert rebuild_leftovers(d.data_dir), "the crash point was not reached inside the rebuild"
+    assert not catalog_backups(d.data_dir), "the old catalog was moved before the new one was complete"
+    d.start()
+    assert_same_snapshot(before, snapshot(d))
+    d.stop()
+    out = run_cli("rebuild", "--force", data_dir=d.data_dir, check=0)
+    assert "sequences 1" in out.stdout, out.stdout
+    assert "phase=publish" in out.stderr, out.stderr[-2000:]
+    assert not rebuild_leftovers(d.data_dir), "the dead rebuild's work was not cleaned up"
+    d.start()
+    assert_same_snapshot(before, snapshot(d))
+
+
+def test_rebuild_if_missing(daemon_factory):
     d = daemon_factory()
     flight = fl.FlightClient(d.location)
     create_sequence(flight, "auto_a", {"x": 1})
     flight.close()
     d.stop()
-    for f in catalog_files(d.data_dir):
-        os.remove(f)
+    lose_catalog(d.data_dir)
     d.extra_args = ["--rebuild-if-missing"]
     d.start()
     assert [i.descriptor.path[0].decode() for i in fl.FlightClient(d.location).list_flights()] == ["auto_a"]
+    assert not catalog_backups(d.data_dir), "there was no catalog to keep"
+    run_cli("check", data_dir=d.data_dir, check=0)
+
+
+@pytest.mark.sqlite_catalog  # damages the catalog file
+def test_rebuild_if_unreadable_catalog_file(daemon_factory):
+    d = daemon_factory()
+    flight = fl.FlightClient(d.location)
+    create_sequence(flight, "auto_a", {"x": 1})
+    flight.close()
     d.stop()
+    d.extra_args = ["--rebuild-if-missing"]
     # A corrupt catalog file: refused without the flag, rebuilt with it (the broken file is kept aside).
     with open(os.path.join(d.data_dir, "catalog.db"), "wb") as f:
         f.write(b"this is not a database" * 100)
-    refused = subprocess.run([MOSAICOD_BIN, "run", "--port", "0", "--data-dir", d.data_dir],
-                             capture_output=True, text=True, timeout=30)
+    refused = run_daemon_once(d.data_dir)
     assert refused.returncode == 3 and "rebuild --force" in refused.stderr, refused
     d.start()
     assert [i.descriptor.path[0].decode() for i in fl.FlightClient(d.location).list_flights()] == ["auto_a"]
     assert glob.glob(os.path.join(d.data_dir, "catalog.db.bak-*"))
 
 
+class StoreFiles:
+    """A daemon's store as files, in either store mode: its local directory, or its bucket prefix on the suite's S3
+    server (conftest.py), both through pyarrow.fs. Paths are "/"-joined under `root`."""
+
+    def __init__(self, data_dir: str):
+        args = storage_args(data_dir)
+        if "--store" in args:
+            import conftest
+
+            self.uri = args[args.index("--store") + 1]  # s3://bucket/prefix
+            self.fs = conftest._S3_SERVER.filesystem()
+            self.root = self.uri[len("s3://"):]
+            self.import_source = self.uri
+        else:
+            self.fs = pafs.LocalFileSystem()
+            self.root = os.path.join(data_dir, "store")
+            self.uri = self.root
+            self.import_source = data_dir  # `import --from` also takes a data dir and finds its store/
+        self.local = "--store" not in args
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root, *parts])
+
+    def find(self, under: str, pattern: str) -> list[str]:
+        """Files below path(under) whose path relative to it matches the fnmatch `pattern`, sorted."""
+        base = self.path(under)
+        infos = self.fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+        return sorted(i.path for i in infos
+                      if i.type == pafs.FileType.File and fnmatch.fnmatch(i.path[len(base) + 1:], pattern))
+
+    def exists(self, path: str) -> bool:
+        """A file, or a directory (prefix) holding at least one file."""
+        info = self.fs.get_file_info(path)
+        if info.type == pafs.FileType.File:
+            return True
+        return any(i.type == pafs.FileType.File for i in
+                   self.fs.get_file_info(pafs.FileSelector(path, recursive=True, allow_not_found=True)))
+
+    def write(self, path: str, data: bytes):
+        if self.local:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        with self.fs.open_output_stream(path) as f:
+            f.write(data)
+
+    def flip(self, path: str, offset: int, mask: int):
+        with self.fs.open_input_file(path) as f:
+            data = bytearray(f.read())
+        data[offset] ^= mask
+        self.write(path, bytes(data))
+
+    def copy_tree(self, under: str, dst: "StoreFiles"):
+        pafs.copy_files(self.path(under), dst.path(under), source_filesystem=self.fs, destination_filesystem=dst.fs)
+
+
 def _chunk_files(data_dir: str, seq: str) -> list[str]:
-    return sorted(glob.glob(os.path.join(data_dir, "store", "sequences", seq, "topics", "*", "uploads", "*",
-                                         "chunk-*.parquet")))
+    return StoreFiles(data_dir).find(f"sequences/{seq}", "topics/*/uploads/*/chunk-*.parquet")
 
 
 def test_check_reports_and_repairs(daemon_factory, tmp_path):
@@ -232,20 +341,14 @@ def test_check_reports_and_repairs(daemon_factory, tmp_path):
     d.stop()
     run_cli("check", data_dir=d.data_dir, check=0)
 
-    store = os.path.join(d.data_dir, "store", "sequences")
+    st = StoreFiles(d.data_dir)
     chunk = _chunk_files(d.data_dir, "chk")[0]
     # An abandoned upload from long ago (ULID time 0), a leftover temp file, a flipped byte in a committed chunk.
-    stale = os.path.join(store, "chk", "topics", "data", "uploads", "00000000000000000000000000")
-    os.makedirs(stale)
-    with open(os.path.join(stale, "chunk-000000.parquet"), "wb") as f:
-        f.write(b"PAR1 partial")
-    with open(os.path.join(store, "chk", ".tmp-1234"), "wb") as f:
-        f.write(b"x")
-    with open(chunk, "r+b") as f:
-        f.seek(100)
-        b = f.read(1)
-        f.seek(100)
-        f.write(bytes([b[0] ^ 0xFF]))
+    stale = st.path("sequences", "chk", "topics", "data", "uploads", "00000000000000000000000000")
+    tmp = st.path("sequences", "chk", ".tmp-1234")
+    st.write(stale + "/chunk-000000.parquet", b"PAR1 partial")
+    st.write(tmp, b"x")
+    st.flip(chunk, 100, 0xFF)
 
     out = run_cli("check", data_dir=d.data_dir, check=1)
     assert "interrupted_upload" in out.stdout and "[repairable]" in out.stdout, out.stdout
@@ -257,9 +360,9 @@ def test_check_reports_and_repairs(daemon_factory, tmp_path):
     # the checksum mismatch is reported, never "repaired"
     out = run_cli("check", "--repair", "--verify-checksums", data_dir=d.data_dir, check=1)
     assert "repaired 2 finding(s)" in out.stdout and "checksum_mismatch" in out.stdout, out.stdout
-    assert not os.path.exists(stale)
-    assert not os.path.exists(os.path.join(store, "chk", ".tmp-1234"))
-    assert os.path.exists(chunk), "repair must never delete committed data"
+    assert not st.exists(stale)
+    assert not st.exists(tmp)
+    assert st.exists(chunk), "repair must never delete committed data"
     run_cli("check", data_dir=d.data_dir, check=0)
     run_cli("check", "--verify-checksums", data_dir=d.data_dir, check=1)
 
@@ -279,8 +382,7 @@ def test_repair_restores_a_sequence_missing_from_the_catalog(daemon_factory, tmp
 
     dst = daemon_factory()
     dst.stop()
-    shutil.copytree(os.path.join(src.data_dir, "store", "sequences", "copied"),
-                    os.path.join(dst.data_dir, "store", "sequences", "copied"))
+    StoreFiles(src.data_dir).copy_tree("sequences/copied", StoreFiles(dst.data_dir))
     out = run_cli("check", data_dir=dst.data_dir, check=1)
     assert "missing_in_catalog" in out.stdout and "copied" in out.stdout, out.stdout
     run_cli("check", "--repair", data_dir=dst.data_dir, check=0)
@@ -320,13 +422,15 @@ def test_import_verifies_renames_skips_and_rejects_corruption(daemon_factory):
     dst = daemon_factory()
     dst_a = _write_small(dst, "A", {"from": "dst"}, 50, seed=9.0)
     dst.stop()
+    src_store = StoreFiles(src.data_dir)
+    source = src_store.import_source  # the data dir (local mode) or the bucket prefix (s3 mode)
 
-    out = run_cli("import", "--from", src.data_dir, "--on-duplicate", "skip", data_dir=dst.data_dir, check=0)
+    out = run_cli("import", "--from", source, "--on-duplicate", "skip", data_dir=dst.data_dir, check=0)
     assert "skipped  A" in out.stdout and "imported  B" in out.stdout and "imported  C" in out.stdout, out.stdout
     assert "event=progress op=import" in out.stderr
-    out = run_cli("import", "--from", src.data_dir, data_dir=dst.data_dir, check=1)  # default: a duplicate fails
+    out = run_cli("import", "--from", source, data_dir=dst.data_dir, check=1)  # default: a duplicate fails
     assert out.stdout.count("failed") == 3, out.stdout
-    out = run_cli("import", "--from", src.data_dir, "--on-duplicate", "rename", data_dir=dst.data_dir, check=0)
+    out = run_cli("import", "--from", source, "--on-duplicate", "rename", data_dir=dst.data_dir, check=0)
     assert "renamed  A -> A_imported" in out.stdout and "renamed  B -> B_imported" in out.stdout, out.stdout
     run_cli("check", "--verify-checksums", data_dir=dst.data_dir, check=0)
 
@@ -347,18 +451,13 @@ def test_import_verifies_renames_skips_and_rejects_corruption(daemon_factory):
     dst.stop()
 
     # A corrupt source chunk: that sequence is refused, the others still come in, nothing half-imported remains.
-    chunk = _chunk_files(src.data_dir, "C")[0]
-    with open(chunk, "r+b") as f:
-        f.seek(64)
-        b = f.read(1)
-        f.seek(64)
-        f.write(bytes([b[0] ^ 0x01]))
+    src_store.flip(_chunk_files(src.data_dir, "C")[0], 64, 0x01)
     third = daemon_factory()
     third.stop()
-    out = run_cli("import", "--from", os.path.join(src.data_dir, "store"), data_dir=third.data_dir, check=1)
+    out = run_cli("import", "--from", src_store.uri, data_dir=third.data_dir, check=1)
     assert "failed  C" in out.stdout and "corrupt" in out.stdout, out.stdout
     assert "imported  A" in out.stdout and "imported  B" in out.stdout, out.stdout
-    assert not os.path.exists(os.path.join(third.data_dir, "store", "sequences", "C"))
+    assert not StoreFiles(third.data_dir).exists(StoreFiles(third.data_dir).path("sequences", "C"))
     run_cli("check", data_dir=third.data_dir, check=0)
     third.start()
     assert _names(third) == ["A", "B"]

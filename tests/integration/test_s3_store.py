@@ -16,7 +16,7 @@ import pyarrow.fs as pafs
 import pytest
 from mosaicolabs import IMU, Message, MosaicoClient, Vector3d
 
-from conftest import MOSAICOD_BIN
+from conftest import MOSAICOD_BIN, lose_catalog, storage_args
 from mosaico_testlib import (
     action,
     create_sequence,
@@ -56,7 +56,6 @@ def _imu_messages(n):
             for i in range(n)]
 
 
-@pytest.mark.sqlite_catalog  # deletes the catalog file to rebuild it
 def test_sdk_roundtrip_and_rebuild_from_the_bucket(daemon_factory, s3):
     server, proxy = s3
     args = _args(proxy)
@@ -80,11 +79,9 @@ def test_sdk_roundtrip_and_rebuild_from_the_bucket(daemon_factory, s3):
 
     # the catalog is only an index: rebuild it from the bucket alone
     assert d.stop() == 0
-    for f in os.listdir(d.data_dir):
-        if f.startswith("catalog.db"):
-            os.remove(os.path.join(d.data_dir, f))
-    out = subprocess.run([MOSAICOD_BIN, "rebuild", "--data-dir", d.data_dir, *args[:-2]], capture_output=True,
-                         text=True, timeout=120)
+    lose_catalog(d.data_dir)
+    out = subprocess.run([MOSAICOD_BIN, "rebuild", "--data-dir", d.data_dir, *args[:-2],
+                          *storage_args(d.data_dir, args)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "sequences 1" in out.stdout, out.stdout
     d.start()

@@ -1,5 +1,5 @@
 // Catalog: the metadata database of mosaicod (sequences, sessions, topics, chunks with column statistics,
-// notifications). It is a fast index over the object store, which stays the source of truth.
+// notifications, jobs, API keys). It is a fast index over the object store, which stays the source of truth.
 //
 // Contract (every backend):
 //  - Thread-safe: any method may be called from any gRPC thread concurrently.
@@ -131,6 +131,23 @@ struct JobRecord {
 const char* JobStateName(JobRecord::State state);
 JobRecord::State ParseJobState(const std::string& name);
 
+// One API key (auth/). Never the token: only what verifies a presented token (salted hash) and what the key may do.
+// The store holds the same record (store/layout.h ApiKeyObject) so that a rebuild restores it.
+struct ApiKeyRecord {
+  std::string fingerprint;   // 8 lowercase hex digits, unique: the key's public name
+  std::string token_hash;    // hex HMAC-SHA256 of the token keyed with `salt` (auth/key_hash.h)
+  std::string salt;          // hex
+  std::string permission;    // "read" | "write" | "delete" | "manage" (auth/permission.h)
+  std::string description;
+  int64_t created_at_ns = 0;
+  std::optional<int64_t> expires_at_ns;  // unset: never expires
+  std::optional<int64_t> revoked_at_ns;  // set once revoked
+  bool operator==(const ApiKeyRecord&) const = default;
+};
+
+// What the default API-key methods of Catalog return.
+inline arrow::Status ApiKeysUnsupported() { return arrow::Status::NotImplemented("this catalog has no API keys"); }
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -142,6 +159,20 @@ class Catalog {
   virtual arrow::Result<std::vector<SequenceRecord>> ListSequences() = 0;  // ordered by name
   // Removes the sequence with its sessions, topics, chunks, stats and notifications.
   virtual arrow::Status DeleteSequence(const std::string& name) = 0;
+  // Names (ordered) of the sequences with an unlocked session or with no session at all: where a create, an
+  // upload or a finalize can be in progress or cut short (recovery/startup_recovery.h). The default asks
+  // ListSequences/ListSessions; the backends answer with one query.
+  virtual arrow::Result<std::vector<std::string>> ListOpenSequences() {
+    ARROW_ASSIGN_OR_RAISE(auto sequences, ListSequences());
+    std::vector<std::string> out;
+    for (const auto& seq : sequences) {
+      ARROW_ASSIGN_OR_RAISE(auto sessions, ListSessions(seq.name));
+      bool open = sessions.empty();
+      for (const auto& s : sessions) open = open || !s.locked;
+      if (open) out.push_back(seq.name);
+    }
+    return out;
+  }
 
   // --- sessions ---
   virtual arrow::Result<SessionRecord> CreateSession(const std::string& sequence_name, const std::string& key,
@@ -197,6 +228,14 @@ class Catalog {
   // and counting the attempt. nullopt when none is runnable. Safe against concurrent claimers (several daemons).
   virtual arrow::Result<std::optional<JobRecord>> ClaimJob(const std::string& owner, int64_t now_ns,
                                                            int64_t lease_ns) = 0;
+  // Claims the active job holding `dedup_key` (pending, even if not yet due, or running with an expired lease) like
+  // ClaimJob; nullopt when there is none or another worker holds it. Lets a caller run one particular job now
+  // (start-up recovery, recovery/startup_recovery.h). Backends without it: NotImplemented.
+  virtual arrow::Result<std::optional<JobRecord>> ClaimJobByKey(const std::string& dedup_key, const std::string& owner,
+                                                                int64_t now_ns, int64_t lease_ns) {
+    (void)dedup_key, (void)owner, (void)now_ns, (void)lease_ns;
+    return arrow::Status::NotImplemented("this catalog cannot claim a job by key");
+  }
   // The owner finished the job: state done. FailedPrecondition if `owner` no longer holds the lease.
   virtual arrow::Status CompleteJob(int64_t job_id, const std::string& owner, int64_t now_ns) = 0;
   // The owner failed: back to pending at retry_at_ns with last_error, or state failed when give_up.
@@ -219,6 +258,23 @@ class Catalog {
       const std::string& sequence_name, const std::optional<std::string>& topic_name) = 0;
   virtual arrow::Status PurgeNotifications(const std::string& sequence_name,
                                            const std::optional<std::string>& topic_name) = 0;
+
+  // --- API keys (ApiKeyRecord) ---
+  // Both backends implement these; the defaults (NotImplemented) only serve test doubles.
+  // Stores the record as given (a rebuild restores revoked and expired keys too). AlreadyExists when the
+  // fingerprint is taken.
+  virtual arrow::Status CreateApiKey(const ApiKeyRecord& key) { return ApiKeysUnsupported(); }
+  // NotFound naming the fingerprint when there is no such key.
+  virtual arrow::Result<ApiKeyRecord> GetApiKey(const std::string& fingerprint) { return ApiKeysUnsupported(); }
+  // Every key, ordered by (created_at_ns, fingerprint).
+  virtual arrow::Result<std::vector<ApiKeyRecord>> ListApiKeys() { return ApiKeysUnsupported(); }
+  // Sets revoked_at_ns unless the key is already revoked (then the first revocation time stays); returns the
+  // record as stored. NotFound for an unknown fingerprint.
+  virtual arrow::Result<ApiKeyRecord> RevokeApiKey(const std::string& fingerprint, int64_t revoked_at_ns) {
+    return ApiKeysUnsupported();
+  }
+  // Removes the key. NotFound for an unknown fingerprint.
+  virtual arrow::Status DeleteApiKey(const std::string& fingerprint) { return ApiKeysUnsupported(); }
 };
 
 // Opens (creating and migrating as needed) the catalog named by `url`:

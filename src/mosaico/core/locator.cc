@@ -63,6 +63,14 @@ arrow::Status CheckLength(std::string_view field, std::string_view text) {
 
 }  // namespace
 
+size_t StoredTopicNameBytes(std::string_view topic_path) {
+  size_t bytes = topic_path.size();
+  for (char c : topic_path) {
+    if (c == '/') bytes += 2;
+  }
+  return bytes;
+}
+
 arrow::Result<std::string> ParseSequenceName(std::string_view text, std::string_view field) {
   ARROW_RETURN_NOT_OK(CheckLength(field, text));
   std::string_view name = StripSlashes(text);
@@ -72,6 +80,10 @@ arrow::Result<std::string> ParseSequenceName(std::string_view text, std::string_
   }
   std::string why = CheckSegment(name);
   if (!why.empty()) return Bad(field, text, why);
+  if (name.size() > kMaxStoredNameBytes) {
+    return Bad(field, text, "the sequence name is " + std::to_string(name.size()) + " bytes, over the limit of " +
+                                std::to_string(kMaxStoredNameBytes) + " bytes per name");
+  }
   return std::string(name);
 }
 
@@ -87,6 +99,10 @@ arrow::Result<std::string> ParseTopicPath(std::string_view text, std::string_vie
     if (!why.empty()) return Bad(field, text, why);
     if (slash == std::string_view::npos) break;
     start = slash + 1;
+  }
+  if (size_t stored = StoredTopicNameBytes(path); stored > kMaxStoredNameBytes) {
+    return Bad(field, text, "the topic name takes " + std::to_string(stored) + " bytes in the store (each '/' as "
+               "\"%2F\"), over the limit of " + std::to_string(kMaxStoredNameBytes) + " bytes per name");
   }
   return std::string(path);
 }

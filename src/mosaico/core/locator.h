@@ -7,7 +7,10 @@
 //   session   := sequence ":" [A-Za-z0-9]+              e.g. "run_2023_01:01KQ9XQ0HJ3V39F87CBP6PYA1T"
 // Leading and trailing '/' are stripped before parsing ("/front/imu/" == "front/imu"); anything else that does
 // not match (empty segments "//", "..", control characters, spaces, ...) is INVALID_ARGUMENT naming the locator.
-// A whole locator is at most kMaxLocatorLength bytes.
+// A whole locator is at most kMaxLocatorLength bytes. Each name must also fit one file name of the store
+// (kMaxStoredNameBytes, the usual file-system limit): a sequence name as it is, a topic path as the store layout
+// writes it, one directory with every '/' written as "%2F" (store/layout.h EncodeTopic; StoredTopicNameBytes).
+// Longer names are INVALID_ARGUMENT naming the locator and the limit, on every store kind.
 #pragma once
 
 #include <string>
@@ -18,6 +21,10 @@
 namespace mosaico {
 
 inline constexpr size_t kMaxLocatorLength = 512;
+inline constexpr size_t kMaxStoredNameBytes = 255;
+
+// Bytes the store layout's directory name of `topic_path` takes (each '/' becomes the 3 bytes "%2F").
+size_t StoredTopicNameBytes(std::string_view topic_path);
 
 struct TopicLocator {
   std::string sequence;  // sequence name

@@ -4,6 +4,8 @@
 
 #include "mosaico/core/clock.h"
 #include "mosaico/jobs/delete_upload.h"
+#include "mosaico/jobs/recovery_jobs.h"
+#include "mosaico/lifecycle/recovery_marks.h"
 #include "mosaico/lifecycle/compaction_request.h"
 
 namespace mosaico::jobs {
@@ -19,6 +21,12 @@ void RegisterBuiltinHandlers(JobRunner& runner, std::shared_ptr<lifecycle::Lifec
   });
   runner.Register(kDeleteUploadJob, [lifecycle](const catalog::JobRecord& job) {
     return RunDeleteUploadJob(job, *lifecycle->catalog(), *lifecycle->store());
+  });
+  runner.Register(lifecycle::kRecoverSequenceJob, [lifecycle](const catalog::JobRecord& job) {
+    return RunRecoverSequenceJob(job, *lifecycle->catalog(), *lifecycle->store());
+  });
+  runner.Register(lifecycle::kSyncNotificationsJob, [lifecycle, r](const catalog::JobRecord& job) {
+    return RunSyncNotificationsJob(job, *lifecycle->catalog(), *lifecycle->store(), [r] { return r->stop_requested(); });
   });
   CompactionOptions compaction = config.compaction;
   compaction.cancelled = [r] { return r->stop_requested(); };  // a shutdown does not wait for a long rewrite

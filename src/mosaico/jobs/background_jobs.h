@@ -7,6 +7,8 @@
 //   gc_store                   gc.h                    scheduled every gc_interval_ns (dedup key = kind)
 //   delete_upload              delete_upload.h         enqueued by compaction, delayed
 //   compact_topic              compaction.h            enqueued by finalize (lifecycle/compaction_request.h)
+//   recover_sequence           recovery_jobs.h         recovery marks (lifecycle/recovery_marks.h): finalize, deletes,
+//   sync_notifications         recovery_jobs.h         compaction / notify, purge enqueue them before acting
 // Contract: Start() with runner.workers <= 0 starts nothing and returns nullptr: this daemon does no background
 // work (other daemons sharing the catalog do). RequestStop() is non-blocking; Stop() joins everything (idempotent,
 // also run by the destructor).

@@ -16,6 +16,7 @@
 #include "mosaico/ingest/upload_manifest.h"
 #include "mosaico/lifecycle/deletion.h"
 #include "mosaico/lifecycle/manifests.h"
+#include "mosaico/lifecycle/recovery_marks.h"
 #include "mosaico/read/topic_reader.h"
 #include "mosaico/store/layout.h"
 
@@ -234,6 +235,12 @@ arrow::Result<CompactionReport> CompactTopic(catalog::Catalog& catalog, std::sha
   manifest.topic = topic_name;
   manifest.row_count = report.rows;
   manifest.chunks = new_chunks;
+  // A recovery mark before the store commit: a crash before the swap is rolled forward by whoever sees it first
+  // (start-up recovery or the recover_sequence job; lifecycle/recovery_marks.h).
+  if (auto st = lifecycle::MarkSequencePending(catalog, sequence, NowNs()); !st.ok()) {
+    DeleteUpload(*store, sequence, topic_name, new_id);
+    return st;
+  }
   if (auto st = store->PutAtomic(layout::UploadManifest(sequence, topic_name, new_id), manifest.Serialize());
       !st.ok()) {
     DeleteUpload(*store, sequence, topic_name, new_id);

@@ -9,6 +9,7 @@
 #include "mosaico/lifecycle/compaction_request.h"
 #include "mosaico/lifecycle/deletion.h"
 #include "mosaico/lifecycle/manifests.h"
+#include "mosaico/lifecycle/recovery_marks.h"
 #include "mosaico/store/layout.h"
 
 namespace mosaico::lifecycle {
@@ -114,6 +115,9 @@ arrow::Status Lifecycle::FinalizeSession(const std::string& session_uuid) {
                               "' still has upload streams open; close them before finalizing");
   }
   const int64_t now = NowNs();
+  // The recovery mark first (lifecycle/recovery_marks.h): whatever a crash leaves from here on is found again.
+  ARROW_RETURN_NOT_OK(WithContext(MarkSequencePending(*catalog_, session->sequence_name, now),
+                                  "recording the finalize of session '" + SessionName(*session) + "'"));
   ARROW_RETURN_NOT_OK(WithContext(
       store_->PutAtomic(layout::SessionFinalizedMarker(session->sequence_name, session->key), SessionFinalizedJson(now)),
       "writing finalize marker of session '" + SessionName(*session) + "'"));
@@ -162,6 +166,7 @@ arrow::Status Lifecycle::DeleteSequence(const std::string& name) {
       return FailedPrecondition("sequence '" + name + "' has upload streams open (session '" + SessionName(s) + "')");
     }
   }
+  ARROW_RETURN_NOT_OK(WithContext(MarkSequencePending(*catalog_, name, NowNs()), "deleting sequence '" + name + "'"));
   ARROW_RETURN_NOT_OK(
       WithContext(DeleteSequenceEverywhere(*catalog_, *store_, seq), "deleting sequence '" + name + "'"));
   spdlog::info("event=sequence_deleted sequence={}", name);
@@ -183,6 +188,8 @@ arrow::Status Lifecycle::DeleteSession(const SessionLocator& locator) {
   for (const auto& t : topics) {
     if (t.session_id == session->id) names.push_back(t.name);
   }
+  ARROW_RETURN_NOT_OK(WithContext(MarkSequencePending(*catalog_, locator.sequence, NowNs()),
+                                  "deleting session '" + locator.ToString() + "'"));
   ARROW_RETURN_NOT_OK(WithContext(DeleteSessionEverywhere(*catalog_, *store_, *session, names),
                                   "deleting session '" + locator.ToString() + "'"));
   spdlog::info("event=session_deleted session={}", locator.ToString());
@@ -196,6 +203,8 @@ arrow::Status Lifecycle::DeleteTopic(const TopicLocator& locator) {
   }
   std::unique_ptr<UploadRegistry::Guard> guard;
   ARROW_RETURN_NOT_OK(uploads_.Acquire(topic.id, topic.session_id, locator.ToString(), &guard));
+  ARROW_RETURN_NOT_OK(WithContext(MarkSequencePending(*catalog_, locator.sequence, NowNs()),
+                                  "deleting topic '" + locator.ToString() + "'"));
   ARROW_RETURN_NOT_OK(
       WithContext(DeleteTopicEverywhere(*catalog_, *store_, topic), "deleting topic '" + locator.ToString() + "'"));
   spdlog::info("event=topic_deleted topic={}", locator.ToString());
@@ -236,6 +245,7 @@ arrow::Result<NotificationRecord> Lifecycle::Notify(const std::string& sequence,
   n.msg = msg;
   n.created_at_ns = NowNs();
   const std::string id = NewUlid(n.created_at_ns);
+  ARROW_RETURN_NOT_OK(MarkNotificationsPending(*catalog_, sequence, topic, n.created_at_ns));
   ARROW_RETURN_NOT_OK(store_->PutAtomic(layout::NotificationObject(sequence, topic.value_or(""), n.created_at_ns, id),
                                         NotificationJson(n, id)));
   CrashPoint("notify.after_store");
@@ -254,6 +264,7 @@ arrow::Result<std::vector<NotificationRecord>> Lifecycle::ListNotifications(cons
 arrow::Status Lifecycle::PurgeNotifications(const std::string& sequence, const std::optional<std::string>& topic) {
   ARROW_RETURN_NOT_OK(catalog_->GetSequence(sequence).status());
   if (topic) ARROW_RETURN_NOT_OK(catalog_->GetTopic(sequence, *topic).status());
+  ARROW_RETURN_NOT_OK(MarkNotificationsPending(*catalog_, sequence, topic, NowNs()));
   ARROW_RETURN_NOT_OK(store_->DeletePrefix(layout::NotificationsDir(sequence, topic.value_or(""))));
   return catalog_->PurgeNotifications(sequence, topic);
 }

@@ -13,7 +13,14 @@
 //  - delete: lifecycle/deletion.h: tombstone, store objects, catalog rows, tombstone removal. A failure part-way
 //    leaves the resource visible with its tombstone; the delete can be retried, and the start-up recovery
 //    finishes it after a crash.
-//  - notify: store object, then catalog row (`check --repair` adds a row a crash lost).
+//  - notify: store object, then catalog row; purge: objects, then rows. Both enqueue the resource's
+//    sync_notifications mark first, whose job realigns the rows a crash left out of step.
+//  - finalize and the deletes enqueue a recover_sequence mark before their first step (lifecycle/recovery_marks.h):
+//    start-up recovery and any daemon's workers find what a crash left there without scanning the store. Creates
+//    and uploads need none: they happen in unlocked sessions, which start-up always looks at.
+//  - Several daemons may share catalog and store. Uniqueness is the catalog's; the open-stream slot
+//    (UploadRegistry) is per daemon, so a finalize or delete through another daemon does not wait for a stream
+//    here: that stream then fails at its catalog commit and removes its upload.
 // Lifecycle rules: an unlocked (in-progress) session and its topics may be written and deleted; a finalized
 // one is locked: no new topics, no uploads, no session/topic delete (FAILED_PRECONDITION). sequence_delete
 // removes a whole sequence, locked or not (it needs the delete permission).

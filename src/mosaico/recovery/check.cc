@@ -43,6 +43,11 @@ class Checker {
     for (const auto& seq : snapshot.sequences) in_store[seq.record.name] = &seq;
     std::set<std::string> in_catalog;
     int64_t done = 0;
+    if (options_.only_sequences) {
+      std::erase_if(catalog_sequences, [&](const catalog::SequenceRecord& s) {
+        return !options_.only_sequences->count(s.name);
+      });
+    }
     const int64_t total = static_cast<int64_t>(catalog_sequences.size());
     for (const auto& seq : catalog_sequences) {
       in_catalog.insert(seq.name);
@@ -405,6 +410,7 @@ arrow::Status CheckWithSnapshot(catalog::Catalog& catalog, store::ObjectStore& s
   ScanOptions scan;
   scan.verify_checksums = options.verify_checksums;
   scan.progress = options.progress;
+  scan.only_sequences = options.only_sequences;
   ARROW_ASSIGN_OR_RAISE(*snapshot, ScanStore(store, scan));
   return Checker(catalog, store, options).Run(*snapshot, report);
 }

@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -79,6 +80,8 @@ struct CheckOptions {
   int64_t now_ns = 0;                               // 0: the wall clock
   bool compare_chunks = true;         // compare chunk lists (with statistics) of committed uploads
   bool compare_notifications = true;  // compare notifications
+  // When set, only these sequences are checked (store side and catalog side); the rest is not looked at.
+  std::optional<std::set<std::string>> only_sequences;
   std::function<void(const std::string& phase, int64_t done, int64_t total)> progress;
 };
 

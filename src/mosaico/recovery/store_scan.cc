@@ -42,7 +42,15 @@ class Scanner {
 
   arrow::Result<StoreSnapshot> Run() {
     Progress("list", 0, 1);
-    ARROW_ASSIGN_OR_RAISE(auto keys, store_.List(layout::SequencesRoot(), /*include_temporaries=*/true));
+    std::vector<std::string> keys;
+    if (options_.only_sequences) {
+      for (const auto& name : *options_.only_sequences) {
+        ARROW_ASSIGN_OR_RAISE(auto some, store_.List(layout::SequenceDir(name), /*include_temporaries=*/true));
+        keys.insert(keys.end(), some.begin(), some.end());
+      }
+    } else {
+      ARROW_ASSIGN_OR_RAISE(keys, store_.List(layout::SequencesRoot(), /*include_temporaries=*/true));
+    }
     snapshot_.objects_listed = static_cast<int64_t>(keys.size());
     Progress("list", 1, 1);
     std::map<std::string, SequenceKeys> sequences;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,9 @@ struct StoreSnapshot {
 
 struct ScanOptions {
   bool verify_checksums = false;  // read every committed chunk and compare its CRC32 with upload.json
+  // When set, only these sequences are scanned: one listing of each one's directory instead of all of
+  // "sequences/" (the targeted start-up recovery, recovery/startup_recovery.h).
+  std::optional<std::set<std::string>> only_sequences;
   // Called now and then with a phase ("list", "manifests", "checksums") and done/total counts.
   std::function<void(const std::string& phase, int64_t done, int64_t total)> progress;
 };

@@ -6,6 +6,7 @@
 #include "mosaico/core/errors.h"
 #include "mosaico/ingest/topic_upload.h"
 #include "mosaico/read/topic_reader.h"
+#include "mosaico/server/auth_middleware.h"
 #include "mosaico/server/flight_requests.h"
 #include "mosaico/server/logged_reader.h"
 #include "mosaico/server/status_mapping.h"
@@ -38,13 +39,30 @@ std::string DescribeDescriptor(const fl::FlightDescriptor& d) {
   return out;
 }
 
+// Descriptor commands and paths are client input decoded as JSON / locators: cap their size first.
+arrow::Status CheckDescriptorBytes(const fl::FlightDescriptor& d, int64_t limit) {
+  int64_t bytes = static_cast<int64_t>(d.cmd.size());
+  for (const auto& p : d.path) bytes += static_cast<int64_t>(p.size());
+  return CheckFieldBytes("the flight descriptor", bytes, limit, "--max-action-body-bytes");
+}
+
+// An error reading the client's FlightData stream. A malformed message (bad flatbuffer, wrong body, unexpected
+// message type) is the client's fault: INVALID_ARGUMENT, not the IOError the IPC reader reports; a client that went
+// away (or a shutdown) aborts the upload.
+arrow::Status StreamReadError(const fl::ServerCallContext& context, const arrow::Status& st, const std::string& target) {
+  if (context.is_cancelled()) return Aborted("upload to '" + target + "' was cancelled before the client finished it");
+  if (fl::FlightStatusDetail::UnwrapStatus(st)) return st;
+  return InvalidArgument("malformed FlightData in the upload to '" + target + "': " + st.message());
+}
+
 }  // namespace
 
 MosaicoFlightService::MosaicoFlightService(ServerConfig config, std::shared_ptr<lifecycle::Lifecycle> lifecycle)
     : config_(std::move(config)),
       lifecycle_(std::move(lifecycle)),
       info_builder_(lifecycle_->catalog(), lifecycle_->store()),
-      actions_(DefaultActionRegistry()) {}
+      actions_(DefaultActionRegistry()),
+      stream_slots_(config_.max_concurrent_streams) {}
 
 arrow::Status MosaicoFlightService::ListFlights(const fl::ServerCallContext&, const fl::Criteria*,
                                                 std::unique_ptr<fl::FlightListing>* listings) {
@@ -65,8 +83,12 @@ arrow::Status MosaicoFlightService::ListFlights(const fl::ServerCallContext&, co
 arrow::Status MosaicoFlightService::GetFlightInfo(const fl::ServerCallContext&, const fl::FlightDescriptor& request,
                                                   std::unique_ptr<fl::FlightInfo>* info) {
   auto run = [&]() -> arrow::Status {
+    RequestDeadline deadline(config_.request_timeout_seconds, "--request-timeout-seconds");
+    ARROW_RETURN_NOT_OK(CheckDescriptorBytes(request, config_.max_action_body_bytes));
     ARROW_ASSIGN_OR_RAISE(auto req, ParseDataDescriptor(request));
     ARROW_ASSIGN_OR_RAISE(auto built, info_builder_.ForRequest(request, req));
+    // Read-only work: a reply that comes too late is refused rather than sent.
+    if (deadline.Expired()) return deadline.Exceeded("GetFlightInfo of '" + req.locator.ToString() + "'");
     *info = std::make_unique<fl::FlightInfo>(std::move(built));
     return arrow::Status::OK();
   };
@@ -76,6 +98,7 @@ arrow::Status MosaicoFlightService::GetFlightInfo(const fl::ServerCallContext&, 
 arrow::Status MosaicoFlightService::GetSchema(const fl::ServerCallContext&, const fl::FlightDescriptor& request,
                                               std::unique_ptr<fl::SchemaResult>* schema) {
   auto run = [&]() -> arrow::Status {
+    ARROW_RETURN_NOT_OK(CheckDescriptorBytes(request, config_.max_action_body_bytes));
     ARROW_ASSIGN_OR_RAISE(auto req, ParseDataDescriptor(request));
     std::shared_ptr<arrow::Schema> result = arrow::schema({});
     if (req.locator.is_topic()) {
@@ -99,21 +122,42 @@ arrow::Status MosaicoFlightService::DoPut(const fl::ServerCallContext& context,
 
 arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& context, fl::FlightMessageReader* reader,
                                               std::string* target) {
+  ARROW_ASSIGN_OR_RAISE(auto slot, stream_slots_.Acquire("DoPut", *target));
+  ARROW_RETURN_NOT_OK(CheckDescriptorBytes(reader->descriptor(), config_.max_action_body_bytes));
   ARROW_ASSIGN_OR_RAISE(auto request, ParsePutDescriptor(reader->descriptor()));
   *target = request.locator.ToString();
   ARROW_ASSIGN_OR_RAISE(auto admitted, lifecycle_->AdmitUpload(request.locator, request.topic_uuid));
-  ARROW_ASSIGN_OR_RAISE(auto schema, reader->GetSchema());
+  auto schema_read = reader->GetSchema();
+  if (!schema_read.ok()) return StreamReadError(context, schema_read.status(), *target);
+  std::shared_ptr<arrow::Schema> schema = *std::move(schema_read);
 
   ingest::ChunkWriterOptions options;
   options.target_chunk_bytes = config_.chunk_target_bytes;
   options.row_group_rows = config_.row_group_rows;
   ARROW_ASSIGN_OR_RAISE(auto upload, ingest::TopicUpload::Begin(lifecycle_->catalog(), lifecycle_->store(),
                                                                 admitted.topic, schema, options));
+  // gRPC gives no way to interrupt a blocked read, so the idle limit is checked when the next message arrives
+  // (or the client goes away); an upload that paused too long is aborted, never committed.
+  RequestDeadline idle(config_.upload_idle_timeout_seconds, "--upload-idle-timeout-seconds");
   while (true) {
-    ARROW_ASSIGN_OR_RAISE(auto chunk, reader->Next());
+    auto next = reader->Next();
+    if (!next.ok()) return StreamReadError(context, next.status(), *target);
+    fl::FlightStreamChunk chunk = *std::move(next);
+    if (idle.Expired()) return idle.Exceeded("the pause between two messages of the upload to '" + *target + "'");
+    idle.Restart();
+    if (chunk.app_metadata) {
+      ARROW_RETURN_NOT_OK(CheckFieldBytes("app_metadata of a FlightData message", chunk.app_metadata->size(),
+                                          config_.grpc_max_decode_message_size, "--max-message-mb"));
+    }
     if (!chunk.data) {
       if (chunk.app_metadata) continue;  // metadata-only message: nothing to store
       break;
+    }
+    ARROW_RETURN_NOT_OK(CheckBatchBytes(*chunk.data, config_.grpc_max_decode_message_size, *target));
+    // The IPC reader trusts the declared offsets and lengths: a hostile message could make later code read out of
+    // bounds. Full validation (buffer sizes, offsets, UTF-8, dictionary indices) before anything touches the rows.
+    if (auto valid = chunk.data->ValidateFull(); !valid.ok()) {
+      return InvalidArgument("malformed record batch in the upload to '" + *target + "': " + valid.message());
     }
     ARROW_RETURN_NOT_OK(upload->Write(chunk.data));
   }
@@ -134,6 +178,9 @@ arrow::Status MosaicoFlightService::DoGet(const fl::ServerCallContext&, const fl
 
 arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::unique_ptr<fl::FlightDataStream>* stream,
                                               std::string* target) {
+  ARROW_ASSIGN_OR_RAISE(auto slot, stream_slots_.Acquire("DoGet", *target));
+  ARROW_RETURN_NOT_OK(CheckFieldBytes("the ticket", static_cast<int64_t>(request.ticket.size()),
+                                      config_.max_action_body_bytes, "--max-action-body-bytes"));
   ARROW_ASSIGN_OR_RAISE(auto req, DecodeTicket(request.ticket));
   *target = req.locator.ToString();
   if (!req.locator.is_topic()) {
@@ -145,7 +192,7 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   if (!topic.schema_ipc) {
     // No upload ever opened: nothing to read. An empty stream (empty schema, no batch), as GetFlightInfo announces.
     ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatchReader::Make({}, schema));
-    *stream = std::make_unique<fl::RecordBatchStream>(std::move(empty));
+    *stream = std::make_unique<fl::RecordBatchStream>(HoldSlotWhileReading(std::move(empty), std::move(slot)));
     return arrow::Status::OK();
   }
   ARROW_ASSIGN_OR_RAISE(auto chunks, catalog->ListChunks(topic.id, /*with_stats=*/false));
@@ -154,7 +201,8 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   const auto chunks_total = static_cast<int64_t>(chunks.size());
   ARROW_ASSIGN_OR_RAISE(auto reader, read::OpenTopicReader(lifecycle_->store(), schema, std::move(chunks),
                                                            req.window, options));
-  *stream = std::make_unique<fl::RecordBatchStream>(LogWhenDone(std::move(reader), *target, chunks_total));
+  *stream = std::make_unique<fl::RecordBatchStream>(
+      HoldSlotWhileReading(LogWhenDone(std::move(reader), *target, chunks_total), std::move(slot)));
   return arrow::Status::OK();
 }
 
@@ -173,18 +221,36 @@ arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl
                                                                       const fl::Action& action) {
   const ActionSpec* spec = actions_.Find(action.type);
   if (spec == nullptr) return InvalidArgument("unknown action '" + action.type.substr(0, 100) + "'");
+  ARROW_RETURN_NOT_OK(RequireActionPermission(context, *spec));  // before any work (auth_middleware.h)
+  RequestDeadline deadline(config_.request_timeout_seconds, "--request-timeout-seconds");
+  ARROW_RETURN_NOT_OK(CheckFieldBytes("body of action '" + action.type + "'", action.body ? action.body->size() : 0,
+                                      config_.max_action_body_bytes, "--max-action-body-bytes"));
   std::string body_text = action.body ? action.body->ToString() : std::string();
   if (body_text.empty()) body_text = "{}";
   const std::string what = "body of action '" + action.type + "'";
   ARROW_ASSIGN_OR_RAISE(auto body, spec->body_parser ? spec->body_parser(body_text, what)
                                                      : ParseJsonObject(body_text, what));
-  ActionContext ctx{lifecycle_.get(), &config_, [&context] { return context.is_cancelled(); }};
+  // Long handlers poll is_cancelled: a client that left or set a deadline, a shutdown, or our own time limit.
+  ActionContext ctx{lifecycle_.get(), &config_,
+                    [&context, &deadline] { return context.is_cancelled() || deadline.Expired(); }};
+  ctx.caller = CallerOf(context);
+  ctx.authenticator = authenticator_.get();
   std::vector<OrderedJson> responses;
   if (spec->streaming_handler) {
-    ARROW_ASSIGN_OR_RAISE(responses, spec->streaming_handler(ctx, body));
+    // Streaming handlers (queries) read topic data: they hold a stream slot, and are read-only, so a result that
+    // comes after the time limit is refused rather than sent.
+    ARROW_ASSIGN_OR_RAISE(auto slot, stream_slots_.Acquire("DoAction", action.type));
+    auto streamed = spec->streaming_handler(ctx, body);
+    if (deadline.Expired() && !context.is_cancelled()) return deadline.Exceeded("action '" + action.type + "'");
+    ARROW_ASSIGN_OR_RAISE(responses, std::move(streamed));
   } else {
-    ARROW_ASSIGN_OR_RAISE(auto response, spec->handler(ctx, body));
-    responses.push_back(std::move(response));
+    auto response = spec->handler(ctx, body);
+    // A handler that stopped because our time limit made is_cancelled true: say which limit.
+    if (!response.ok() && response.status().IsCancelled() && deadline.Expired() && !context.is_cancelled()) {
+      return deadline.Exceeded("action '" + action.type + "'");
+    }
+    ARROW_RETURN_NOT_OK(response.status());
+    responses.push_back(std::move(response).ValueOrDie());
   }
   std::vector<std::string> frames;
   frames.reserve(responses.size());

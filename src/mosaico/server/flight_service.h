@@ -10,15 +10,20 @@
 //   DoGet          a topic's rows, sorted by timestamp_ns, trimmed to the ticket's window (read/)
 //   DoAction       JSON actions (actions/action_registry.h)
 //   ListActions    the registered action names
+// Limits (limits.h): DoPut, DoGet and streaming actions hold one of --max-concurrent-streams slots; actions and
+// GetFlightInfo stop at --request-timeout-seconds; a DoPut pausing longer than --upload-idle-timeout-seconds is
+// aborted; messages, action bodies, descriptors and tickets are size-checked before they are decoded further.
 #pragma once
 
 #include <memory>
 
 #include <arrow/flight/server.h>
 
+#include "mosaico/auth/authenticator.h"
 #include "mosaico/lifecycle/lifecycle.h"
 #include "mosaico/server/actions/action_registry.h"
 #include "mosaico/server/flight_info_builder.h"
+#include "mosaico/server/limits.h"
 #include "mosaico/server/server_config.h"
 
 namespace mosaico::server {
@@ -44,6 +49,8 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
                          std::unique_ptr<arrow::flight::ResultStream>* result) override;
   arrow::Status ListActions(const arrow::flight::ServerCallContext& context,
                             std::vector<arrow::flight::ActionType>* actions) override;
+  // Auth is on (server/auth_middleware.h): api_key actions drop revoked keys from this authenticator's cache.
+  void EnableAuth(std::shared_ptr<auth::Authenticator> authenticator) { authenticator_ = std::move(authenticator); }
 
  private:
   arrow::Status DoPutImpl(const arrow::flight::ServerCallContext& context, arrow::flight::FlightMessageReader* reader,
@@ -58,6 +65,8 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
   std::shared_ptr<lifecycle::Lifecycle> lifecycle_;
   FlightInfoBuilder info_builder_;
   const ActionRegistry& actions_;
+  StreamSlots stream_slots_;  // --max-concurrent-streams (limits.h)
+  std::shared_ptr<auth::Authenticator> authenticator_;  // null when auth is off
 };
 
 }  // namespace mosaico::server

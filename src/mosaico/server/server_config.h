@@ -17,12 +17,21 @@ struct ServerConfig {
   store::S3Settings store_s3;  // endpoint, region, credentials when store_uri is s3://
   std::string tls_cert_path;   // PEM certificate chain; with tls_key_path: serve grpc+tls
   std::string tls_key_path;    // PEM private key
+  // API keys (server/auth_setup.h, docs/SECURITY.md): "auto" (on unless the host is loopback), "on", "off".
+  std::string auth_mode = "auto";
+  double auth_cache_seconds = 5;  // verified key records are reused this long: the delay of a revocation made elsewhere
   int64_t chunk_target_bytes = 64LL << 20;  // roll Parquet chunks at this much buffered Arrow data
   int64_t row_group_rows = 65536;
   // Reported by the `info` action; the SDK sizes its write batches at 0.9 x grpc_max_decode_message_size.
   int64_t grpc_max_decode_message_size = 64LL << 20;
   int64_t grpc_max_encode_message_size = 64LL << 20;
   int64_t grpc_target_encode_message_size = 4LL << 20;  // DoGet batches aim at this many bytes
+  // Limits (server/limits.h, docs/SECURITY.md "Limits"); <= 0 disables each.
+  int max_concurrent_streams = 64;             // in-flight DoPut + DoGet + query actions, daemon-wide
+  double request_timeout_seconds = 300;        // server-side time limit of an action or GetFlightInfo
+  double upload_idle_timeout_seconds = 600;    // longest pause between two messages of a DoPut stream
+  int64_t max_metadata_bytes = 256LL << 10;    // user_metadata JSON of sequence/topic create; notification msg
+  int64_t max_action_body_bytes = 1LL << 20;   // an action body, a descriptor command, a ticket
   int shutdown_grace_seconds = 5;  // in-flight calls get this long on SIGINT/SIGTERM, then are cancelled
   bool query_pruning = true;       // false (--no-query-pruning): queries never skip data by value statistics
   // Background jobs of the event queue (jobs/background_jobs.h, docs/JOBS.md).

@@ -8,6 +8,7 @@
 
 #include "mosaico/catalog/catalog.h"
 #include "mosaico/jobs/background_jobs.h"
+#include "mosaico/server/auth_setup.h"
 #include "mosaico/server/flight_service.h"
 #include "mosaico/server/tls_files.h"
 #include "mosaico/store/object_store.h"
@@ -55,6 +56,7 @@ arrow::Status RunServer(const ServerConfig& config) {
   ARROW_ASSIGN_OR_RAISE(auto tls, LoadTlsCertificates(config.tls_cert_path, config.tls_key_path));
   ARROW_ASSIGN_OR_RAISE(auto catalog, catalog::OpenCatalog(config.ResolvedCatalogUrl()));
   ARROW_ASSIGN_OR_RAISE(auto store, store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3));
+  ARROW_ASSIGN_OR_RAISE(auto authenticator, SetUpAuth(config, catalog, store));  // logs the mode
   auto lifecycle = std::make_shared<lifecycle::Lifecycle>(catalog, store);
   MosaicoFlightService service(config, lifecycle);
 
@@ -62,6 +64,7 @@ arrow::Status RunServer(const ServerConfig& config) {
                                                     : arrow::flight::Location::ForGrpcTls(config.host, config.port));
   arrow::flight::FlightServerOptions options(location);
   options.tls_certificates = std::move(tls);
+  InstallAuth(authenticator, &options, &service);
   ARROW_RETURN_NOT_OK(service.Init(options));
   spdlog::info("event=listening uri={}://{}:{} catalog={} store={}", options.tls_certificates.empty() ? "grpc" : "grpc+tls",
                config.host, service.port(), config.ResolvedCatalogUrl(), config.ResolvedStoreUri());

@@ -33,6 +33,17 @@ std::string DecodeTopic(const std::string& encoded) {
 }
 
 std::string SequencesRoot() { return "sequences"; }
+std::string ApiKeysRoot() { return "api_keys"; }
+std::string ApiKeyObject(const std::string& fingerprint) { return ApiKeysRoot() + "/" + fingerprint + ".json"; }
+std::string ParseApiKeyObject(const std::string& key) {
+  const std::string prefix = ApiKeysRoot() + "/", suffix = ".json";
+  if (key.size() <= prefix.size() + suffix.size() || key.compare(0, prefix.size(), prefix) != 0 ||
+      key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return "";
+  }
+  std::string fp = key.substr(prefix.size(), key.size() - prefix.size() - suffix.size());
+  return fp.find('/') == std::string::npos ? fp : "";
+}
 std::string SequenceDir(const std::string& seq) { return SequencesRoot() + "/" + seq; }
 std::string SequenceManifest(const std::string& seq) { return SequenceDir(seq) + "/sequence.json"; }
 std::string SessionDir(const std::string& seq, const std::string& key) {

@@ -12,6 +12,8 @@
 //   sequences/<seq>/topics/<topic>/notifications/<created ns>-<id>.json   one topic-level notification
 //   sequences/<seq>/deleting.json, .../sessions/<key>/deleting.json, .../topics/<topic>/deleting.json
 //                                                              tombstone: that entity is being deleted
+//   api_keys/<fingerprint>.json                                one API key record (auth/): salted hash, permission,
+//                                                              description, times; never the token
 //
 // <topic> is the topic path with '/' written as "%2F" (names never contain '%'), so nested topic names
 // ("a" and "a/b") cannot collide with each other's objects. Chunks of an upload without upload.json are
@@ -47,6 +49,12 @@ std::string NotificationObject(const std::string& seq, const std::string& topic,
 std::string SequenceTombstone(const std::string& seq);
 std::string SessionTombstone(const std::string& seq, const std::string& session_key);
 std::string TopicTombstone(const std::string& seq, const std::string& topic);
+
+// API keys (auth/key_manager.h): one object per key, outside sequences/ (no sequence owns a key).
+std::string ApiKeysRoot();                             // "api_keys"
+std::string ApiKeyObject(const std::string& fingerprint);  // "api_keys/<fingerprint>.json"
+// The fingerprint named by an ApiKeyObject key, or "" when `key` is not one.
+std::string ParseApiKeyObject(const std::string& key);
 
 // What an object key names, the inverse of the functions above (recovery/ walks the store with it).
 struct ObjectRef {

@@ -136,10 +136,25 @@ CREATE INDEX jobs_finished_by_updated ON jobs (updated_at_ns) WHERE state IN ('d
 CREATE INDEX jobs_by_state ON jobs (state, id);
 )sql";
 
+// Version 2: API keys (catalog.h, ApiKeyRecord; SQLite version 4). Only the token's salted hash is stored.
+constexpr char kMigration2[] = R"sql(
+CREATE TABLE api_keys (
+  fingerprint    TEXT   PRIMARY KEY,
+  token_hash     TEXT   NOT NULL,
+  salt           TEXT   NOT NULL,
+  permission     TEXT   NOT NULL CHECK (permission IN ('read', 'write', 'delete', 'manage')),
+  description    TEXT   NOT NULL DEFAULT '',
+  created_at_ns  BIGINT NOT NULL,
+  expires_at_ns  BIGINT,
+  revoked_at_ns  BIGINT
+);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
        kMigration1},
+      {2, "api keys: salted token hashes, permissions, expiry, revocation", kMigration2},
   };
   return kMigrations;
 }

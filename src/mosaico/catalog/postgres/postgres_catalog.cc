@@ -61,6 +61,18 @@ arrow::Result<std::vector<SequenceRecord>> PostgresCatalog::ListSequences() {
   return out;
 }
 
+arrow::Result<std::vector<std::string>> PostgresCatalog::ListOpenSequences() {
+  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
+  ARROW_ASSIGN_OR_RAISE(
+      PgResult res,
+      conn->Exec("SELECT q.name FROM sequences q WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE "
+                 "s.sequence_id = q.id) OR EXISTS (SELECT 1 FROM sessions s WHERE s.sequence_id = q.id AND "
+                 "NOT s.locked) ORDER BY q.name COLLATE \"C\""));
+  std::vector<std::string> out;
+  for (int r = 0; r < res.rows(); ++r) out.push_back(res.Text(r, 0));
+  return out;
+}
+
 arrow::Status PostgresCatalog::DeleteSequence(const std::string& name) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec("DELETE FROM sequences WHERE name = $1", PgParams::Of(name)));

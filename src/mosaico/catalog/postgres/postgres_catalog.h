@@ -42,6 +42,7 @@ class PostgresCatalog final : public Catalog {
   arrow::Result<SequenceRecord> GetSequence(const std::string& name) override;
   arrow::Result<std::vector<SequenceRecord>> ListSequences() override;
   arrow::Status DeleteSequence(const std::string& name) override;
+  arrow::Result<std::vector<std::string>> ListOpenSequences() override;
 
   arrow::Result<SessionRecord> CreateSession(const std::string& sequence_name, const std::string& key,
                                              const std::string& uuid, int64_t created_at_ns) override;
@@ -73,6 +74,8 @@ class PostgresCatalog final : public Catalog {
                                       const std::string& dedup_key, int64_t run_after_ns, int64_t now_ns) override;
   arrow::Result<std::optional<JobRecord>> ClaimJob(const std::string& owner, int64_t now_ns,
                                                    int64_t lease_ns) override;
+  arrow::Result<std::optional<JobRecord>> ClaimJobByKey(const std::string& dedup_key, const std::string& owner,
+                                                        int64_t now_ns, int64_t lease_ns) override;
   arrow::Status CompleteJob(int64_t job_id, const std::string& owner, int64_t now_ns) override;
   arrow::Status FailJob(int64_t job_id, const std::string& owner, const std::string& error, int64_t retry_at_ns,
                         bool give_up, int64_t now_ns) override;
@@ -86,6 +89,12 @@ class PostgresCatalog final : public Catalog {
       const std::string& sequence_name, const std::optional<std::string>& topic_name) override;
   arrow::Status PurgeNotifications(const std::string& sequence_name,
                                    const std::optional<std::string>& topic_name) override;
+
+  arrow::Status CreateApiKey(const ApiKeyRecord& key) override;
+  arrow::Result<ApiKeyRecord> GetApiKey(const std::string& fingerprint) override;
+  arrow::Result<std::vector<ApiKeyRecord>> ListApiKeys() override;
+  arrow::Result<ApiKeyRecord> RevokeApiKey(const std::string& fingerprint, int64_t revoked_at_ns) override;
+  arrow::Status DeleteApiKey(const std::string& fingerprint) override;
 
  private:
   explicit PostgresCatalog(std::unique_ptr<postgres::PgPool> pool);

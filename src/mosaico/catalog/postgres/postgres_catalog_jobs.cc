@@ -110,6 +110,27 @@ arrow::Result<std::optional<JobRecord>> PostgresCatalog::ClaimJob(const std::str
   return ReadJob(res, 0);
 }
 
+arrow::Result<std::optional<JobRecord>> PostgresCatalog::ClaimJobByKey(const std::string& dedup_key,
+                                                                       const std::string& owner, int64_t now_ns,
+                                                                       int64_t lease_ns) {
+  if (owner.empty() || dedup_key.empty()) return InvalidArgument("a job claim by key needs an owner and a key");
+  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
+  std::string cols;
+  for (const char* c : {"id", "kind", "payload", "dedup_key", "state", "attempts", "run_after_ns", "lease_owner",
+                        "lease_expires_ns", "last_error", "created_at_ns", "updated_at_ns"}) {
+    cols += (cols.empty() ? "jobs." : ", jobs.") + std::string(c);
+  }
+  ARROW_ASSIGN_OR_RAISE(
+      PgResult res,
+      conn->Exec("WITH pick AS (SELECT id FROM jobs WHERE dedup_key = $4 AND (state = 'pending' OR "
+                 "(state = 'running' AND lease_expires_ns <= $1)) LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, "
+                 "lease_expires_ns = $3, updated_at_ns = $1 FROM pick WHERE jobs.id = pick.id RETURNING " + cols,
+                 PgParams::Of(now_ns, owner, now_ns + lease_ns, dedup_key)));
+  if (res.rows() == 0) return std::nullopt;
+  return ReadJob(res, 0);
+}
+
 arrow::Status PostgresCatalog::CompleteJob(int64_t job_id, const std::string& owner, int64_t now_ns) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgResult res,

@@ -134,11 +134,27 @@ CREATE INDEX jobs_finished_by_updated ON jobs (updated_at_ns) WHERE state IN ('d
 CREATE INDEX jobs_by_state ON jobs (state, id);
 )sql";
 
+// Version 4: API keys (catalog.h, ApiKeyRecord). The token itself is never stored: only its salted hash. The
+// permission is text so an operator can read the table; times are ns since the epoch (NULL: never / not revoked).
+constexpr char kMigration4[] = R"sql(
+CREATE TABLE api_keys (
+  fingerprint    TEXT    PRIMARY KEY,
+  token_hash     TEXT    NOT NULL,
+  salt           TEXT    NOT NULL,
+  permission     TEXT    NOT NULL CHECK (permission IN ('read', 'write', 'delete', 'manage')),
+  description    TEXT    NOT NULL DEFAULT '',
+  created_at_ns  INTEGER NOT NULL,
+  expires_at_ns  INTEGER,
+  revoked_at_ns  INTEGER
+);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
       {2, "query indexes: topics by ontology tag, chunks by topic and ts_max", kMigration2},
       {3, "event queue: jobs with dedup keys, leases and retries", kMigration3},
+      {4, "api keys: salted token hashes, permissions, expiry, revocation", kMigration4},
   };
   return kMigrations;
 }

@@ -86,6 +86,22 @@ arrow::Result<std::vector<SequenceRecord>> SqliteCatalog::ListSequences() {
   return out;
 }
 
+arrow::Result<std::vector<std::string>> SqliteCatalog::ListOpenSequences() {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(
+      Statement stmt,
+      conn_->Prepare("SELECT q.name FROM sequences q WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE "
+                     "s.sequence_id = q.id) OR EXISTS (SELECT 1 FROM sessions s WHERE s.sequence_id = q.id AND "
+                     "s.locked = 0) ORDER BY q.name"));
+  std::vector<std::string> out;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(stmt.Text(0));
+  }
+  return out;
+}
+
 arrow::Status SqliteCatalog::DeleteSequence(const std::string& name) {
   std::lock_guard lock(mu_);
   // One statement: the ON DELETE CASCADE chain removes sessions, topics, chunks, stats and notifications

@@ -154,6 +154,42 @@ arrow::Result<std::optional<JobRecord>> SqliteCatalog::ClaimJob(const std::strin
   return pick;
 }
 
+arrow::Result<std::optional<JobRecord>> SqliteCatalog::ClaimJobByKey(const std::string& dedup_key,
+                                                                     const std::string& owner, int64_t now_ns,
+                                                                     int64_t lease_ns) {
+  if (owner.empty() || dedup_key.empty()) return InvalidArgument("a job claim by key needs an owner and a key");
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));
+  std::optional<JobRecord> pick;
+  {
+    ARROW_ASSIGN_OR_RAISE(Statement stmt,
+                          conn_->Prepare(std::string(kSelectJob) +
+                                         " WHERE dedup_key = ?1 AND (state = 'pending' OR (state = 'running' AND "
+                                         "lease_expires_ns <= ?2)) LIMIT 1"));
+    ARROW_RETURN_NOT_OK(stmt.BindAll(dedup_key, now_ns));
+    ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+    if (row) pick = ReadJob(stmt);
+  }
+  if (!pick) {
+    ARROW_RETURN_NOT_OK(txn.Commit());
+    return std::nullopt;
+  }
+  {
+    ARROW_ASSIGN_OR_RAISE(Statement update,
+                          conn_->Prepare("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+                                         "lease_owner = ?, lease_expires_ns = ?, updated_at_ns = ? WHERE id = ?"));
+    ARROW_RETURN_NOT_OK(update.BindAll(owner, now_ns + lease_ns, now_ns, pick->id));
+    ARROW_RETURN_NOT_OK(update.Run());
+  }
+  pick->state = JobRecord::State::kRunning;
+  pick->attempts += 1;
+  pick->lease_owner = owner;
+  pick->lease_expires_ns = now_ns + lease_ns;
+  pick->updated_at_ns = now_ns;
+  ARROW_RETURN_NOT_OK(txn.Commit());
+  return pick;
+}
+
 arrow::Status SqliteCatalog::CompleteJob(int64_t job_id, const std::string& owner, int64_t now_ns) {
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));

@@ -7,6 +7,11 @@ void ActionRegistry::Register(ActionSpec spec) {
   specs_[name] = std::move(spec);
 }
 
+void ActionRegistry::Register(ActionSpec spec, auth::Permission permission) {
+  spec.permission = permission;
+  Register(std::move(spec));
+}
+
 const ActionSpec* ActionRegistry::Find(const std::string& name) const {
   auto it = specs_.find(name);
   return it == specs_.end() ? nullptr : &it->second;
@@ -25,6 +30,7 @@ const ActionRegistry& DefaultActionRegistry() {
     RegisterLifecycleActions(&r);
     RegisterNotificationActions(&r);
     RegisterQueryActions(&r);
+    RegisterApiKeyActions(&r);
     return r;
   }();
   return registry;

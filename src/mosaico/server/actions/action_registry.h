@@ -4,17 +4,22 @@
 // A handler returns the `response` value ({} when there is nothing to say). A streaming handler returns any number
 // of `response` values, each sent as its own Flight Result with the same envelope (none: an empty result stream).
 // Unknown action names and bodies that are not a JSON object are INVALID_ARGUMENT before any handler runs.
+// Every action declares the API-key permission it needs (ActionSpec::permission, set by Register); the server checks
+// it before parsing the body (server/auth_middleware.h), and refuses to run an action that declares none.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <arrow/result.h>
 
+#include "mosaico/auth/authenticator.h"
+#include "mosaico/auth/permission.h"
 #include "mosaico/core/json.h"
 #include "mosaico/lifecycle/lifecycle.h"
 #include "mosaico/server/server_config.h"
@@ -25,6 +30,8 @@ struct ActionContext {
   lifecycle::Lifecycle* lifecycle;
   const ServerConfig* config;
   std::function<bool()> is_cancelled;  // the call was cancelled (client gone, shutdown); long handlers poll it
+  const auth::Principal* caller = nullptr;       // the authenticated caller; null when auth is off
+  auth::Authenticator* authenticator = nullptr;  // null when auth is off (api_key actions drop revoked keys from it)
 };
 
 using ActionHandler = std::function<arrow::Result<OrderedJson>(const ActionContext&, const Json& body)>;
@@ -39,10 +46,14 @@ struct ActionSpec {
   ActionHandler handler;                     // one result
   StreamingActionHandler streaming_handler = {};  // set instead of `handler`: zero or more results
   BodyParser body_parser = {};                    // set: parses the body instead of ParseJsonObject
+  std::optional<auth::Permission> permission = {};  // what an API key needs to call it; set by Register
 };
 
 class ActionRegistry {
  public:
+  // Registers `spec` needing `permission` (the ladder read < write < delete < manage, auth/permission.h).
+  void Register(ActionSpec spec, auth::Permission permission);
+  // Registers `spec` as is: spec.permission must be set (an action without one is refused at call time).
   void Register(ActionSpec spec);
   const ActionSpec* Find(const std::string& name) const;
   std::vector<const ActionSpec*> All() const;
@@ -56,6 +67,7 @@ void RegisterInfoActions(ActionRegistry* registry);
 void RegisterLifecycleActions(ActionRegistry* registry);
 void RegisterNotificationActions(ActionRegistry* registry);
 void RegisterQueryActions(ActionRegistry* registry);
+void RegisterApiKeyActions(ActionRegistry* registry);
 
 // The registry with every action mosaicod serves.
 const ActionRegistry& DefaultActionRegistry();

@@ -30,7 +30,7 @@ arrow::Result<OrderedJson> Info(const ActionContext& ctx, const Json&) {
 }  // namespace
 
 void RegisterInfoActions(ActionRegistry* registry) {
-  registry->Register({"info", "Server version and message-size limits.", Info});
+  registry->Register({"info", "Server version and message-size limits.", Info}, auth::Permission::kRead);
 }
 
 }  // namespace mosaico::server

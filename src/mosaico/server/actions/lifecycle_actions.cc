@@ -4,19 +4,24 @@
 #include "mosaico/server/actions/action_registry.h"
 
 #include "mosaico/core/errors.h"
+#include "mosaico/server/limits.h"
 
 namespace mosaico::server {
 namespace {
 
-arrow::Result<std::string> MetadataText(const Json& body) {
+// The user metadata as stored (compact JSON), at most --max-metadata-bytes.
+arrow::Result<std::string> MetadataText(const ActionContext& ctx, const Json& body) {
   ARROW_ASSIGN_OR_RAISE(auto metadata, OptionalObject(body, "user_metadata"));
-  return metadata.dump();
+  std::string text = metadata.dump();
+  ARROW_RETURN_NOT_OK(CheckFieldBytes("user_metadata", static_cast<int64_t>(text.size()),
+                                      ctx.config->max_metadata_bytes, "--max-metadata-bytes"));
+  return text;
 }
 
 arrow::Result<OrderedJson> SequenceCreate(const ActionContext& ctx, const Json& body) {
   ARROW_ASSIGN_OR_RAISE(auto locator, RequireString(body, "locator"));
   ARROW_ASSIGN_OR_RAISE(auto name, ParseSequenceName(locator));
-  ARROW_ASSIGN_OR_RAISE(auto metadata, MetadataText(body));
+  ARROW_ASSIGN_OR_RAISE(auto metadata, MetadataText(ctx, body));
   ARROW_ASSIGN_OR_RAISE(auto seq, ctx.lifecycle->CreateSequence(name, metadata));
   return OrderedJson{{"locator", seq.name}};
 }
@@ -35,7 +40,7 @@ arrow::Result<OrderedJson> TopicCreate(const ActionContext& ctx, const Json& bod
   ARROW_ASSIGN_OR_RAISE(req.locator, ParseTopicLocator(locator));
   ARROW_ASSIGN_OR_RAISE(req.serialization_format, RequireString(body, "serialization_format"));
   ARROW_ASSIGN_OR_RAISE(req.ontology_tag, RequireString(body, "ontology_tag"));
-  ARROW_ASSIGN_OR_RAISE(req.user_metadata_json, MetadataText(body));
+  ARROW_ASSIGN_OR_RAISE(req.user_metadata_json, MetadataText(ctx, body));
   ARROW_ASSIGN_OR_RAISE(auto topic, ctx.lifecycle->CreateTopic(req));
   return OrderedJson{{"uuid", topic.uuid}};
 }
@@ -70,16 +75,21 @@ arrow::Result<OrderedJson> TopicDelete(const ActionContext& ctx, const Json& bod
 }  // namespace
 
 void RegisterLifecycleActions(ActionRegistry* r) {
-  r->Register({"sequence_create", "Create a sequence: {locator, user_metadata}.", SequenceCreate});
-  r->Register({"session_create", "Open an upload session on a sequence: {locator} -> {uuid, locator}.", SessionCreate});
+  r->Register({"sequence_create", "Create a sequence: {locator, user_metadata}.", SequenceCreate},
+              auth::Permission::kWrite);
+  r->Register({"session_create", "Open an upload session on a sequence: {locator} -> {uuid, locator}.", SessionCreate},
+              auth::Permission::kWrite);
   r->Register({"topic_create",
                "Create a topic in an open session: {session_uuid, locator, serialization_format, ontology_tag, "
                "user_metadata} -> {uuid}.",
-               TopicCreate});
-  r->Register({"session_finalize", "Lock a session and its topics: {session_uuid}.", SessionFinalize});
-  r->Register({"sequence_delete", "Delete a sequence and all its data: {locator}.", SequenceDelete});
-  r->Register({"session_delete", "Delete an unfinalized session: {locator: \"<seq>:<id>\"}.", SessionDelete});
-  r->Register({"topic_delete", "Delete an unfinalized topic: {locator}.", TopicDelete});
+               TopicCreate}, auth::Permission::kWrite);
+  r->Register({"session_finalize", "Lock a session and its topics: {session_uuid}.", SessionFinalize},
+              auth::Permission::kWrite);
+  r->Register({"sequence_delete", "Delete a sequence and all its data: {locator}.", SequenceDelete},
+              auth::Permission::kDelete);
+  r->Register({"session_delete", "Delete an unfinalized session: {locator: \"<seq>:<id>\"}.", SessionDelete},
+              auth::Permission::kDelete);
+  r->Register({"topic_delete", "Delete an unfinalized topic: {locator}.", TopicDelete}, auth::Permission::kDelete);
 }
 
 }  // namespace mosaico::server

@@ -4,6 +4,7 @@
 #include "mosaico/server/actions/action_registry.h"
 
 #include "mosaico/core/clock.h"
+#include "mosaico/server/limits.h"
 
 namespace mosaico::server {
 namespace {
@@ -31,6 +32,8 @@ ActionHandler Create(bool topic_level) {
     ARROW_ASSIGN_OR_RAISE(auto target, ParseTarget(body, topic_level));
     ARROW_ASSIGN_OR_RAISE(auto type, RequireString(body, "notification_type"));
     ARROW_ASSIGN_OR_RAISE(auto msg, RequireString(body, "msg"));
+    ARROW_RETURN_NOT_OK(CheckFieldBytes("msg", static_cast<int64_t>(msg.size()), ctx.config->max_metadata_bytes,
+                                        "--max-metadata-bytes"));
     ARROW_RETURN_NOT_OK(ctx.lifecycle->Notify(target.sequence, target.topic, type, msg).status());
     return OrderedJson::object();
   };
@@ -63,13 +66,17 @@ ActionHandler Purge(bool topic_level) {
 
 void RegisterNotificationActions(ActionRegistry* r) {
   r->Register({"sequence_notification_create", "Attach a notification to a sequence: {locator, notification_type, msg}.",
-               Create(false)});
-  r->Register({"sequence_notification_list", "List a sequence's notifications: {locator}.", List(false)});
-  r->Register({"sequence_notification_purge", "Delete a sequence's notifications: {locator}.", Purge(false)});
+               Create(false)}, auth::Permission::kWrite);
+  r->Register({"sequence_notification_list", "List a sequence's notifications: {locator}.", List(false)},
+              auth::Permission::kRead);
+  r->Register({"sequence_notification_purge", "Delete a sequence's notifications: {locator}.", Purge(false)},
+              auth::Permission::kDelete);
   r->Register({"topic_notification_create", "Attach a notification to a topic: {locator, notification_type, msg}.",
-               Create(true)});
-  r->Register({"topic_notification_list", "List a topic's notifications: {locator}.", List(true)});
-  r->Register({"topic_notification_purge", "Delete a topic's notifications: {locator}.", Purge(true)});
+               Create(true)}, auth::Permission::kWrite);
+  r->Register({"topic_notification_list", "List a topic's notifications: {locator}.", List(true)},
+              auth::Permission::kRead);
+  r->Register({"topic_notification_purge", "Delete a topic's notifications: {locator}.", Purge(true)},
+              auth::Permission::kDelete);
 }
 
 }  // namespace mosaico::server

@@ -43,15 +43,15 @@ void RegisterQueryActions(ActionRegistry* r) {
   r->Register({"query",
                "Find topics by sequence, topic and ontology (data) conditions: {sequence?, topic?, ontology?} -> "
                "{items: [{sequence, topics: [{locator, ontology_tag, timestamp_range}]}]}.",
-               Query, nullptr, query::ParseRequestJson});
+               Query, nullptr, query::ParseRequestJson}, auth::Permission::kRead);
   r->Register({"topic_filter_clusterize",
                "Time windows where a topic's rows satisfy ontology conditions: {locator, clustering_dt_ns, ontology, "
                "timestamp_range} -> one {ts: {start_ns, end_ns}, id} per window.",
-               nullptr, Clusterize, query::ParseRequestJson});
+               nullptr, Clusterize, query::ParseRequestJson}, auth::Permission::kRead);
   r->Register({"topic_filter_intersect",
                "Time windows where several topics' clusters overlap: {topics: [clusterize bodies], intersect_dt_ns} "
                "-> one {ts: {start_ns, end_ns}, id} per window.",
-               nullptr, Intersect, query::ParseRequestJson});
+               nullptr, Intersect, query::ParseRequestJson}, auth::Permission::kRead);
 }
 
 }  // namespace mosaico::server

@@ -1,0 +1,84 @@
+#include "mosaico/server/auth_middleware.h"
+
+#include <spdlog/spdlog.h>
+
+#include "mosaico/core/clock.h"
+#include "mosaico/core/errors.h"
+#include "mosaico/server/status_mapping.h"
+
+namespace mosaico::server {
+namespace fl = arrow::flight;
+
+namespace {
+
+arrow::Status Denied(const std::string& operation, auth::Permission required, const auth::Principal& who) {
+  return PermissionDenied(operation + " needs the '" + auth::PermissionName(required) + "' permission; API key '" +
+                          who.fingerprint + "' has '" + auth::PermissionName(who.permission) + "'");
+}
+
+}  // namespace
+
+std::optional<auth::Permission> RpcPermission(fl::FlightMethod method) {
+  switch (method) {
+    case fl::FlightMethod::DoAction:
+      return std::nullopt;
+    case fl::FlightMethod::DoPut:
+    case fl::FlightMethod::DoExchange:
+      return auth::Permission::kWrite;
+    default:
+      return auth::Permission::kRead;
+  }
+}
+
+arrow::Status AuthMiddlewareFactory::StartCall(const fl::CallInfo& info, const fl::ServerCallContext& context,
+                                               std::shared_ptr<fl::ServerMiddleware>* middleware) {
+  const std::string rpc = fl::ToString(info.method);
+  const auto& headers = context.incoming_headers();
+  auto it = headers.find(kApiKeyHeader);
+  if (it == headers.end()) {
+    spdlog::warn("event=auth_rejected rpc={} peer={} reason=missing_key", rpc, context.peer());
+    return ToFlightStatus(Unauthenticated(std::string("no API key: send it in the '") + kApiKeyHeader +
+                                          "' header (MosaicoClient.connect(..., api_key=...)); an operator creates "
+                                          "keys with `mosaicod api-key create`"));
+  }
+  auto principal = authenticator_->Authenticate(it->second, NowNs());
+  if (!principal.ok()) {
+    // Messages name the fingerprint at most (auth/authenticator.h), never the token.
+    spdlog::warn("event=auth_rejected rpc={} peer={} reason=\"{}\"", rpc, context.peer(),
+                 principal.status().message());
+    return ToFlightStatus(principal.status());
+  }
+  if (auto required = RpcPermission(info.method); required && !auth::Allows(principal->permission, *required)) {
+    spdlog::warn("event=permission_denied rpc={} fingerprint={} needs={} has={}", rpc, principal->fingerprint,
+                 auth::PermissionName(*required), auth::PermissionName(principal->permission));
+    return ToFlightStatus(Denied(rpc, *required, *principal));
+  }
+  spdlog::debug("event=auth_ok rpc={} fingerprint={}", rpc, principal->fingerprint);
+  *middleware = std::make_shared<AuthMiddleware>(std::move(*principal));
+  return arrow::Status::OK();
+}
+
+const auth::Principal* CallerOf(const fl::ServerCallContext& context) {
+  auto* mw = context.GetMiddleware(kAuthMiddlewareName);
+  return mw == nullptr ? nullptr : &static_cast<AuthMiddleware*>(mw)->principal();
+}
+
+arrow::Status RequirePermission(const fl::ServerCallContext& context, auth::Permission required,
+                                std::string_view operation) {
+  const auth::Principal* who = CallerOf(context);
+  if (who == nullptr || auth::Allows(who->permission, required)) return arrow::Status::OK();
+  spdlog::warn("event=permission_denied operation={} fingerprint={} needs={} has={}", operation, who->fingerprint,
+               auth::PermissionName(required), auth::PermissionName(who->permission));
+  return Denied(std::string(operation), required, *who);
+}
+
+arrow::Status RequireActionPermission(const fl::ServerCallContext& context, const ActionSpec& spec) {
+  if (!spec.permission) {
+    spdlog::error("event=action_without_permission action={}", spec.name);
+    return fl::MakeFlightError(fl::FlightStatusCode::Internal,
+                               "action '" + spec.name + "' declares no permission (ActionSpec::permission)");
+  }
+  return RequirePermission(context, *spec.permission, "action '" + spec.name + "'");
+}
+
+}  // namespace mosaico::server
