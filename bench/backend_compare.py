@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 from flight_throughput import bench_mosaicod, image_batches, imu_batches, log  # noqa: E402
-from query_bench import Daemon, action, create_catalog  # noqa: E402
+from query_bench import Daemon, action, create_catalog, latency  # noqa: E402
 from s3_server import REGION, MotoS3Server, _free_port, daemon_store_args  # noqa: E402
 
 BASELINE = "sqlite+local"
@@ -109,17 +109,6 @@ class MinioServer:
 
 # ---------------------------------------------------------------- measurements
 
-def percentiles(fn, repeat):
-    fn()  # warm-up
-    samples = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    samples.sort()
-    return samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.95))]
-
-
 def throughput(client, workloads, repeat, label):
     """{(workload, direction): (MB/s, rows/s)}, best of `repeat`."""
     out = {}
@@ -159,7 +148,7 @@ def metadata_latencies(client, args, label):
     out = {}
     for name, fn, repeat, size in checks:
         log(f"{label}: {name} x{repeat}")
-        p50, p95 = percentiles(fn, repeat)
+        p50, p95 = latency(fn, repeat, tail=0.95)
         out[name] = (p50, p95, size(fn()))
     return out
 

@@ -24,7 +24,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,7 +95,8 @@ class Daemon:
         self.log_file.close()
 
 
-def latency(fn, repeat):
+def latency(fn, repeat, tail=0.99):
+    """(median, `tail` percentile) seconds of `repeat` calls of fn, after one warm-up call."""
     fn()  # warm-up
     samples = []
     for _ in range(repeat):
@@ -104,7 +104,7 @@ def latency(fn, repeat):
         fn()
         samples.append(time.perf_counter() - t)
     samples.sort()
-    return samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    return samples[len(samples) // 2], samples[min(len(samples) - 1, int(len(samples) * tail))]
 
 
 # ---------------------------------------------------------------- catalog part

@@ -392,6 +392,19 @@ def daemon(tmp_path_factory, _log_dir):
     d.shutdown_checked()
 
 
+def shutdown_all_checked(daemons) -> None:
+    """Stops every daemon (exit code and log checked: Daemon.shutdown_checked), then fails the test naming each one
+    that misbehaved -- all are stopped even when the first fails."""
+    errors = []
+    for d in daemons:
+        try:
+            d.shutdown_checked()
+        except AssertionError as e:
+            errors.append(str(e))
+    if errors:
+        pytest.fail("\n\n".join(errors), pytrace=False)
+
+
 @pytest.fixture
 def daemon_factory(tmp_path, _log_dir):
     started: list[Daemon] = []
@@ -404,14 +417,7 @@ def daemon_factory(tmp_path, _log_dir):
         return d
 
     yield start
-    errors = []
-    for d in started:
-        try:
-            d.shutdown_checked()
-        except AssertionError as e:
-            errors.append(str(e))
-    if errors:
-        pytest.fail("\n\n".join(errors), pytrace=False)
+    shutdown_all_checked(started)
 
 
 @pytest.fixture(scope="module")
@@ -428,14 +434,7 @@ def module_daemon_factory(tmp_path_factory, _log_dir):
         return d
 
     yield start
-    errors = []
-    for d in started:
-        try:
-            d.shutdown_checked()
-        except AssertionError as e:
-            errors.append(str(e))
-    if errors:
-        pytest.fail("\n\n".join(errors), pytrace=False)
+    shutdown_all_checked(started)
 
 
 @pytest.fixture

@@ -86,14 +86,7 @@ class Cluster:
     def close(self):
         for c in self.clients:
             c.close()
-        errors = []
-        for d in self.daemons:
-            try:
-                d.shutdown_checked()
-            except AssertionError as e:
-                errors.append(str(e))
-        if errors:
-            pytest.fail("\n\n".join(errors), pytrace=False)
+        conftest.shutdown_all_checked(self.daemons)
 
 
 @pytest.fixture

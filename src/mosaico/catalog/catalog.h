@@ -145,6 +145,9 @@ struct ApiKeyRecord {
   bool operator==(const ApiKeyRecord&) const = default;
 };
 
+// OK for a record a backend may store: fingerprint, hash and salt set, a known permission; else INVALID_ARGUMENT.
+arrow::Status ValidateApiKeyRecord(const ApiKeyRecord& key);
+
 // What the default API-key methods of Catalog return.
 inline arrow::Status ApiKeysUnsupported() { return arrow::Status::NotImplemented("this catalog has no API keys"); }
 

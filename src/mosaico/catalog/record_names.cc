@@ -1,5 +1,7 @@
-// Stable serialized names of catalog enums (ColumnStats kinds, job states), shared by every backend.
+// Stable serialized names of catalog enums (ColumnStats kinds, job states, API-key permissions), shared by every
+// backend.
 #include "mosaico/catalog/catalog.h"
+#include "mosaico/core/errors.h"
 
 namespace mosaico::catalog {
 
@@ -36,6 +38,15 @@ JobRecord::State ParseJobState(const std::string& name) {
   if (name == "done") return JobRecord::State::kDone;
   if (name == "failed") return JobRecord::State::kFailed;
   return JobRecord::State::kPending;
+}
+
+arrow::Status ValidateApiKeyRecord(const ApiKeyRecord& key) {
+  if (key.fingerprint.empty()) return InvalidArgument("an API key needs a fingerprint");
+  if (key.token_hash.empty() || key.salt.empty()) return InvalidArgument("an API key needs a token hash and a salt");
+  for (const char* p : {"read", "write", "delete", "manage"}) {
+    if (key.permission == p) return arrow::Status::OK();
+  }
+  return InvalidArgument("unknown API key permission '" + key.permission + "'");
 }
 
 }  // namespace mosaico::catalog

@@ -28,19 +28,10 @@ ApiKeyRecord ReadKey(const PgResult& res, int r) {
   return k;
 }
 
-arrow::Status CheckKey(const ApiKeyRecord& key) {
-  if (key.fingerprint.empty()) return InvalidArgument("an API key needs a fingerprint");
-  if (key.token_hash.empty() || key.salt.empty()) return InvalidArgument("an API key needs a token hash and a salt");
-  for (const char* p : {"read", "write", "delete", "manage"}) {
-    if (key.permission == p) return arrow::Status::OK();
-  }
-  return InvalidArgument("unknown API key permission '" + key.permission + "'");
-}
-
 }  // namespace
 
 arrow::Status PostgresCatalog::CreateApiKey(const ApiKeyRecord& key) {
-  ARROW_RETURN_NOT_OK(CheckKey(key));
+  ARROW_RETURN_NOT_OK(ValidateApiKeyRecord(key));
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   auto res = conn->Exec("INSERT INTO api_keys (" + std::string(kKeyColumns) +
                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

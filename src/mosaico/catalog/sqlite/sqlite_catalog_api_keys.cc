@@ -37,19 +37,10 @@ arrow::Result<ApiKeyRecord> FindKey(Connection* conn, const std::string& fingerp
   return ReadKey(stmt);
 }
 
-arrow::Status CheckKey(const ApiKeyRecord& key) {
-  if (key.fingerprint.empty()) return InvalidArgument("an API key needs a fingerprint");
-  if (key.token_hash.empty() || key.salt.empty()) return InvalidArgument("an API key needs a token hash and a salt");
-  for (const char* p : {"read", "write", "delete", "manage"}) {
-    if (key.permission == p) return arrow::Status::OK();
-  }
-  return InvalidArgument("unknown API key permission '" + key.permission + "'");
-}
-
 }  // namespace
 
 arrow::Status SqliteCatalog::CreateApiKey(const ApiKeyRecord& key) {
-  ARROW_RETURN_NOT_OK(CheckKey(key));
+  ARROW_RETURN_NOT_OK(ValidateApiKeyRecord(key));
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));
   {

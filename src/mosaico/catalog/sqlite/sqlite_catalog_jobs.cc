@@ -27,7 +27,6 @@ constexpr char kSelectJob[] =
     "SELECT id, kind, payload, dedup_key, state, attempts, run_after_ns, lease_owner, lease_expires_ns, "
     "last_error, created_at_ns, updated_at_ns FROM jobs";
 
-
 JobRecord ReadJob(const Statement& row) {
   JobRecord j;
   j.id = row.Int64(0);
@@ -68,6 +67,23 @@ arrow::Status NotHeld(Connection* conn, int64_t job_id, const std::string& owner
   if (!job) return NotFound("job " + std::to_string(job_id) + " not found");
   return FailedPrecondition("job " + std::to_string(job_id) + " is not held by '" + owner + "' (state " +
                             JobStateName(job->state) + ", lease owner '" + job->lease_owner + "')");
+}
+
+// Takes `job` for `owner` (inside the caller's write transaction): running, one more attempt, leased until
+// now + lease; `job` is updated to match the row.
+arrow::Status MarkClaimed(Connection* conn, JobRecord* job, const std::string& owner, int64_t now_ns,
+                          int64_t lease_ns) {
+  ARROW_ASSIGN_OR_RAISE(Statement update,
+                        conn->Prepare("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+                                      "lease_owner = ?, lease_expires_ns = ?, updated_at_ns = ? WHERE id = ?"));
+  ARROW_RETURN_NOT_OK(update.BindAll(owner, now_ns + lease_ns, now_ns, job->id));
+  ARROW_RETURN_NOT_OK(update.Run());
+  job->state = JobRecord::State::kRunning;
+  job->attempts += 1;
+  job->lease_owner = owner;
+  job->lease_expires_ns = now_ns + lease_ns;
+  job->updated_at_ns = now_ns;
+  return arrow::Status::OK();
 }
 
 // The runnable job with the smallest (run_after_ns, id) among `sql`'s single candidate row, if any.
@@ -138,18 +154,7 @@ arrow::Result<std::optional<JobRecord>> SqliteCatalog::ClaimJob(const std::strin
     ARROW_RETURN_NOT_OK(txn.Commit());
     return std::nullopt;
   }
-  {
-    ARROW_ASSIGN_OR_RAISE(Statement update,
-                          conn_->Prepare("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-                                         "lease_owner = ?, lease_expires_ns = ?, updated_at_ns = ? WHERE id = ?"));
-    ARROW_RETURN_NOT_OK(update.BindAll(owner, now_ns + lease_ns, now_ns, pick->id));
-    ARROW_RETURN_NOT_OK(update.Run());
-  }
-  pick->state = JobRecord::State::kRunning;
-  pick->attempts += 1;
-  pick->lease_owner = owner;
-  pick->lease_expires_ns = now_ns + lease_ns;
-  pick->updated_at_ns = now_ns;
+  ARROW_RETURN_NOT_OK(MarkClaimed(conn_.get(), &*pick, owner, now_ns, lease_ns));
   ARROW_RETURN_NOT_OK(txn.Commit());
   return pick;
 }
@@ -174,18 +179,7 @@ arrow::Result<std::optional<JobRecord>> SqliteCatalog::ClaimJobByKey(const std::
     ARROW_RETURN_NOT_OK(txn.Commit());
     return std::nullopt;
   }
-  {
-    ARROW_ASSIGN_OR_RAISE(Statement update,
-                          conn_->Prepare("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-                                         "lease_owner = ?, lease_expires_ns = ?, updated_at_ns = ? WHERE id = ?"));
-    ARROW_RETURN_NOT_OK(update.BindAll(owner, now_ns + lease_ns, now_ns, pick->id));
-    ARROW_RETURN_NOT_OK(update.Run());
-  }
-  pick->state = JobRecord::State::kRunning;
-  pick->attempts += 1;
-  pick->lease_owner = owner;
-  pick->lease_expires_ns = now_ns + lease_ns;
-  pick->updated_at_ns = now_ns;
+  ARROW_RETURN_NOT_OK(MarkClaimed(conn_.get(), &*pick, owner, now_ns, lease_ns));
   ARROW_RETURN_NOT_OK(txn.Commit());
   return pick;
 }
