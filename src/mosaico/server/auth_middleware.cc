@@ -36,7 +36,7 @@ arrow::Status AuthMiddlewareFactory::StartCall(const fl::CallInfo& info, const f
   const auto& headers = context.incoming_headers();
   auto it = headers.find(kApiKeyHeader);
   if (it == headers.end()) {
-    spdlog::warn("event=auth_rejected rpc={} peer={} reason=missing_key", rpc, context.peer());
+    LogRejection(rpc, context.peer(), "missing_key");
     return ToFlightStatus(Unauthenticated(std::string("no API key: send it in the '") + kApiKeyHeader +
                                           "' header (MosaicoClient.connect(..., api_key=...)); an operator creates "
                                           "keys with `mosaicod api-key create`"));
@@ -44,8 +44,7 @@ arrow::Status AuthMiddlewareFactory::StartCall(const fl::CallInfo& info, const f
   auto principal = authenticator_->Authenticate(it->second, NowNs());
   if (!principal.ok()) {
     // Messages name the fingerprint at most (auth/authenticator.h), never the token.
-    spdlog::warn("event=auth_rejected rpc={} peer={} reason=\"{}\"", rpc, context.peer(),
-                 principal.status().message());
+    LogRejection(rpc, context.peer(), "\"" + principal.status().message() + "\"");
     return ToFlightStatus(principal.status());
   }
   if (auto required = RpcPermission(info.method); required && !auth::Allows(principal->permission, *required)) {
@@ -56,6 +55,21 @@ arrow::Status AuthMiddlewareFactory::StartCall(const fl::CallInfo& info, const f
   spdlog::debug("event=auth_ok rpc={} fingerprint={}", rpc, principal->fingerprint);
   *middleware = std::make_shared<AuthMiddleware>(std::move(*principal));
   return arrow::Status::OK();
+}
+
+void AuthMiddlewareFactory::LogRejection(const std::string& rpc, const std::string& peer, const std::string& reason) {
+  constexpr int64_t kQuietNs = 10LL * 1000000000;
+  const int64_t now = NowNs();
+  std::lock_guard lock(log_mu_);
+  if (peer == last_warned_peer_ && now - last_warn_ns_ < kQuietNs) {
+    ++suppressed_warns_;
+    spdlog::debug("event=auth_rejected rpc={} peer={} reason={}", rpc, peer, reason);
+    return;
+  }
+  spdlog::warn("event=auth_rejected rpc={} peer={} reason={} suppressed={}", rpc, peer, reason, suppressed_warns_);
+  last_warned_peer_ = peer;
+  last_warn_ns_ = now;
+  suppressed_warns_ = 0;
 }
 
 const auth::Principal* CallerOf(const fl::ServerCallContext& context) {

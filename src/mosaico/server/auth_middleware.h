@@ -8,10 +8,14 @@
 // DoAction's permission depends on the action, so it is checked by the service (RequirePermission with
 // ActionSpec::permission) right after the action name is resolved, before its body is parsed.
 // When auth is off no middleware is installed and RequirePermission admits every call.
-// Logs name fingerprints only, never tokens: warn `event=auth_rejected`, debug `event=auth_ok`.
+// Logs name fingerprints only, never tokens: warn `event=auth_rejected`, debug `event=auth_ok`. Repeated rejections
+// of the same peer (connection) within 10 s are debug lines -- the SDK's connect probe retries every 25 ms -- and
+// the next warning carries their count (`suppressed=N`).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,7 +53,13 @@ class AuthMiddlewareFactory : public arrow::flight::ServerMiddlewareFactory {
                           std::shared_ptr<arrow::flight::ServerMiddleware>* middleware) override;
 
  private:
+  void LogRejection(const std::string& rpc, const std::string& peer, const std::string& reason);
+
   std::shared_ptr<auth::Authenticator> authenticator_;
+  std::mutex log_mu_;
+  std::string last_warned_peer_;  // guarded by log_mu_
+  int64_t last_warn_ns_ = 0;      // guarded by log_mu_
+  int64_t suppressed_warns_ = 0;  // rejections logged at debug since the last warning; guarded by log_mu_
 };
 
 // The permission an RPC needs: read for ListFlights, GetFlightInfo, PollFlightInfo, GetSchema, DoGet,
