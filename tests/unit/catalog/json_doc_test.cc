@@ -1,12 +1,12 @@
 // JsonDoc: the user_metadata reader behind the catalog's metadata predicates.
-#include "mosaico/catalog/sqlite/json_doc.h"
+#include "mosaico/catalog/json_doc.h"
 
 #include <cmath>
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace mosaico::catalog::sqlite {
+namespace mosaico::catalog {
 namespace {
 
 using Kind = JsonDoc::Kind;
@@ -91,4 +91,4 @@ TEST(JsonDoc, DeepNestingDoesNotRecurse) {
 }
 
 }  // namespace
-}  // namespace mosaico::catalog::sqlite
+}  // namespace mosaico::catalog

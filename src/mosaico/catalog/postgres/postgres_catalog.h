@@ -13,7 +13,7 @@
 //    or daemons) never wait on each other's candidate and never claim the same job twice.
 //  - FindTopics: field predicates run as SQL (text compared byte-wise with COLLATE "C", like SQLite's BINARY);
 //    metadata predicates are prefiltered on the JSONB copy of user_metadata and then evaluated exactly by
-//    sqlite::MetadataMatcher (a backend-neutral class) on the verbatim text, so both backends agree.
+//    MetadataMatcher (a backend-neutral class) on the verbatim text, so both backends agree.
 #pragma once
 
 #include <memory>

@@ -1,13 +1,13 @@
 // PostgresCatalog: committed topic data (chunks with column statistics, summaries, compaction's swap) and
-// notifications. Chunk validation is sqlite::ValidateChunks (pure, backend-neutral), so both backends reject the
+// notifications. Chunk validation is ValidateChunks (catalog/chunk_validation.h), so both backends reject the
 // same inputs with the same messages.
 #include <unordered_map>
 #include <utility>
 
+#include "mosaico/catalog/chunk_validation.h"
 #include "mosaico/catalog/postgres/pg_conn.h"
 #include "mosaico/catalog/postgres/pg_queries.h"
 #include "mosaico/catalog/postgres/postgres_catalog.h"
-#include "mosaico/catalog/sqlite/chunk_rows.h"
 #include "mosaico/core/errors.h"
 
 namespace mosaico::catalog {
@@ -23,7 +23,7 @@ using postgres::PgTransaction;
 arrow::Status PostgresCatalog::CommitTopicData(int64_t topic_id, const std::string& upload_id,
                                                const std::vector<ChunkRecord>& chunks) {
   if (upload_id.empty()) return InvalidArgument("upload id must not be empty");
-  ARROW_RETURN_NOT_OK(sqlite::ValidateChunks(chunks));
+  ARROW_RETURN_NOT_OK(ValidateChunks(chunks));
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
   ARROW_ASSIGN_OR_RAISE(TopicRecord topic, postgres::FindTopicById(conn.get(), topic_id, /*for_update=*/true));
@@ -46,7 +46,7 @@ arrow::Status PostgresCatalog::ReplaceTopicData(int64_t topic_id, const std::str
   if (expected_upload_id == new_upload_id) {
     return InvalidArgument("the replacement upload id must differ from the replaced one ('" + new_upload_id + "')");
   }
-  ARROW_RETURN_NOT_OK(sqlite::ValidateChunks(chunks));
+  ARROW_RETURN_NOT_OK(ValidateChunks(chunks));
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
   ARROW_ASSIGN_OR_RAISE(TopicRecord topic, postgres::FindTopicById(conn.get(), topic_id, /*for_update=*/true));

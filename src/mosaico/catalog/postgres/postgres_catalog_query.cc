@@ -5,7 +5,7 @@
 // with a wildcard, predicates with arguments of another type and very long $in lists are evaluated in C++ on the
 // fetched row with core::Holds / core::Glob (the exact semantics). Metadata predicates are prefiltered in SQL on
 // the JSONB copy of user_metadata (a plain key, no "*"/"**", must be present; a superset of the exact answer) and
-// then evaluated exactly by sqlite::MetadataMatcher (backend-neutral) on the verbatim text. A stored
+// then evaluated exactly by MetadataMatcher (backend-neutral) on the verbatim text. A stored
 // user_metadata that is not a JSON object fails the query with IOError, as in SQLite.
 #include <algorithm>
 #include <memory>
@@ -15,7 +15,7 @@
 
 #include "mosaico/catalog/postgres/pg_conn.h"
 #include "mosaico/catalog/postgres/postgres_catalog.h"
-#include "mosaico/catalog/sqlite/metadata_matcher.h"
+#include "mosaico/catalog/metadata_matcher.h"
 #include "mosaico/core/errors.h"
 #include "mosaico/core/glob.h"
 
@@ -75,7 +75,7 @@ class QueryBuilder {
                                    f.predicate));
     }
     if (!filter.metadata.empty()) {
-      auto matcher = sqlite::MetadataMatcher::Make(filter.metadata);
+      auto matcher = MetadataMatcher::Make(filter.metadata);
       if (!matcher.ok()) return WithContext(matcher.status(), entity);
       (sequence ? seq_matcher_ : topic_matcher_) = std::move(*matcher);
       for (const MetadataPredicate& m : filter.metadata) AddMetadataPrefilter(alias + "metadata_jsonb", m);
@@ -112,8 +112,8 @@ class QueryBuilder {
 
   const PgParams& params() const { return params_; }
   std::vector<RowCheck>& checks() { return checks_; }
-  sqlite::MetadataMatcher* seq_matcher() { return seq_matcher_.get(); }
-  sqlite::MetadataMatcher* topic_matcher() { return topic_matcher_.get(); }
+  MetadataMatcher* seq_matcher() { return seq_matcher_.get(); }
+  MetadataMatcher* topic_matcher() { return topic_matcher_.get(); }
 
  private:
   template <typename T>
@@ -205,7 +205,7 @@ class QueryBuilder {
   std::vector<std::string> where_;
   PgParams params_;
   std::vector<RowCheck> checks_;
-  std::unique_ptr<sqlite::MetadataMatcher> seq_matcher_, topic_matcher_;
+  std::unique_ptr<MetadataMatcher> seq_matcher_, topic_matcher_;
 };
 
 bool RowPasses(const PgResult& res, int r, const RowCheck& check) {
@@ -214,12 +214,12 @@ bool RowPasses(const PgResult& res, int r, const RowCheck& check) {
   return Holds(check.predicate, v);
 }
 
-arrow::Result<bool> MetadataPasses(sqlite::MetadataMatcher* matcher, const std::string& json) {
+arrow::Result<bool> MetadataPasses(MetadataMatcher* matcher, const std::string& json) {
   if (matcher == nullptr) return true;
   switch (matcher->Evaluate(json)) {
-    case sqlite::MetadataMatcher::Outcome::kMatch: return true;
-    case sqlite::MetadataMatcher::Outcome::kNoMatch: return false;
-    case sqlite::MetadataMatcher::Outcome::kNotAnObject: break;
+    case MetadataMatcher::Outcome::kMatch: return true;
+    case MetadataMatcher::Outcome::kNoMatch: return false;
+    case MetadataMatcher::Outcome::kNotAnObject: break;
   }
   return arrow::Status::IOError("postgresql: a stored user_metadata is not a JSON object");
 }

@@ -27,7 +27,7 @@
 
 #include <arrow/result.h>
 
-#include "mosaico/catalog/sqlite/metadata_matcher.h"
+#include "mosaico/catalog/metadata_matcher.h"
 #include "mosaico/catalog/sqlite/query_functions.h"
 #include "mosaico/catalog/topic_filter.h"
 

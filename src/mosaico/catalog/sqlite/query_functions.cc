@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "mosaico/catalog/sqlite/metadata_matcher.h"
+#include "mosaico/catalog/metadata_matcher.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
 #include "mosaico/core/glob.h"
 #include "mosaico/core/scalar_predicate.h"

@@ -3,6 +3,7 @@
 // statistics are deleted, the new ones inserted (the same code as CommitTopicData, sqlite/chunk_rows.h) and
 // topic.upload_id set. A reader (ListChunks, SummarizeTopic, FindTopics) sees either the old chunk list or the
 // new one, never a mix or a gap. Locked (finalized) topics are accepted: compaction only runs on them.
+#include "mosaico/catalog/chunk_validation.h"
 #include "mosaico/catalog/sqlite/chunk_rows.h"
 #include "mosaico/catalog/sqlite/queries.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
@@ -21,7 +22,7 @@ arrow::Status SqliteCatalog::ReplaceTopicData(int64_t topic_id, const std::strin
   if (expected_upload_id == new_upload_id) {
     return InvalidArgument("the replacement upload id must differ from the replaced one ('" + new_upload_id + "')");
   }
-  ARROW_RETURN_NOT_OK(sqlite::ValidateChunks(chunks));
+  ARROW_RETURN_NOT_OK(ValidateChunks(chunks));
 
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));

@@ -2,6 +2,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "mosaico/catalog/chunk_validation.h"
 #include "mosaico/catalog/sqlite/chunk_rows.h"
 #include "mosaico/catalog/sqlite/queries.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
@@ -18,7 +19,7 @@ using sqlite::Transaction;
 arrow::Status SqliteCatalog::CommitTopicData(int64_t topic_id, const std::string& upload_id,
                                              const std::vector<ChunkRecord>& chunks) {
   if (upload_id.empty()) return InvalidArgument("upload id must not be empty");
-  ARROW_RETURN_NOT_OK(sqlite::ValidateChunks(chunks));
+  ARROW_RETURN_NOT_OK(ValidateChunks(chunks));
 
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));

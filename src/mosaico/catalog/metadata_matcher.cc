@@ -1,4 +1,4 @@
-#include "mosaico/catalog/sqlite/metadata_matcher.h"
+#include "mosaico/catalog/metadata_matcher.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "mosaico/core/errors.h"
 
-namespace mosaico::catalog::sqlite {
+namespace mosaico::catalog {
 namespace {
 
 using Kind = JsonDoc::Kind;
@@ -167,4 +167,4 @@ bool MetadataMatcher::AnyReached(const Compiled& c, Accept&& accept) {
   return false;
 }
 
-}  // namespace mosaico::catalog::sqlite
+}  // namespace mosaico::catalog

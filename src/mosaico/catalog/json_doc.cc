@@ -1,9 +1,9 @@
-#include "mosaico/catalog/sqlite/json_doc.h"
+#include "mosaico/catalog/json_doc.h"
 
 #include <charconv>
 #include <cstdlib>
 
-namespace mosaico::catalog::sqlite {
+namespace mosaico::catalog {
 namespace {
 
 using Kind = JsonDoc::Kind;
@@ -302,4 +302,4 @@ bool JsonDoc::HasLaterDuplicate(uint32_t object, uint32_t child) const {
   return false;
 }
 
-}  // namespace mosaico::catalog::sqlite
+}  // namespace mosaico::catalog

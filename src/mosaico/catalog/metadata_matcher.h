@@ -17,11 +17,11 @@
 
 #include <arrow/result.h>
 
-#include "mosaico/catalog/sqlite/json_doc.h"
+#include "mosaico/catalog/json_doc.h"
 #include "mosaico/catalog/topic_filter.h"
 #include "mosaico/core/glob.h"
 
-namespace mosaico::catalog::sqlite {
+namespace mosaico::catalog {
 
 class MetadataMatcher {
  public:
@@ -62,4 +62,4 @@ class MetadataMatcher {
   std::vector<uint8_t> visited_;                      // any_depth keys: node * (segments + 1) + segment
 };
 
-}  // namespace mosaico::catalog::sqlite
+}  // namespace mosaico::catalog

@@ -1,5 +1,5 @@
-// JsonDoc: a small, allocation-light JSON reader for user_metadata documents, used by the catalog's registered
-// SQL function that evaluates metadata predicates (one parse per row, however many predicates apply).
+// JsonDoc: a small, allocation-light JSON reader for user_metadata documents, used by MetadataMatcher
+// (metadata_matcher.h) in every catalog backend (one parse per row, however many predicates apply).
 //
 // Contract:
 //  - Parse() accepts RFC 8259 JSON text (surrounding whitespace allowed) and returns false otherwise; bytes
@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mosaico::catalog::sqlite {
+namespace mosaico::catalog {
 
 class JsonDoc {
  public:
@@ -65,4 +65,4 @@ class JsonDoc {
   std::deque<std::string> decoded_;  // strings that contained escapes (deque: stable addresses)
 };
 
-}  // namespace mosaico::catalog::sqlite
+}  // namespace mosaico::catalog
