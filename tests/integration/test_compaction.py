@@ -316,3 +316,22 @@ def test_default_settings_leave_full_chunks_alone(daemon_factory, tmp_path):
     layout = topic_layout(d.location, [TIES_SEQ])
     assert layout[TIES_TOPIC]["total_chunks_count"] >= 2, layout
     assert len(upload_dirs(d.data_dir, TIES_TOPIC)) == 1
+
+
+def test_an_imported_topic_is_compacted_by_the_daemon_it_lands_on(daemon_factory, tmp_path):
+    """No finalize happens on the receiving daemon, so `mosaicod import` itself asks for the compaction."""
+    src = daemon_factory(data_dir=str(tmp_path / "src"), extra_args=INGEST_ARGS)
+    upload_ties_topic(src.location)
+    before = multi_chunk_topics(topic_layout(src.location, [TIES_SEQ]))
+    assert TIES_TOPIC in before, before
+    expected = tl.read_topic(fl.FlightClient(src.location), TIES_TOPIC)
+    assert src.stop() == 0
+
+    dst_dir = str(tmp_path / "dst")
+    out = subprocess.run([MOSAICOD_BIN, "import", "--from", src.data_dir, "--data-dir", dst_dir],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and f"imported  {TIES_SEQ}" in out.stdout, out.stdout + out.stderr[-2000:]
+    dst = daemon_factory(data_dir=dst_dir, extra_args=COMPACT_ARGS)
+    wait_compacted(dst.location, [TIES_SEQ], before)
+    got = tl.read_topic(fl.FlightClient(dst.location), TIES_TOPIC)
+    assert got.combine_chunks().equals(expected.combine_chunks(), check_metadata=True)

@@ -1,5 +1,8 @@
 #include "mosaico/lifecycle/compaction_request.h"
 
+#include <spdlog/spdlog.h>
+
+#include "mosaico/core/clock.h"
 #include "mosaico/core/json.h"
 
 namespace mosaico::lifecycle {
@@ -13,6 +16,31 @@ std::string CompactTopicPayload(const std::string& sequence, const std::string& 
 
 std::string CompactTopicDedupKey(const std::string& sequence, const std::string& topic) {
   return std::string(kCompactTopicJob) + ":" + sequence + "/" + topic;
+}
+
+void EnqueueCompactions(catalog::Catalog& catalog, const std::string& sequence,
+                        const std::optional<std::string>& session_key) {
+  auto topics = catalog.ListTopics(sequence);
+  if (!topics.ok()) {
+    spdlog::warn("event=compaction_enqueue_failed sequence={} status=\"{}\"", sequence, topics.status().ToString());
+    return;
+  }
+  for (const auto& topic : *topics) {
+    if ((session_key && topic.session_key != *session_key) || !topic.upload_id) continue;
+    auto summary = catalog.SummarizeTopic(topic.id);
+    if (!summary.ok() || summary->total_chunks < 2) continue;
+    const int64_t now = NowNs();
+    auto job = catalog.EnqueueJob(kCompactTopicJob, CompactTopicPayload(topic.sequence_name, topic.name),
+                                  CompactTopicDedupKey(topic.sequence_name, topic.name), now, now);
+    if (job.ok()) continue;
+    if (job.status().IsNotImplemented()) {  // a catalog without an event queue: nothing to schedule
+      spdlog::debug("event=compaction_not_enqueued topic={}/{} status=\"{}\"", topic.sequence_name, topic.name,
+                    job.status().ToString());
+    } else {
+      spdlog::warn("event=compaction_enqueue_failed topic={}/{} status=\"{}\"", topic.sequence_name, topic.name,
+                   job.status().ToString());
+    }
+  }
 }
 
 }  // namespace mosaico::lifecycle

@@ -129,33 +129,8 @@ arrow::Status Lifecycle::FinalizeSession(const std::string& session_uuid) {
     if (!again.ok() || !again->locked || again->completed_at_ns != now) return locked;
   }
   spdlog::info("event=session_finalized session={}", SessionName(*session));
-  EnqueueCompactions(*session);
+  EnqueueCompactions(*catalog_, session->sequence_name, session->key);
   return arrow::Status::OK();
-}
-
-void Lifecycle::EnqueueCompactions(const SessionRecord& session) {
-  auto topics = catalog_->ListTopics(session.sequence_name);
-  if (!topics.ok()) {
-    spdlog::warn("event=compaction_enqueue_failed session={} status=\"{}\"", SessionName(session),
-                 topics.status().ToString());
-    return;
-  }
-  for (const auto& topic : *topics) {
-    if (topic.session_key != session.key || !topic.upload_id) continue;
-    auto summary = catalog_->SummarizeTopic(topic.id);
-    if (!summary.ok() || summary->total_chunks < 2) continue;
-    const int64_t now = NowNs();
-    auto job = catalog_->EnqueueJob(kCompactTopicJob, CompactTopicPayload(topic.sequence_name, topic.name),
-                                    CompactTopicDedupKey(topic.sequence_name, topic.name), now, now);
-    if (job.ok()) continue;
-    if (job.status().IsNotImplemented()) {  // a catalog without an event queue: nothing to schedule
-      spdlog::debug("event=compaction_not_enqueued topic={}/{} status=\"{}\"", topic.sequence_name, topic.name,
-                    job.status().ToString());
-    } else {
-      spdlog::warn("event=compaction_enqueue_failed topic={}/{} status=\"{}\"", topic.sequence_name, topic.name,
-                   job.status().ToString());
-    }
-  }
 }
 
 arrow::Status Lifecycle::DeleteSequence(const std::string& name) {

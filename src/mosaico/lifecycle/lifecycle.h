@@ -83,10 +83,6 @@ class Lifecycle {
   UploadRegistry& uploads() { return uploads_; }
 
  private:
-  // After a finalize: one "compact_topic" job (lifecycle/compaction_request.h) per topic of the session with at
-  // least two chunks. Best effort: failures are logged, never fail the finalize.
-  void EnqueueCompactions(const catalog::SessionRecord& session);
-
   std::shared_ptr<catalog::Catalog> catalog_;
   std::shared_ptr<store::ObjectStore> store_;
   UploadRegistry uploads_;

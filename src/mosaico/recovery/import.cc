@@ -2,6 +2,7 @@
 
 #include "mosaico/core/errors.h"
 #include "mosaico/core/ids.h"
+#include "mosaico/lifecycle/compaction_request.h"
 #include "mosaico/lifecycle/manifests.h"
 #include "mosaico/store/checksum.h"
 #include "mosaico/store/layout.h"
@@ -199,6 +200,7 @@ arrow::Result<ImportReport> ImportSequences(store::ObjectStore& from, store::Obj
       arrow::Result<RestoreCounts> counts = st.ok() ? RestoreSequence(target, catalog) : st;
       if (counts.ok()) {
         report.counts += *counts;
+        lifecycle::EnqueueCompactions(catalog, result.name);  // a daemon on this catalog merges small chunks
       } else {
         (void)to.DeletePrefix(layout::SequenceDir(result.name));
         result.outcome = ImportedSequence::Outcome::kFailed;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "mosaico/core/errors.h"
+#include "mosaico/lifecycle/compaction_request.h"
 #include "mosaico/lifecycle/deletion.h"
 #include "mosaico/lifecycle/manifests.h"
 #include "mosaico/recovery/check.h"
@@ -196,7 +197,10 @@ class Repairer {
     }
     ARROW_ASSIGN_OR_RAISE(auto session, catalog_.GetSession(f.sequence, f.session_key));
     if (session.locked) return arrow::Status::OK();  // locked meanwhile
-    return catalog_.LockSession(session.id, *stored->record.completed_at_ns);
+    ARROW_RETURN_NOT_OK(catalog_.LockSession(session.id, *stored->record.completed_at_ns));
+    // The finalize this completes would have asked for compaction; so does its completion.
+    lifecycle::EnqueueCompactions(catalog_, f.sequence, f.session_key);
+    return arrow::Status::OK();
   }
 
   // Realigns the catalog's notifications of one sequence or topic to the store's.

@@ -9,6 +9,7 @@
 #include "mosaico/core/ids.h"
 #include "mosaico/ingest/schema_check.h"
 #include "mosaico/ingest/upload_manifest.h"
+#include "mosaico/lifecycle/compaction_request.h"
 #include "mosaico/lifecycle/deletion.h"
 #include "mosaico/lifecycle/lifecycle.h"
 #include "mosaico/lifecycle/manifests.h"
@@ -60,21 +61,25 @@ class CrashRepairTest : public ::testing::Test {
 
   static std::string NewUploadId() { return NewUlid(NowNs()); }
 
-  // upload.json plus one stand-in chunk object (Check compares sizes; checksums only on request).
-  ingest::UploadManifest PutUpload(const std::string& seq, const std::string& topic, const std::string& id) {
+  // upload.json plus `chunks` stand-in chunk objects (Check compares sizes; checksums only on request).
+  ingest::UploadManifest PutUpload(const std::string& seq, const std::string& topic, const std::string& id,
+                                   int chunks = 1) {
     ingest::UploadManifest m;
     m.upload_id = id;
     m.topic = topic;
-    m.row_count = 3;
-    catalog::ChunkRecord c;
-    c.object_key = layout::ChunkObject(seq, topic, id, 0);
-    c.row_count = 3;
-    c.size_bytes = 5;
-    c.ts_min = 10;
-    c.ts_max = 30;
-    c.checksum = "00000000";
-    m.chunks.push_back(c);
-    EXPECT_TRUE(store_->PutAtomic(c.object_key, "chunk").ok());
+    for (int i = 0; i < chunks; ++i) {
+      catalog::ChunkRecord c;
+      c.index = i;
+      c.object_key = layout::ChunkObject(seq, topic, id, i);
+      c.row_count = 3;
+      c.size_bytes = 5;
+      c.ts_min = 10 + 100 * i;
+      c.ts_max = 30 + 100 * i;
+      c.checksum = "00000000";
+      m.chunks.push_back(c);
+      m.row_count += c.row_count;
+      EXPECT_TRUE(store_->PutAtomic(c.object_key, "chunk").ok());
+    }
     EXPECT_TRUE(store_->PutAtomic(layout::UploadManifest(seq, topic, id), m.Serialize()).ok());
     return m;
   }
@@ -231,6 +236,27 @@ TEST_F(CrashRepairTest, AFinalizeMarkerTheCatalogMissedLocksTheSession) {
   EXPECT_TRUE(locked.locked);
   EXPECT_EQ(locked.completed_at_ns, 777);
   EXPECT_TRUE(catalog_->GetTopic("f", "imu")->locked);
+}
+
+TEST_F(CrashRepairTest, AFinalizeCompletedByRepairAsksForCompactionLikeTheFinalizeWould) {
+  auto session = World("k", /*with_upload=*/false);
+  auto topic = *catalog_->GetTopic("k", "imu");
+  ASSERT_TRUE(store_->PutAtomic(layout::TopicSchema("k", "imu"), Schema()).ok());
+  ASSERT_TRUE(catalog_->SetTopicSchema(topic.id, Schema()).ok());
+  auto manifest = PutUpload("k", "imu", NewUploadId(), /*chunks=*/3);
+  ASSERT_TRUE(catalog_->CommitTopicData(topic.id, manifest.upload_id, manifest.chunks).ok());
+  ASSERT_TRUE(store_->PutAtomic(layout::SessionFinalizedMarker("k", session.key),
+                                lifecycle::SessionFinalizedJson(999)).ok());
+  auto compactions = [&] {
+    std::vector<std::string> keys;
+    for (const auto& job : *catalog_->ListJobs(std::nullopt, 100)) {
+      if (job.kind == lifecycle::kCompactTopicJob) keys.push_back(job.dedup_key);
+    }
+    return keys;
+  };
+  EXPECT_EQ(compactions(), Strings{});
+  RepairAndExpectClean();
+  EXPECT_EQ(compactions(), Strings{lifecycle::CompactTopicDedupKey("k", "imu")});
 }
 
 TEST_F(CrashRepairTest, AStoreCommittedUploadIsCommittedBeforeTheSessionIsLocked) {
