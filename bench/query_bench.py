@@ -23,9 +23,7 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -34,18 +32,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
+from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 T0 = 1_700_000_000_000_000_000
-
-
-def log(msg):
-    print(f"[bench] {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def action(client, name, body):

@@ -49,4 +49,13 @@ arrow::Status ValidateChunks(const std::vector<ChunkRecord>& chunks) {
   return arrow::Status::OK();
 }
 
+arrow::Status ValidateReplacement(const std::string& expected_upload_id, const std::string& new_upload_id,
+                                  const std::vector<ChunkRecord>& chunks) {
+  if (expected_upload_id.empty() || new_upload_id.empty()) return InvalidArgument("upload ids must not be empty");
+  if (expected_upload_id == new_upload_id) {
+    return InvalidArgument("the replacement upload id must differ from the replaced one ('" + new_upload_id + "')");
+  }
+  return ValidateChunks(chunks);
+}
+
 }  // namespace mosaico::catalog

@@ -6,6 +6,7 @@
 //  - Pure (no catalog access): call it before taking any lock or opening a transaction.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <arrow/status.h>
@@ -15,5 +16,9 @@
 namespace mosaico::catalog {
 
 arrow::Status ValidateChunks(const std::vector<ChunkRecord>& chunks);
+
+// ReplaceTopicData's arguments: both upload ids set and different, then ValidateChunks; else InvalidArgument.
+arrow::Status ValidateReplacement(const std::string& expected_upload_id, const std::string& new_upload_id,
+                                  const std::vector<ChunkRecord>& chunks);
 
 }  // namespace mosaico::catalog

@@ -88,21 +88,17 @@ Atom Compare(const char* fn, std::shared_ptr<arrow::Scalar> scalar) {
 
 constexpr double kTwo100 = 1267650600228229401496703205376.0;  // 2^100
 
-i128 FloorOf(const ScalarValue& v) {
+// v rounded to an integer by `round` (std::floor / std::ceil), clamped to +-2^100 (beyond every int64 column value).
+i128 RoundedOf(const ScalarValue& v, double (*round)(double)) {
   if (auto* i = std::get_if<int64_t>(&v)) return *i;
   const double d = std::get<double>(v);
   if (d >= kTwo100) return i128{1} << 100;
   if (d <= -kTwo100) return -(i128{1} << 100);
-  return static_cast<i128>(std::floor(d));
+  return static_cast<i128>(round(d));
 }
 
-i128 CeilOf(const ScalarValue& v) {
-  if (auto* i = std::get_if<int64_t>(&v)) return *i;
-  const double d = std::get<double>(v);
-  if (d >= kTwo100) return i128{1} << 100;
-  if (d <= -kTwo100) return -(i128{1} << 100);
-  return static_cast<i128>(std::ceil(d));
-}
+i128 FloorOf(const ScalarValue& v) { return RoundedOf(v, std::floor); }
+i128 CeilOf(const ScalarValue& v) { return RoundedOf(v, std::ceil); }
 
 bool IsIntegral(const ScalarValue& v) {
   if (std::holds_alternative<int64_t>(v)) return true;

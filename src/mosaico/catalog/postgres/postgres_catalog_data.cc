@@ -42,11 +42,7 @@ arrow::Status PostgresCatalog::CommitTopicData(int64_t topic_id, const std::stri
 arrow::Status PostgresCatalog::ReplaceTopicData(int64_t topic_id, const std::string& expected_upload_id,
                                                 const std::string& new_upload_id,
                                                 const std::vector<ChunkRecord>& chunks) {
-  if (expected_upload_id.empty() || new_upload_id.empty()) return InvalidArgument("upload ids must not be empty");
-  if (expected_upload_id == new_upload_id) {
-    return InvalidArgument("the replacement upload id must differ from the replaced one ('" + new_upload_id + "')");
-  }
-  ARROW_RETURN_NOT_OK(ValidateChunks(chunks));
+  ARROW_RETURN_NOT_OK(ValidateReplacement(expected_upload_id, new_upload_id, chunks));
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
   ARROW_ASSIGN_OR_RAISE(TopicRecord topic, postgres::FindTopicById(conn.get(), topic_id, /*for_update=*/true));

@@ -18,11 +18,7 @@ using sqlite::Transaction;
 arrow::Status SqliteCatalog::ReplaceTopicData(int64_t topic_id, const std::string& expected_upload_id,
                                               const std::string& new_upload_id,
                                               const std::vector<ChunkRecord>& chunks) {
-  if (expected_upload_id.empty() || new_upload_id.empty()) return InvalidArgument("upload ids must not be empty");
-  if (expected_upload_id == new_upload_id) {
-    return InvalidArgument("the replacement upload id must differ from the replaced one ('" + new_upload_id + "')");
-  }
-  ARROW_RETURN_NOT_OK(ValidateChunks(chunks));
+  ARROW_RETURN_NOT_OK(ValidateReplacement(expected_upload_id, new_upload_id, chunks));
 
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));
