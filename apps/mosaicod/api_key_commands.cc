@@ -28,9 +28,11 @@ int Fail(const std::string& what, const arrow::Status& st) {
   return st.IsInvalid() || st.IsKeyError() ? 1 : 2;
 }
 
+std::string Flags(const ApiKeyRecord& k) { return mosaico::auth::Permissions::FromBits(k.permissions).ToString(); }
+
 void PrintKey(const ApiKeyRecord& k, int64_t now) {
   std::cout << "fingerprint  " << k.fingerprint << "\n"
-            << "permission   " << k.permission << "\n"
+            << "permissions  " << Flags(k) << "\n"
             << "status       " << mosaico::auth::KeyStateName(mosaico::auth::StateOf(k, now)) << "\n"
             << "created      " << mosaico::FormatUtc(k.created_at_ns) << "\n"
             << "expires      " << Time(k.expires_at_ns, "never") << "\n"
@@ -51,20 +53,20 @@ arrow::Result<std::optional<int64_t>> Expiry(const ApiKeyCommands& cmds, int64_t
 }
 
 int Create(mosaico::auth::ApiKeyManager& keys, const ApiKeyCommands& cmds) {
-  auto permission = mosaico::auth::ParsePermission(cmds.permission, "--permission");
-  if (!permission.ok()) return Fail("create", permission.status());
+  auto permissions = mosaico::auth::ParsePermissions(cmds.permissions, "--permissions");
+  if (!permissions.ok()) return Fail("create", permissions.status());
   const int64_t now = mosaico::NowNs();
   auto expires = Expiry(cmds, now);
   if (!expires.ok()) return Fail("create", expires.status());
-  auto created = keys.Create(*permission, cmds.description, *expires, now);
+  auto created = keys.Create(*permissions, cmds.description, *expires, now);
   if (!created.ok()) return Fail("create", created.status());
-  spdlog::info("event=api_key_created fingerprint={} permission={} by=cli", created->record.fingerprint,
-               created->record.permission);
+  spdlog::info("event=api_key_created fingerprint={} permissions={} by=cli", created->record.fingerprint,
+               Flags(created->record));
   if (cmds.token_only) {
     std::cout << created->token << "\n";
     return 0;
   }
-  std::cout << "created API key " << created->record.fingerprint << " (permission " << created->record.permission
+  std::cout << "created API key " << created->record.fingerprint << " (permissions " << Flags(created->record)
             << ", expires " << Time(created->record.expires_at_ns, "never") << ")\n"
             << "token (shown only now; keep it secret): " << created->token << "\n";
   return 0;
@@ -74,10 +76,10 @@ int List(mosaico::auth::ApiKeyManager& keys) {
   auto all = keys.List();
   if (!all.ok()) return Fail("list", all.status());
   const int64_t now = mosaico::NowNs();
-  std::printf("%-11s %-10s %-8s %-30s %-30s %s\n", "FINGERPRINT", "PERMISSION", "STATUS", "CREATED", "EXPIRES",
+  std::printf("%-11s %-17s %-8s %-30s %-30s %s\n", "FINGERPRINT", "PERMISSIONS", "STATUS", "CREATED", "EXPIRES",
               "DESCRIPTION");
   for (const auto& k : *all) {
-    std::printf("%-11s %-10s %-8s %-30s %-30s %s\n", k.fingerprint.c_str(), k.permission.c_str(),
+    std::printf("%-11s %-17s %-8s %-30s %-30s %s\n", k.fingerprint.c_str(), Flags(k).c_str(),
                 mosaico::auth::KeyStateName(mosaico::auth::StateOf(k, now)),
                 mosaico::FormatUtc(k.created_at_ns).c_str(),
                 Time(k.expires_at_ns, "never").c_str(), k.description.c_str());
@@ -145,9 +147,10 @@ void AddApiKeyCommands(CLI::App& app, const std::function<void(CLI::App*)>& add_
 
   cmds->create = cmds->root->add_subcommand("create", "Create a key and print its token (once)");
   add_common(cmds->create);
-  cmds->create->add_option("--permission", cmds->permission,
-                           "What the key may do (a ladder: each includes the previous)")
-      ->required()->check(CLI::IsMember({"read", "write", "delete", "manage"}));
+  cmds->create->add_option("-p,--permissions,--permission", cmds->permissions,
+                           "What the key may do: read, write, delete, or a combination such as read|write "
+                           "(independent flags: write does not include read)")
+      ->required();
   cmds->create->add_option("--description", cmds->description, "Free text shown by list/status");
   auto* in = cmds->create->add_option("--expires-in", cmds->expires_in, "Lifetime: 90d, 12h, 30m, 45s, 2w, 1d12h");
   auto* at = cmds->create->add_option("--expires-at", cmds->expires_at, "Expiry, UTC: YYYY-MM-DD[THH:MM:SS[Z]]");

@@ -2,10 +2,10 @@
 // store a daemon uses (same --data-dir / --catalog / --store flags as `run`). Works while daemons run: a new key is
 // accepted at once, a revocation within their --auth-cache-seconds. See docs/SECURITY.md.
 //
-//   api-key create --permission read|write|delete|manage [--description TEXT]
+//   api-key create --permissions read|write|delete (any combination joined by |) [--description TEXT]
 //                  [--expires-in 90d | --expires-at 2027-01-31[T12:00:00Z]] [--token-only]
 //                  prints the token once (with --token-only: the token alone, for scripts)
-//   api-key list                 every key: fingerprint, permission, status, times, description
+//   api-key list                 every key: fingerprint, permissions, status, times, description
 //   api-key status <fingerprint> one key
 //   api-key revoke <fingerprint> revoke (idempotent)
 //   api-key purge                delete revoked and expired keys
@@ -30,7 +30,7 @@ struct ApiKeyCommands {
   CLI::App* status = nullptr;
   CLI::App* revoke = nullptr;
   CLI::App* purge = nullptr;
-  std::string permission;
+  std::string permissions;
   std::string description;
   std::string expires_in;
   std::string expires_at;

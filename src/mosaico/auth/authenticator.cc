@@ -47,12 +47,7 @@ arrow::Result<Principal> Authenticator::Authenticate(std::string_view token, int
     case KeyState::kActive:
       break;
   }
-  auto permission = PermissionFromName(record->permission);
-  if (!permission) {
-    return Unauthenticated("API key '" + parsed.fingerprint + "' has an unknown permission '" + record->permission +
-                           "'");
-  }
-  return Principal{parsed.fingerprint, *permission};
+  return Principal{parsed.fingerprint, Permissions::FromBits(record->permissions)};
 }
 
 }  // namespace mosaico::auth

@@ -28,7 +28,7 @@ namespace mosaico::auth {
 
 struct Principal {
   std::string fingerprint;
-  Permission permission = Permission::kRead;
+  Permissions permissions;  // what the key may do (auth/permission.h)
 };
 
 class Authenticator {

@@ -1,5 +1,7 @@
 #include "mosaico/auth/key_manager.h"
 
+#include <spdlog/spdlog.h>
+
 #include "mosaico/auth/key_hash.h"
 #include "mosaico/auth/key_record.h"
 #include "mosaico/auth/token.h"
@@ -23,8 +25,9 @@ arrow::Result<bool> FingerprintFree(catalog::Catalog& catalog, store::ObjectStor
 
 }  // namespace
 
-arrow::Result<CreatedKey> ApiKeyManager::Create(Permission permission, const std::string& description,
+arrow::Result<CreatedKey> ApiKeyManager::Create(Permissions permissions, const std::string& description,
                                                 std::optional<int64_t> expires_at_ns, int64_t now_ns) {
+  if (permissions.empty()) return InvalidArgument("an API key needs at least one permission (read, write, delete)");
   if (description.size() > kMaxDescriptionBytes) {
     return InvalidArgument("'description' is " + std::to_string(description.size()) + " bytes; the limit is " +
                            std::to_string(kMaxDescriptionBytes));
@@ -43,7 +46,7 @@ arrow::Result<CreatedKey> ApiKeyManager::Create(Permission permission, const std
     r.fingerprint = token.fingerprint;
     ARROW_ASSIGN_OR_RAISE(r.salt, GenerateSalt());
     ARROW_ASSIGN_OR_RAISE(r.token_hash, HashToken(created.token, r.salt));
-    r.permission = PermissionName(permission);
+    r.permissions = permissions.bits();
     r.description = description;
     r.created_at_ns = now_ns;
     r.expires_at_ns = expires_at_ns;
@@ -92,6 +95,28 @@ arrow::Result<int64_t> ApiKeyManager::CountActive(int64_t now_ns) {
   int64_t n = 0;
   for (const auto& key : keys) n += StateOf(key, now_ns) == KeyState::kActive ? 1 : 0;
   return n;
+}
+
+arrow::Result<int64_t> ApiKeyManager::UpgradeStoreRecords() {
+  int64_t rewritten = 0;
+  ARROW_ASSIGN_OR_RAISE(auto objects, store_->List(store::layout::ApiKeysRoot()));
+  for (const auto& object : objects) {
+    if (store::layout::ParseApiKeyObject(object).empty()) continue;
+    ARROW_ASSIGN_OR_RAISE(auto data, store_->Get(object));
+    const std::string text = data->ToString();
+    auto record = KeyRecordFromStoreJson(text, object);
+    if (!record.ok()) {
+      spdlog::warn("event=api_key_upgrade_skipped key={} status=\"{}\"", object, record.status().ToString());
+      continue;
+    }
+    const std::string current = KeyRecordToStoreJson(*record);
+    if (current == text) continue;
+    ARROW_RETURN_NOT_OK(store_->PutAtomic(object, current));
+    spdlog::info("event=api_key_record_upgraded fingerprint={} permissions={}", record->fingerprint,
+                 Permissions::FromBits(record->permissions).ToString());
+    ++rewritten;
+  }
+  return rewritten;
 }
 
 }  // namespace mosaico::auth

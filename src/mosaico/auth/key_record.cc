@@ -7,7 +7,10 @@
 namespace mosaico::auth {
 namespace {
 
-constexpr int64_t kStoreVersion = 1;
+// Version 2: independent permission flags ("permissions":"read|write"). Version 1 (ladder, "permission":"write")
+// is still read: its permission is mapped by FromLadder, so keys written before the flags keep what they granted.
+constexpr int64_t kStoreVersion = 2;
+constexpr int64_t kLadderStoreVersion = 1;
 
 bool IsLowerHex(std::string_view s) {
   if (s.empty()) return false;
@@ -50,7 +53,7 @@ std::string KeyRecordToStoreJson(const catalog::ApiKeyRecord& key) {
   j["fingerprint"] = key.fingerprint;
   j["token_hash"] = key.token_hash;
   j["salt"] = key.salt;
-  j["permission"] = key.permission;
+  j["permissions"] = Permissions::FromBits(key.permissions).ToString();
   j["description"] = key.description;
   j["created_at_ns"] = key.created_at_ns;
   j["expires_at_ns"] = key.expires_at_ns ? OrderedJson(*key.expires_at_ns) : OrderedJson(nullptr);
@@ -65,7 +68,7 @@ arrow::Result<catalog::ApiKeyRecord> KeyRecordFromStoreJson(std::string_view tex
   const Json& j = *parsed;
   auto version = RequireInt64(j, "v");
   if (!version.ok()) return in(version.status());
-  if (*version != kStoreVersion) {
+  if (*version != kStoreVersion && *version != kLadderStoreVersion) {
     return InvalidArgument(std::string(what) + ": unsupported API key record version " + std::to_string(*version));
   }
   catalog::ApiKeyRecord k;
@@ -78,7 +81,8 @@ arrow::Result<catalog::ApiKeyRecord> KeyRecordFromStoreJson(std::string_view tex
   ARROW_RETURN_NOT_OK(get("fingerprint", &k.fingerprint));
   ARROW_RETURN_NOT_OK(get("token_hash", &k.token_hash));
   ARROW_RETURN_NOT_OK(get("salt", &k.salt));
-  ARROW_RETURN_NOT_OK(get("permission", &k.permission));
+  std::string permissions_text;
+  ARROW_RETURN_NOT_OK(get(*version == kLadderStoreVersion ? "permission" : "permissions", &permissions_text));
   ARROW_RETURN_NOT_OK(get("description", &k.description));
   auto created = RequireInt64(j, "created_at_ns");
   if (!created.ok()) return in(created.status());
@@ -95,8 +99,14 @@ arrow::Result<catalog::ApiKeyRecord> KeyRecordFromStoreJson(std::string_view tex
     return InvalidArgument(std::string(what) + ": 'token_hash' is not 64 hex digits");
   }
   if (!IsLowerHex(k.salt) || k.salt.size() % 2 != 0) return InvalidArgument(std::string(what) + ": 'salt' is not hex");
-  if (!PermissionFromName(k.permission)) {
-    return InvalidArgument(std::string(what) + ": unknown 'permission' '" + k.permission + "'");
+  if (*version == kLadderStoreVersion) {
+    auto flags = FromLadder(permissions_text);
+    if (!flags) return InvalidArgument(std::string(what) + ": unknown 'permission' '" + permissions_text + "'");
+    k.permissions = flags->bits();
+  } else {
+    auto flags = ParsePermissions(permissions_text, "permissions");
+    if (!flags.ok()) return in(flags.status());
+    k.permissions = flags->bits();
   }
   return k;
 }
@@ -104,7 +114,7 @@ arrow::Result<catalog::ApiKeyRecord> KeyRecordFromStoreJson(std::string_view tex
 OrderedJson KeyRecordPublicJson(const catalog::ApiKeyRecord& key, int64_t now_ns) {
   OrderedJson j;
   j["fingerprint"] = key.fingerprint;
-  j["permission"] = key.permission;
+  j["permissions"] = Permissions::FromBits(key.permissions).ToString();
   j["description"] = key.description;
   j["status"] = KeyStateName(StateOf(key, now_ns));
   j["created_at_ns"] = key.created_at_ns;

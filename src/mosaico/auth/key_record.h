@@ -1,12 +1,15 @@
 // API key records (catalog::ApiKeyRecord) seen from auth/: their state at a given time, their object in the store,
 // and the public view that replies and the CLI show.
 //
-// Store object (store/layout.h ApiKeyObject, "api_keys/<fingerprint>.json"), version 1:
-//   {"v":1,"fingerprint":"<8 hex>","token_hash":"<64 hex>","salt":"<32 hex>","permission":"read|write|delete|manage",
+// Store object (store/layout.h ApiKeyObject, "api_keys/<fingerprint>.json"), version 2:
+//   {"v":2,"fingerprint":"<8 hex>","token_hash":"<64 hex>","salt":"<32 hex>","permissions":"read|write" (any
+//    non-empty combination of read, write, delete; auth/permission.h),
 //    "description":"...","created_at_ns":N,"expires_at_ns":N|null,"revoked_at_ns":N|null}
 // It holds everything the catalog row holds (a rebuild restores the row from it) and never the token.
+// Version 1 objects (written while permissions were a ladder: "permission":"read|write|delete|manage", one name)
+// are still parsed; their permission becomes the flags it granted (auth/permission.h FromLadder).
 // Public view (no hash, no salt):
-//   {"fingerprint","permission","description","status":"active|expired|revoked","created_at_ns",
+//   {"fingerprint","permissions","description","status":"active|expired|revoked","created_at_ns",
 //    "expires_at_ns":N|null,"revoked_at_ns":N|null}
 #pragma once
 

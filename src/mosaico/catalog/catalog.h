@@ -137,7 +137,7 @@ struct ApiKeyRecord {
   std::string fingerprint;   // 8 lowercase hex digits, unique: the key's public name
   std::string token_hash;    // hex HMAC-SHA256 of the token keyed with `salt` (auth/key_hash.h)
   std::string salt;          // hex
-  std::string permission;    // "read" | "write" | "delete" | "manage" (auth/permission.h)
+  uint8_t permissions = 0;   // bitmask read=1 write=2 delete=4, 1..7 (auth/permission.h)
   std::string description;
   int64_t created_at_ns = 0;
   std::optional<int64_t> expires_at_ns;  // unset: never expires
@@ -145,7 +145,7 @@ struct ApiKeyRecord {
   bool operator==(const ApiKeyRecord&) const = default;
 };
 
-// OK for a record a backend may store: fingerprint, hash and salt set, a known permission; else INVALID_ARGUMENT.
+// OK for a record a backend may store: fingerprint, hash and salt set, permissions 1..7; else INVALID_ARGUMENT.
 arrow::Status ValidateApiKeyRecord(const ApiKeyRecord& key);
 
 // What the default API-key methods of Catalog return.

@@ -43,10 +43,9 @@ JobRecord::State ParseJobState(const std::string& name) {
 arrow::Status ValidateApiKeyRecord(const ApiKeyRecord& key) {
   if (key.fingerprint.empty()) return InvalidArgument("an API key needs a fingerprint");
   if (key.token_hash.empty() || key.salt.empty()) return InvalidArgument("an API key needs a token hash and a salt");
-  for (const char* p : {"read", "write", "delete", "manage"}) {
-    if (key.permission == p) return arrow::Status::OK();
-  }
-  return InvalidArgument("unknown API key permission '" + key.permission + "'");
+  if (key.permissions >= 1 && key.permissions <= 7) return arrow::Status::OK();
+  return InvalidArgument("API key permissions " + std::to_string(key.permissions) +
+                         " are not a non-empty set of read=1, write=2, delete=4");
 }
 
 }  // namespace mosaico::catalog

@@ -11,9 +11,11 @@ namespace fl = arrow::flight;
 
 namespace {
 
-arrow::Status Denied(const std::string& operation, auth::Permission required, const auth::Principal& who) {
-  return PermissionDenied(operation + " needs the '" + auth::PermissionName(required) + "' permission; API key '" +
-                          who.fingerprint + "' has '" + auth::PermissionName(who.permission) + "'");
+arrow::Status Denied(const std::string& operation, auth::Permissions required, const auth::Principal& who) {
+  spdlog::warn("event=permission_denied operation=\"{}\" fingerprint={} needs={} has={}", operation, who.fingerprint,
+               required.ToString(), who.permissions.ToString());
+  return PermissionDenied(operation + " needs the '" + required.ToString() + "' permission; API key '" +
+                          who.fingerprint + "' has '" + who.permissions.ToString() + "'");
 }
 
 }  // namespace
@@ -47,9 +49,7 @@ arrow::Status AuthMiddlewareFactory::StartCall(const fl::CallInfo& info, const f
     LogRejection(rpc, context.peer(), "\"" + principal.status().message() + "\"");
     return ToFlightStatus(principal.status());
   }
-  if (auto required = RpcPermission(info.method); required && !auth::Allows(principal->permission, *required)) {
-    spdlog::warn("event=permission_denied rpc={} fingerprint={} needs={} has={}", rpc, principal->fingerprint,
-                 auth::PermissionName(*required), auth::PermissionName(principal->permission));
+  if (auto required = RpcPermission(info.method); required && !principal->permissions.Has(*required)) {
     return ToFlightStatus(Denied(rpc, *required, *principal));
   }
   spdlog::debug("event=auth_ok rpc={} fingerprint={}", rpc, principal->fingerprint);
@@ -77,12 +77,10 @@ const auth::Principal* CallerOf(const fl::ServerCallContext& context) {
   return mw == nullptr ? nullptr : &static_cast<AuthMiddleware*>(mw)->principal();
 }
 
-arrow::Status RequirePermission(const fl::ServerCallContext& context, auth::Permission required,
+arrow::Status RequirePermission(const fl::ServerCallContext& context, auth::Permissions required,
                                 std::string_view operation) {
   const auth::Principal* who = CallerOf(context);
-  if (who == nullptr || auth::Allows(who->permission, required)) return arrow::Status::OK();
-  spdlog::warn("event=permission_denied operation={} fingerprint={} needs={} has={}", operation, who->fingerprint,
-               auth::PermissionName(required), auth::PermissionName(who->permission));
+  if (who == nullptr || who->permissions.Covers(required)) return arrow::Status::OK();
   return Denied(std::string(operation), required, *who);
 }
 

@@ -4,7 +4,9 @@
 // any handler runs, StartCall reads the `mosaico-api-key-token` header and authenticates it (auth/authenticator.h):
 //   missing header, malformed / unknown / wrong / expired / revoked key -> UNAUTHENTICATED (the call is refused)
 //   key lacks the permission the RPC needs (RpcPermission)           -> PERMISSION_DENIED naming the permission
-//                                                                       needed and the key's fingerprint
+//                                                                       needed, the key's fingerprint and flags
+// Permissions are independent flags (auth/permission.h): a write-only key cannot read, a delete-only key can
+// neither read nor write.
 // DoAction's permission depends on the action, so it is checked by the service (RequirePermission with
 // ActionSpec::permission) right after the action name is resolved, before its body is parsed.
 // When auth is off no middleware is installed and RequirePermission admits every call.
@@ -69,9 +71,9 @@ std::optional<auth::Permission> RpcPermission(arrow::flight::FlightMethod method
 // The authenticated caller of `context`, or nullptr when auth is off.
 const auth::Principal* CallerOf(const arrow::flight::ServerCallContext& context);
 
-// OK when auth is off or the caller holds `required`; else PermissionDenied (core/errors.h) naming `operation`, the
-// permission needed and the caller's fingerprint.
-arrow::Status RequirePermission(const arrow::flight::ServerCallContext& context, auth::Permission required,
+// OK when auth is off or the caller holds every flag of `required` (the empty set: any authenticated caller); else
+// PermissionDenied (core/errors.h) naming `operation`, the permission needed and the caller's fingerprint.
+arrow::Status RequirePermission(const arrow::flight::ServerCallContext& context, auth::Permissions required,
                                 std::string_view operation);
 
 // RequirePermission for the action `spec` (ActionSpec::permission). An action registered without a permission is

@@ -10,7 +10,7 @@
 
 #include "mosaico/auth/authenticator.h"
 #include "mosaico/catalog/catalog.h"
-#include "mosaico/server/flight_service.h"
+#include <arrow/flight/server.h>
 #include "mosaico/server/server_config.h"
 #include "mosaico/store/object_store.h"
 
@@ -20,8 +20,8 @@ namespace mosaico::server {
 arrow::Result<std::shared_ptr<auth::Authenticator>> SetUpAuth(const ServerConfig& config,
                                                               std::shared_ptr<catalog::Catalog> catalog,
                                                               std::shared_ptr<store::ObjectStore> store);
-// With an authenticator: registers the auth middleware in `options` and hands it to `service`. Without: nothing.
+// With an authenticator: registers the auth middleware in `options`. Without: nothing.
 void InstallAuth(const std::shared_ptr<auth::Authenticator>& authenticator,
-                 arrow::flight::FlightServerOptions* options, MosaicoFlightService* service);
+                 arrow::flight::FlightServerOptions* options);
 
 }  // namespace mosaico::server

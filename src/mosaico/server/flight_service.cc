@@ -234,7 +234,6 @@ arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl
   ActionContext ctx{lifecycle_.get(), &config_,
                     [&context, &deadline] { return context.is_cancelled() || deadline.Expired(); }};
   ctx.caller = CallerOf(context);
-  ctx.authenticator = authenticator_.get();
   std::vector<OrderedJson> responses;
   if (spec->streaming_handler) {
     // Streaming handlers (queries) read topic data: they hold a stream slot, and are read-only, so a result that

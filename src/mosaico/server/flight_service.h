@@ -49,8 +49,6 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
                          std::unique_ptr<arrow::flight::ResultStream>* result) override;
   arrow::Status ListActions(const arrow::flight::ServerCallContext& context,
                             std::vector<arrow::flight::ActionType>* actions) override;
-  // Auth is on (server/auth_middleware.h): api_key actions drop revoked keys from this authenticator's cache.
-  void EnableAuth(std::shared_ptr<auth::Authenticator> authenticator) { authenticator_ = std::move(authenticator); }
 
  private:
   arrow::Status DoPutImpl(const arrow::flight::ServerCallContext& context, arrow::flight::FlightMessageReader* reader,
@@ -66,7 +64,6 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
   FlightInfoBuilder info_builder_;
   const ActionRegistry& actions_;
   StreamSlots stream_slots_;  // --max-concurrent-streams (limits.h)
-  std::shared_ptr<auth::Authenticator> authenticator_;  // null when auth is off
 };
 
 }  // namespace mosaico::server

@@ -64,7 +64,7 @@ arrow::Status RunServer(const ServerConfig& config) {
                                                     : arrow::flight::Location::ForGrpcTls(config.host, config.port));
   arrow::flight::FlightServerOptions options(location);
   options.tls_certificates = std::move(tls);
-  InstallAuth(authenticator, &options, &service);
+  InstallAuth(authenticator, &options);
   ARROW_RETURN_NOT_OK(service.Init(options));
   spdlog::info("event=listening uri={}://{}:{} catalog={} store={}", options.tls_certificates.empty() ? "grpc" : "grpc+tls",
                config.host, service.port(), config.ResolvedCatalogUrl(), config.ResolvedStoreUri());

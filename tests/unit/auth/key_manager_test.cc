@@ -45,7 +45,7 @@ class KeyManagerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  CreatedKey MustCreate(Permission p, std::optional<int64_t> expires = std::nullopt) {
+  CreatedKey MustCreate(Permissions p, std::optional<int64_t> expires = std::nullopt) {
     auto created = manager_->Create(p, "test key", expires, kNow);
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     return created.ok() ? *created : CreatedKey{};
@@ -62,7 +62,7 @@ TEST_F(KeyManagerTest, CreateStoresOnlyTheHashInCatalogAndStore) {
   auto parsed = ParseToken(k.token);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->fingerprint, k.record.fingerprint);
-  EXPECT_EQ(k.record.permission, "write");
+  EXPECT_EQ(k.record.permissions, 2);  // write only: flags are independent
   EXPECT_TRUE(VerifyToken(k.token, k.record.salt, k.record.token_hash));
 
   auto in_catalog = catalog_->GetApiKey(k.record.fingerprint);
@@ -94,7 +94,8 @@ TEST_F(KeyManagerTest, AuthenticateReturnsFingerprintAndPermission) {
   auto who = auth.Authenticate(k.token, kNow);
   ASSERT_TRUE(who.ok()) << who.status().ToString();
   EXPECT_EQ(who->fingerprint, k.record.fingerprint);
-  EXPECT_EQ(who->permission, Permission::kDelete);
+  EXPECT_EQ(who->permissions, Permissions(Permission::kDelete));
+  EXPECT_FALSE(who->permissions.Has(Permission::kRead));
 }
 
 TEST_F(KeyManagerTest, UnknownKeyAndWrongSecretAreUnauthenticated) {
@@ -109,7 +110,7 @@ TEST_F(KeyManagerTest, UnknownKeyAndWrongSecretAreUnauthenticated) {
   r.fingerprint = stranger->fingerprint;
   r.salt = *GenerateSalt();
   r.token_hash = *HashToken("msco_something_else", r.salt);
-  r.permission = "manage";
+  r.permissions = 7;
   r.created_at_ns = kNow;
   ASSERT_TRUE(catalog_->CreateApiKey(r).ok());
   auto wrong = auth.Authenticate(stranger->text(), kNow);
@@ -132,7 +133,7 @@ TEST_F(KeyManagerTest, ExpiryIsExact) {
 }
 
 TEST_F(KeyManagerTest, RevokeIsIdempotentAndTakesEffectAfterForgetOrTtl) {
-  CreatedKey k = MustCreate(Permission::kManage);
+  CreatedKey k = MustCreate(Permissions::All());
   Authenticator auth(catalog_, /*cache_ttl_ns=*/5 * kSecond);
   ASSERT_TRUE(auth.Authenticate(k.token, kNow).ok());
 
@@ -193,6 +194,46 @@ TEST_F(KeyManagerTest, PurgeRemovesRevokedAndExpiredOnly) {
   EXPECT_TRUE(*store_->Exists(store::layout::ApiKeyObject(active.record.fingerprint)));
 }
 
+TEST_F(KeyManagerTest, CreateRefusesAnEmptyPermissionSet) {
+  EXPECT_TRUE(manager_->Create(Permissions(), "", std::nullopt, kNow).status().IsInvalid());
+}
+
+// Objects written while permissions were a ladder (version 1) are read with the flags they granted, and
+// UpgradeStoreRecords rewrites them in the current version once (a rebuild then restores the same flags).
+TEST_F(KeyManagerTest, LadderStoreRecordsAreReadAndUpgraded) {
+  const std::pair<const char*, uint8_t> cases[] = {{"read", 1}, {"write", 3}, {"delete", 7}, {"manage", 7}};
+  int i = 0;
+  for (const auto& [ladder, flags] : cases) {
+    const std::string fp = "0000000" + std::to_string(i++);
+    const std::string v1 = std::string(R"({"v":1,"fingerprint":")") + fp + R"(","token_hash":")" +
+                           std::string(64, 'b') + R"(","salt":")" + std::string(32, 'a') + R"(","permission":")" +
+                           ladder + R"(","description":"old","created_at_ns":5,"expires_at_ns":null,)" +
+                           R"("revoked_at_ns":null})";
+    auto parsed = KeyRecordFromStoreJson(v1, "v1");
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    EXPECT_EQ(parsed->permissions, flags) << ladder;
+    ASSERT_TRUE(store_->PutAtomic(store::layout::ApiKeyObject(fp), v1).ok());
+  }
+  EXPECT_FALSE(KeyRecordFromStoreJson(R"({"v":1,"fingerprint":"00000000","token_hash":")" + std::string(64, 'b') +
+                                          R"(","salt":"aa","permission":"admin","description":"","created_at_ns":5})",
+                                      "bad")
+                   .ok());
+  auto upgraded = manager_->UpgradeStoreRecords();
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
+  EXPECT_EQ(*upgraded, 4);
+  for (int k = 0; k < 4; ++k) {
+    auto text = store_->Get(store::layout::ApiKeyObject("0000000" + std::to_string(k)));
+    ASSERT_TRUE(text.ok());
+    auto j = nlohmann::json::parse(text.ValueOrDie()->ToString());
+    EXPECT_EQ(j["v"], 2);
+    EXPECT_EQ(j["permissions"], k == 0 ? "read" : (k == 1 ? "read|write" : "read|write|delete"));
+    EXPECT_FALSE(j.contains("permission"));
+  }
+  auto again = manager_->UpgradeStoreRecords();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
+}
+
 TEST(KeyRecordTest, StoreKeysRoundTrip) {
   EXPECT_EQ(store::layout::ApiKeyObject("0123abcd"), "api_keys/0123abcd.json");
   EXPECT_EQ(store::layout::ParseApiKeyObject("api_keys/0123abcd.json"), "0123abcd");
@@ -207,7 +248,7 @@ TEST(KeyRecordTest, StoreJsonRejectsBadFields) {
   r.fingerprint = "0123abcd";
   r.salt = std::string(32, 'a');
   r.token_hash = std::string(64, 'b');
-  r.permission = "delete";
+  r.permissions = 5;
   r.description = "ci \"uploader\"";
   r.created_at_ns = 5;
   r.expires_at_ns = 9;
@@ -222,10 +263,13 @@ TEST(KeyRecordTest, StoreJsonRejectsBadFields) {
     j[field] = value;
     return KeyRecordFromStoreJson(j.dump(), "obj").status();
   };
-  EXPECT_TRUE(with("permission", "admin").IsInvalid());
+  EXPECT_TRUE(with("permissions", "admin").IsInvalid());
+  EXPECT_TRUE(with("permissions", "manage").IsInvalid());
+  EXPECT_TRUE(with("permissions", "").IsInvalid());
+  EXPECT_TRUE(with("permissions", "write|read").ok());
   EXPECT_TRUE(with("fingerprint", "XYZ").IsInvalid());
   EXPECT_TRUE(with("token_hash", "abc").IsInvalid());
-  EXPECT_TRUE(with("v", 2).IsInvalid());
+  EXPECT_TRUE(with("v", 3).IsInvalid());
   EXPECT_TRUE(with("created_at_ns", "soon").IsInvalid());
   EXPECT_TRUE(with("revoked_at_ns", nullptr).ok());
 

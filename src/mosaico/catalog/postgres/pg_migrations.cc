@@ -150,11 +150,22 @@ CREATE TABLE api_keys (
 );
 )sql";
 
+// Version 3: API-key permissions become independent flags (SQLite version 5): a bitmask read=1 write=2 delete=4;
+// ladder keys keep what they were granted (read -> 1, write -> 3, delete/manage -> 7).
+constexpr char kMigration3[] = R"sql(
+ALTER TABLE api_keys ADD COLUMN permissions SMALLINT;
+UPDATE api_keys SET permissions = CASE permission WHEN 'read' THEN 1 WHEN 'write' THEN 3 ELSE 7 END;
+ALTER TABLE api_keys ALTER COLUMN permissions SET NOT NULL;
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_permissions_flags CHECK (permissions BETWEEN 1 AND 7);
+ALTER TABLE api_keys DROP COLUMN permission;
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
        kMigration1},
       {2, "api keys: salted token hashes, permissions, expiry, revocation", kMigration2},
+      {3, "api keys: permissions as independent flags (read=1 write=2 delete=4), ladder keys migrated", kMigration3},
   };
   return kMigrations;
 }

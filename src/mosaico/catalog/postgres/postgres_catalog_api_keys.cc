@@ -13,14 +13,14 @@ using postgres::PgResult;
 namespace {
 
 constexpr char kKeyColumns[] =
-    "fingerprint, token_hash, salt, permission, description, created_at_ns, expires_at_ns, revoked_at_ns";
+    "fingerprint, token_hash, salt, permissions, description, created_at_ns, expires_at_ns, revoked_at_ns";
 
 ApiKeyRecord ReadKey(const PgResult& res, int r) {
   ApiKeyRecord k;
   k.fingerprint = res.Text(r, 0);
   k.token_hash = res.Text(r, 1);
   k.salt = res.Text(r, 2);
-  k.permission = res.Text(r, 3);
+  k.permissions = static_cast<uint8_t>(res.Int64(r, 3));
   k.description = res.Text(r, 4);
   k.created_at_ns = res.Int64(r, 5);
   k.expires_at_ns = res.OptInt64(r, 6);
@@ -35,7 +35,7 @@ arrow::Status PostgresCatalog::CreateApiKey(const ApiKeyRecord& key) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   auto res = conn->Exec("INSERT INTO api_keys (" + std::string(kKeyColumns) +
                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        PgParams::Of(key.fingerprint, key.token_hash, key.salt, key.permission, key.description,
+                        PgParams::Of(key.fingerprint, key.token_hash, key.salt, static_cast<int64_t>(key.permissions), key.description,
                                      key.created_at_ns, key.expires_at_ns, key.revoked_at_ns));
   if (postgres::IsPgUniqueViolation(res.status())) {
     return AlreadyExists("API key '" + key.fingerprint + "' already exists");

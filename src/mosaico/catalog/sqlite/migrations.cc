@@ -149,12 +149,36 @@ CREATE TABLE api_keys (
 );
 )sql";
 
+// Version 5: API-key permissions become independent flags, a bitmask read=1 write=2 delete=4 (auth/permission.h).
+// Keys created under the ladder keep what it granted them: read -> read, write -> read|write,
+// delete and manage -> read|write|delete. SQLite cannot change a CHECK constraint, so the table is rebuilt.
+constexpr char kMigration5[] = R"sql(
+CREATE TABLE api_keys_flags (
+  fingerprint    TEXT    PRIMARY KEY,
+  token_hash     TEXT    NOT NULL,
+  salt           TEXT    NOT NULL,
+  permissions    INTEGER NOT NULL CHECK (permissions BETWEEN 1 AND 7),
+  description    TEXT    NOT NULL DEFAULT '',
+  created_at_ns  INTEGER NOT NULL,
+  expires_at_ns  INTEGER,
+  revoked_at_ns  INTEGER
+);
+INSERT INTO api_keys_flags (fingerprint, token_hash, salt, permissions, description, created_at_ns, expires_at_ns,
+                            revoked_at_ns)
+  SELECT fingerprint, token_hash, salt, CASE permission WHEN 'read' THEN 1 WHEN 'write' THEN 3 ELSE 7 END,
+         description, created_at_ns, expires_at_ns, revoked_at_ns
+  FROM api_keys;
+DROP TABLE api_keys;
+ALTER TABLE api_keys_flags RENAME TO api_keys;
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
       {2, "query indexes: topics by ontology tag, chunks by topic and ts_max", kMigration2},
       {3, "event queue: jobs with dedup keys, leases and retries", kMigration3},
       {4, "api keys: salted token hashes, permissions, expiry, revocation", kMigration4},
+      {5, "api keys: permissions as independent flags (read=1 write=2 delete=4), ladder keys migrated", kMigration5},
   };
   return kMigrations;
 }

@@ -13,7 +13,7 @@ using sqlite::Transaction;
 namespace {
 
 constexpr char kSelectKey[] =
-    "SELECT fingerprint, token_hash, salt, permission, description, created_at_ns, expires_at_ns, revoked_at_ns "
+    "SELECT fingerprint, token_hash, salt, permissions, description, created_at_ns, expires_at_ns, revoked_at_ns "
     "FROM api_keys";
 
 ApiKeyRecord ReadKey(const Statement& row) {
@@ -21,7 +21,7 @@ ApiKeyRecord ReadKey(const Statement& row) {
   k.fingerprint = row.Text(0);
   k.token_hash = row.Text(1);
   k.salt = row.Text(2);
-  k.permission = row.Text(3);
+  k.permissions = static_cast<uint8_t>(row.Int64(3));
   k.description = row.Text(4);
   k.created_at_ns = row.Int64(5);
   k.expires_at_ns = row.OptInt64(6);
@@ -46,9 +46,9 @@ arrow::Status SqliteCatalog::CreateApiKey(const ApiKeyRecord& key) {
   {
     ARROW_ASSIGN_OR_RAISE(
         Statement insert,
-        conn_->Prepare("INSERT INTO api_keys (fingerprint, token_hash, salt, permission, description, created_at_ns, "
+        conn_->Prepare("INSERT INTO api_keys (fingerprint, token_hash, salt, permissions, description, created_at_ns, "
                        "expires_at_ns, revoked_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-    ARROW_RETURN_NOT_OK(insert.BindAll(key.fingerprint, key.token_hash, key.salt, key.permission, key.description,
+    ARROW_RETURN_NOT_OK(insert.BindAll(key.fingerprint, key.token_hash, key.salt, static_cast<int64_t>(key.permissions), key.description,
                                        key.created_at_ns, key.expires_at_ns, key.revoked_at_ns));
     auto st = insert.Run();
     if (sqlite::IsUniqueViolation(st)) return AlreadyExists("API key '" + key.fingerprint + "' already exists");

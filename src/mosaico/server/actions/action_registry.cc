@@ -7,7 +7,7 @@ void ActionRegistry::Register(ActionSpec spec) {
   specs_[name] = std::move(spec);
 }
 
-void ActionRegistry::Register(ActionSpec spec, auth::Permission permission) {
+void ActionRegistry::Register(ActionSpec spec, auth::Permissions permission) {
   spec.permission = permission;
   Register(std::move(spec));
 }
@@ -30,7 +30,6 @@ const ActionRegistry& DefaultActionRegistry() {
     RegisterLifecycleActions(&r);
     RegisterNotificationActions(&r);
     RegisterQueryActions(&r);
-    RegisterApiKeyActions(&r);
     return r;
   }();
   return registry;

@@ -4,8 +4,10 @@
 // A handler returns the `response` value ({} when there is nothing to say). A streaming handler returns any number
 // of `response` values, each sent as its own Flight Result with the same envelope (none: an empty result stream).
 // Unknown action names and bodies that are not a JSON object are INVALID_ARGUMENT before any handler runs.
-// Every action declares the API-key permission it needs (ActionSpec::permission, set by Register); the server checks
-// it before parsing the body (server/auth_middleware.h), and refuses to run an action that declares none.
+// Every action declares the API-key permissions it needs (ActionSpec::permission, set by Register; independent flags,
+// auth/permission.h; an empty set: any valid key, e.g. `info`, which the SDK calls to connect); the server checks
+// them before parsing the body (server/auth_middleware.h), and refuses to run an action that declares nothing.
+// API keys are managed by `mosaicod api-key` only: there are no key actions (as in mosaicolabs 0.7.0).
 #pragma once
 
 #include <functional>
@@ -30,8 +32,7 @@ struct ActionContext {
   lifecycle::Lifecycle* lifecycle;
   const ServerConfig* config;
   std::function<bool()> is_cancelled;  // the call was cancelled (client gone, shutdown); long handlers poll it
-  const auth::Principal* caller = nullptr;       // the authenticated caller; null when auth is off
-  auth::Authenticator* authenticator = nullptr;  // null when auth is off (api_key actions drop revoked keys from it)
+  const auth::Principal* caller = nullptr;  // the authenticated caller; null when auth is off
 };
 
 using ActionHandler = std::function<arrow::Result<OrderedJson>(const ActionContext&, const Json& body)>;
@@ -46,13 +47,13 @@ struct ActionSpec {
   ActionHandler handler;                     // one result
   StreamingActionHandler streaming_handler = {};  // set instead of `handler`: zero or more results
   BodyParser body_parser = {};                    // set: parses the body instead of ParseJsonObject
-  std::optional<auth::Permission> permission = {};  // what an API key needs to call it; set by Register
+  std::optional<auth::Permissions> permission = {};  // the flags an API key needs to call it; set by Register
 };
 
 class ActionRegistry {
  public:
-  // Registers `spec` needing `permission` (the ladder read < write < delete < manage, auth/permission.h).
-  void Register(ActionSpec spec, auth::Permission permission);
+  // Registers `spec` needing `permission` (every flag of it; the empty set: any valid key).
+  void Register(ActionSpec spec, auth::Permissions permission);
   // Registers `spec` as is: spec.permission must be set (an action without one is refused at call time).
   void Register(ActionSpec spec);
   const ActionSpec* Find(const std::string& name) const;
@@ -67,7 +68,6 @@ void RegisterInfoActions(ActionRegistry* registry);
 void RegisterLifecycleActions(ActionRegistry* registry);
 void RegisterNotificationActions(ActionRegistry* registry);
 void RegisterQueryActions(ActionRegistry* registry);
-void RegisterApiKeyActions(ActionRegistry* registry);
 
 // The registry with every action mosaicod serves.
 const ActionRegistry& DefaultActionRegistry();

@@ -30,7 +30,7 @@ arrow::Result<OrderedJson> Info(const ActionContext& ctx, const Json&) {
 }  // namespace
 
 void RegisterInfoActions(ActionRegistry* registry) {
-  registry->Register({"info", "Server version and message-size limits.", Info}, auth::Permission::kRead);
+  registry->Register({"info", "Server version and message-size limits.", Info}, auth::Permissions());
 }
 
 }  // namespace mosaico::server
