@@ -239,14 +239,17 @@ class Workload(threading.Thread):
         self.model.deleted.add(seq.name)
 
     def delete_session(self):
-        pool = [s for s in self.model.open_seqs() if s.session_key]
+        # Open or finalized: a finalized session is deleted with its topics too (the sequence stays).
+        pool = [s for s in self.model.seqs.values() if s.session_key]
         if not pool:
             return self.write()
         seq = self.rnd.choice(pool)
         self.op(("delete_session", seq.name), action, self.client, "session_delete",
                 {"locator": f"{seq.name}:{seq.session_key}"})
         seq.session_uuid = seq.session_key = None
+        seq.finalized = False  # nothing left to be locked
         seq.topics.clear()
+        seq.touched = True
 
     def delete_topic(self):
         pool = [(s, t) for s in self.model.open_seqs() for t in s.topics]
@@ -335,6 +338,7 @@ def resolve_pending(client, model: Model, pending: Optional[tuple], present: set
     elif kind == "delete_session":
         if not md["sessions"]:
             seq.session_uuid = seq.session_key = None
+            seq.finalized = False
             seq.topics.clear()
     elif kind == "delete_topic":
         topics = {t.split("/", 1)[1] for s in md["sessions"] for t in s["topics"]}

@@ -695,17 +695,21 @@ def test_topic_delete_and_session_delete_of_open_session(flight, seq_name):
     assert_tables_equal(read_topic(flight, f"{seq_name}/keep"), want, "surviving topic")
 
 
-def test_session_delete_of_locked_session_refused(flight, seq_name):
-    """SDK docs: once finalized a session is locked and cannot be deleted."""
+def test_locked_session_refuses_writes_and_topic_delete_but_not_session_delete(flight, seq_name):
+    """SDK docs: once finalized a session is locked -- no new topics, no uploads, no topic_delete -- but
+    session_delete "permanently deletes a session and all its associated data" (test_session_delete.py)."""
     schema = simple_schema()
     create_sequence(flight, seq_name)
     s1, l1 = create_session(flight, seq_name)
     t1 = create_topic(flight, s1, f"{seq_name}/x")
     put_batches(flight, f"{seq_name}/x", t1, schema, [simple_batch(schema, [1])])
     finalize(flight, s1)
-    expect_error("PERMISSION_DENIED", action, flight, "session_delete", {"locator": l1}, mentions=[l1, seq_name],
-                 what="session_delete(locked session)")
+    expect_error("PERMISSION_DENIED", action, flight, "topic_delete", {"locator": f"{seq_name}/x"},
+                 mentions=[f"{seq_name}/x"], what="topic_delete(locked topic)")
+    expect_error("PERMISSION_DENIED", create_topic, flight, s1, f"{seq_name}/late", what="topic_create(locked session)")
     assert read_topic(flight, f"{seq_name}/x").num_rows == 1
+    action(flight, "session_delete", {"locator": l1})
+    assert app_md(get_info(flight, seq_name))["sessions"] == []
 
 
 def test_sequence_delete_removes_everything(flight, seq_name):

@@ -154,7 +154,9 @@ arrow::Status Lifecycle::DeleteSession(const SessionLocator& locator) {
     if (session.status().IsKeyError()) return NotFound("session '" + locator.ToString() + "' not found");
     return session.status();
   }
-  if (session->locked) return LockedError(*session, "a finalized session cannot be deleted");
+  // A finalized session may be deleted too (mosaicolabs 0.7.0: "permanently deletes a session and all its associated
+  // data"; the SDK's sequence-update workflow adds a session and removes it again): its topics, chunks and stats go,
+  // the sequence and its other sessions stay. Only a session still uploading is refused.
   if (uploads_.SessionHasOpenUploads(session->id)) {
     return FailedPrecondition("session '" + locator.ToString() + "' still has upload streams open");
   }

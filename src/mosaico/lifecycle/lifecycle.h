@@ -22,8 +22,9 @@
 //    (UploadRegistry) is per daemon, so a finalize or delete through another daemon does not wait for a stream
 //    here: that stream then fails at its catalog commit and removes its upload.
 // Lifecycle rules: an unlocked (in-progress) session and its topics may be written and deleted; a finalized
-// one is locked: no new topics, no uploads, no session/topic delete (FAILED_PRECONDITION). sequence_delete
-// removes a whole sequence, locked or not (it needs the delete permission).
+// one is locked: no new topics, no uploads, no topic delete (FAILED_PRECONDITION). session_delete removes a session
+// with its topics, finalized or not (not while one of its uploads is streaming); sequence_delete removes a whole
+// sequence, locked or not. Both need the delete permission.
 #pragma once
 
 #include <memory>

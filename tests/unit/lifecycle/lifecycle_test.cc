@@ -89,8 +89,38 @@ TEST_F(LifecycleTest, FinalizeLocksAndThenRefusesWrites) {
   EXPECT_TRUE(IsFailedPrecondition(lc_->CreateTopic(late).status()));
   EXPECT_TRUE(IsFailedPrecondition(lc_->AdmitUpload(TopicLocator{"run_3", "front/imu"}, topic.uuid).status()));
   EXPECT_TRUE(IsFailedPrecondition(lc_->DeleteTopic(TopicLocator{"run_3", "front/imu"})));
-  EXPECT_TRUE(IsFailedPrecondition(lc_->DeleteSession(SessionLocator{"run_3", session.key})));
   EXPECT_TRUE(lc_->FinalizeSession("unknown-uuid").IsKeyError());
+}
+
+// mosaicolabs 0.7.0: session_delete "permanently deletes a session and all its associated data", finalized or not.
+TEST_F(LifecycleTest, FinalizedSessionIsDeletedWithItsTopicsAndTheSequenceStays) {
+  catalog::TopicRecord kept_topic;
+  auto kept = Setup("run_3b", &kept_topic);
+  ASSERT_TRUE(lc_->FinalizeSession(kept.uuid).ok());
+  auto extra = lc_->CreateSession("run_3b");
+  ASSERT_TRUE(extra.ok()) << extra.status().ToString();
+  CreateTopicRequest req{extra->uuid, TopicLocator{"run_3b", "extra"}, "default", "imu", "{}"};
+  ASSERT_TRUE(lc_->CreateTopic(req).ok());
+  ASSERT_TRUE(lc_->FinalizeSession(extra->uuid).ok());
+  ASSERT_TRUE(Exists(layout::SessionFinalizedMarker("run_3b", extra->key)));
+
+  ASSERT_TRUE(lc_->DeleteSession(SessionLocator{"run_3b", extra->key}).ok());
+  EXPECT_FALSE(Exists(layout::SessionManifest("run_3b", extra->key)));
+  EXPECT_FALSE(Exists(layout::SessionFinalizedMarker("run_3b", extra->key)));
+  EXPECT_FALSE(Exists(layout::SessionTombstone("run_3b", extra->key)));
+  EXPECT_FALSE(Exists(layout::TopicManifest("run_3b", "extra")));
+  EXPECT_TRUE(lc_->catalog()->GetTopic("run_3b", "extra").status().IsKeyError());
+  EXPECT_TRUE(lc_->catalog()->GetSession("run_3b", extra->key).status().IsKeyError());
+  // The sequence and its other (finalized) session stay, untouched.
+  EXPECT_TRUE(Exists(layout::SequenceManifest("run_3b")));
+  EXPECT_TRUE(Exists(layout::SessionFinalizedMarker("run_3b", kept.key)));
+  auto still = lc_->catalog()->GetTopic("run_3b", "front/imu");
+  ASSERT_TRUE(still.ok());
+  EXPECT_TRUE(still->locked);
+  auto sessions = lc_->catalog()->ListSessions("run_3b");
+  ASSERT_TRUE(sessions.ok());
+  ASSERT_EQ(sessions->size(), 1u);
+  EXPECT_EQ(sessions->front().key, kept.key);
 }
 
 TEST_F(LifecycleTest, AdmitUploadChecksTokenAndKeepsOneStreamPerTopic) {

@@ -4,17 +4,20 @@
 #include "mosaico/server/actions/action_registry.h"
 
 #include "mosaico/core/errors.h"
+#include "mosaico/core/metadata_keys.h"
 #include "mosaico/server/limits.h"
 
 namespace mosaico::server {
 namespace {
 
-// The user metadata as stored (compact JSON), at most --max-metadata-bytes.
+// The user metadata as stored (compact JSON), at most --max-metadata-bytes, every key following the metadata key
+// rule (core/metadata_keys.h). Checked before anything is created.
 arrow::Result<std::string> MetadataText(const ActionContext& ctx, const Json& body) {
   ARROW_ASSIGN_OR_RAISE(auto metadata, OptionalObject(body, "user_metadata"));
   std::string text = metadata.dump();
   ARROW_RETURN_NOT_OK(CheckFieldBytes("user_metadata", static_cast<int64_t>(text.size()),
                                       ctx.config->max_metadata_bytes, "--max-metadata-bytes"));
+  ARROW_RETURN_NOT_OK(ValidateMetadataKeys(metadata, "user_metadata"));
   return text;
 }
 
