@@ -1,5 +1,9 @@
 #include "mosaico/core/errors.h"
 
+#include <cerrno>
+
+#include <arrow/util/io_util.h>
+
 #include <memory>
 
 namespace mosaico {
@@ -46,6 +50,13 @@ arrow::Status Aborted(std::string msg) {
 }
 arrow::Status Unavailable(std::string msg) {
   return Make(ErrorKind::kUnavailable, arrow::StatusCode::IOError, std::move(msg));
+}
+
+bool IsNoSpace(const arrow::Status& st) {
+  if (st.ok()) return false;
+  if (arrow::internal::ErrnoFromStatus(st) == ENOSPC) return true;
+  const std::string& msg = st.message();
+  return msg.find("No space left on device") != std::string::npos || msg.find("disk is full") != std::string::npos;
 }
 
 arrow::Status WithContext(const arrow::Status& st, const std::string& context) {

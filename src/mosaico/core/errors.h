@@ -45,6 +45,10 @@ arrow::Status Unauthenticated(std::string msg);
 arrow::Status Aborted(std::string msg);
 arrow::Status Unavailable(std::string msg);
 
+// True when `st` failed for lack of disk space: errno ENOSPC attached (arrow's filesystem errors), or SQLite's
+// "database or disk is full", or the errno text in the message.
+bool IsNoSpace(const arrow::Status& st);
+
 // Prefixes the message of a failed status with context, keeping code and detail.
 arrow::Status WithContext(const arrow::Status& st, const std::string& context);
 

@@ -36,7 +36,30 @@ arrow::Status LockedError(const SessionRecord& s, const std::string& what) {
 }  // namespace
 
 Lifecycle::Lifecycle(std::shared_ptr<catalog::Catalog> catalog, std::shared_ptr<store::ObjectStore> store)
-    : catalog_(std::move(catalog)), store_(std::move(store)) {}
+    : catalog_(std::move(catalog)), store_(std::move(store)) {
+  reserve_ = store::SpaceReserve::ForStore(*store_);
+  if (reserve_) {
+    auto st = reserve_->Ensure();
+    if (!st.ok()) {
+      spdlog::warn("event=space_reserve_missing path={} status=\"{}\" note=\"on a full disk, deletes may fail\"",
+                   reserve_->path(), st.ToString());
+    }
+  }
+}
+
+arrow::Status Lifecycle::FreeingSpace(const std::string& what, const std::function<arrow::Status()>& op) {
+  auto st = op();
+  if (st.ok() || !IsNoSpace(st) || !reserve_ || !reserve_->Release()) return st;
+  spdlog::warn("event=space_reserve_released operation=\"{}\" reason=\"{}\"", what, st.message());
+  st = op();
+  auto again = reserve_->Ensure();
+  if (again.ok()) {
+    spdlog::info("event=space_reserve_restored path={}", reserve_->path());
+  } else {
+    spdlog::warn("event=space_reserve_missing path={} status=\"{}\"", reserve_->path(), again.ToString());
+  }
+  return st;
+}
 
 arrow::Result<SequenceRecord> Lifecycle::CreateSequence(const std::string& name,
                                                         const std::string& user_metadata_json) {
@@ -134,6 +157,10 @@ arrow::Status Lifecycle::FinalizeSession(const std::string& session_uuid) {
 }
 
 arrow::Status Lifecycle::DeleteSequence(const std::string& name) {
+  return FreeingSpace("delete sequence '" + name + "'", [&] { return DeleteSequenceOnce(name); });
+}
+
+arrow::Status Lifecycle::DeleteSequenceOnce(const std::string& name) {
   ARROW_ASSIGN_OR_RAISE(auto seq, catalog_->GetSequence(name));
   ARROW_ASSIGN_OR_RAISE(auto sessions, catalog_->ListSessions(name));
   for (const auto& s : sessions) {
@@ -149,6 +176,10 @@ arrow::Status Lifecycle::DeleteSequence(const std::string& name) {
 }
 
 arrow::Status Lifecycle::DeleteSession(const SessionLocator& locator) {
+  return FreeingSpace("delete session '" + locator.ToString() + "'", [&] { return DeleteSessionOnce(locator); });
+}
+
+arrow::Status Lifecycle::DeleteSessionOnce(const SessionLocator& locator) {
   auto session = catalog_->GetSession(locator.sequence, locator.id);
   if (!session.ok()) {
     if (session.status().IsKeyError()) return NotFound("session '" + locator.ToString() + "' not found");
@@ -174,6 +205,10 @@ arrow::Status Lifecycle::DeleteSession(const SessionLocator& locator) {
 }
 
 arrow::Status Lifecycle::DeleteTopic(const TopicLocator& locator) {
+  return FreeingSpace("delete topic '" + locator.ToString() + "'", [&] { return DeleteTopicOnce(locator); });
+}
+
+arrow::Status Lifecycle::DeleteTopicOnce(const TopicLocator& locator) {
   ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(locator.sequence, locator.topic));
   if (topic.locked) {
     return FailedPrecondition("topic '" + locator.ToString() + "' is finalized (locked) and cannot be deleted");

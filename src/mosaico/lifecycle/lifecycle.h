@@ -12,7 +12,8 @@
 //    more chunks; an enqueue failure is logged only (compaction is an optimisation).
 //  - delete: lifecycle/deletion.h: tombstone, store objects, catalog rows, tombstone removal. A failure part-way
 //    leaves the resource visible with its tombstone; the delete can be retried, and the start-up recovery
-//    finishes it after a crash.
+//    finishes it after a crash. On a full disk a delete still works: a local store keeps a space reserve that a
+//    delete failing for lack of space releases before it runs again (store/space_reserve.h).
 //  - notify: store object, then catalog row; purge: objects, then rows. Both enqueue the resource's
 //    sync_notifications mark first, whose job realigns the rows a crash left out of step.
 //  - finalize and the deletes enqueue a recover_sequence mark before their first step (lifecycle/recovery_marks.h):
@@ -27,6 +28,7 @@
 // sequence, locked or not. Both need the delete permission.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +40,7 @@
 #include "mosaico/core/locator.h"
 #include "mosaico/lifecycle/upload_registry.h"
 #include "mosaico/store/object_store.h"
+#include "mosaico/store/space_reserve.h"
 
 namespace mosaico::lifecycle {
 
@@ -84,8 +87,16 @@ class Lifecycle {
   UploadRegistry& uploads() { return uploads_; }
 
  private:
+  // Runs a delete; when it fails for lack of disk space, releases the store's space reserve
+  // (store/space_reserve.h) and runs it once more (every delete step is idempotent), then takes the reserve back.
+  arrow::Status FreeingSpace(const std::string& what, const std::function<arrow::Status()>& op);
+  arrow::Status DeleteSequenceOnce(const std::string& name);
+  arrow::Status DeleteSessionOnce(const SessionLocator& locator);
+  arrow::Status DeleteTopicOnce(const TopicLocator& locator);
+
   std::shared_ptr<catalog::Catalog> catalog_;
   std::shared_ptr<store::ObjectStore> store_;
+  std::shared_ptr<store::SpaceReserve> reserve_;  // null: not a local store
   UploadRegistry uploads_;
 };
 

@@ -18,9 +18,9 @@ std::string Trimmed(const char* msg) {
 }
 
 arrow::Status ErrorOf(std::string context, std::string message, std::string sqlstate = "",
-                      std::string constraint = "") {
-  return arrow::Status(arrow::StatusCode::IOError, "postgresql: " + context + ": " + message,
-                       std::make_shared<PgErrorDetail>(std::move(sqlstate), std::move(constraint)));
+                      std::string constraint = "", std::string sql = "") {
+  return arrow::Status(arrow::StatusCode::IOError, "catalog (postgresql) " + context + ": " + message,
+                       std::make_shared<PgErrorDetail>(std::move(sqlstate), std::move(constraint), std::move(sql)));
 }
 
 const PgErrorDetail* DetailOf(const arrow::Status& st) {
@@ -47,8 +47,8 @@ arrow::Status CheckResult(PGconn* conn, PGresult* res, const std::string& sql, b
   if (msg.empty()) msg = Trimmed(PQerrorMessage(conn));
   const char* state = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   const char* constraint = res != nullptr ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : nullptr;
-  arrow::Status st = ErrorOf("[" + sql.substr(0, 200) + "]", msg, state != nullptr ? state : "",
-                             constraint != nullptr ? constraint : "");
+  arrow::Status st = ErrorOf("statement", msg, state != nullptr ? state : "", constraint != nullptr ? constraint : "",
+                             sql.substr(0, 200));
   if (res != nullptr) PQclear(res);
   return st;
 }
@@ -56,7 +56,9 @@ arrow::Status CheckResult(PGconn* conn, PGresult* res, const std::string& sql, b
 }  // namespace
 
 const char* PgErrorDetail::type_id() const { return kPgErrorTypeId; }
-std::string PgErrorDetail::ToString() const { return "postgresql SQLSTATE " + sqlstate_; }
+std::string PgErrorDetail::ToString() const {
+  return "postgresql SQLSTATE " + sqlstate_ + (sql_.empty() ? std::string() : " in [" + sql_ + "]");
+}
 
 std::string PgSqlState(const arrow::Status& st) {
   const PgErrorDetail* d = DetailOf(st);

@@ -8,7 +8,7 @@
 //  - PgTransaction runs BEGIN; its destructor rolls back unless Commit() succeeded.
 //  - PgPool: at most `size` connections, opened lazily; Acquire() blocks on a condition variable while all are
 //    in use. A connection found broken on release is closed and replaced by the next Acquire().
-//  - Every failure becomes arrow::Status::IOError("postgresql: <context>: <message>") carrying a PgErrorDetail
+//  - Every failure becomes arrow::Status::IOError("catalog (postgresql) <context>: <message>") carrying a PgErrorDetail
 //    with the SQLSTATE and the violated constraint's name (see PgSqlState, IsPgUniqueViolation).
 #pragma once
 
@@ -31,8 +31,10 @@ namespace mosaico::catalog::postgres {
 
 class PgErrorDetail : public arrow::StatusDetail {
  public:
-  PgErrorDetail(std::string sqlstate, std::string constraint)
-      : sqlstate_(std::move(sqlstate)), constraint_(std::move(constraint)) {}
+  // `sql`: the failed statement's text (at most 200 bytes), shown by ToString() (logs), never in the message
+  // a client is sent.
+  PgErrorDetail(std::string sqlstate, std::string constraint, std::string sql = {})
+      : sqlstate_(std::move(sqlstate)), constraint_(std::move(constraint)), sql_(std::move(sql)) {}
   const char* type_id() const override;
   std::string ToString() const override;
   const std::string& sqlstate() const { return sqlstate_; }
@@ -41,6 +43,7 @@ class PgErrorDetail : public arrow::StatusDetail {
  private:
   std::string sqlstate_;
   std::string constraint_;
+  std::string sql_;
 };
 
 // SQLSTATE carried by `st` ("" when none); the constraint named by the error ("" when none).

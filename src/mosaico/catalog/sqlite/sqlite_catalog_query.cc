@@ -62,7 +62,7 @@ arrow::Result<std::vector<TopicMatch>> SqliteCatalog::FindTopics(const TopicFilt
   // The SQL text varies with the filter's shape, so it bypasses the connection's statement cache.
   sqlite3_stmt* raw = nullptr;
   const int rc = sqlite3_prepare_v2(db, query.sql.c_str(), static_cast<int>(query.sql.size() + 1), &raw, nullptr);
-  if (rc != SQLITE_OK) return sqlite::SqliteError(db, rc, "prepare [" + query.sql + "]");
+  if (rc != SQLITE_OK) return sqlite::SqliteError(db, rc, "prepare", query.sql);
   Statement stmt(db, raw, /*in_use=*/nullptr, /*owned=*/true);  // finalizes `raw`
   for (size_t i = 0; i < query.params.size(); ++i) {
     ARROW_RETURN_NOT_OK(BindParam(db, raw, static_cast<int>(i + 1), query.params[i]));

@@ -13,7 +13,9 @@ constexpr char kSqliteErrorTypeId[] = "mosaico::catalog::sqlite::SqliteErrorDeta
 
 const char* SqliteErrorDetail::type_id() const { return kSqliteErrorTypeId; }
 std::string SqliteErrorDetail::ToString() const {
-  return std::string("sqlite error ") + std::to_string(code_) + " (" + sqlite3_errstr(code_) + ")";
+  std::string out = std::string("sqlite error ") + std::to_string(code_) + " (" + sqlite3_errstr(code_) + ")";
+  if (!sql_.empty()) out += " in [" + sql_ + "]";
+  return out;
 }
 
 int SqliteErrorCode(const arrow::Status& st) {
@@ -27,14 +29,15 @@ bool IsUniqueViolation(const arrow::Status& st) {
   return code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
-arrow::Status SqliteError(sqlite3* db, int rc, std::string_view context) {
+arrow::Status SqliteError(sqlite3* db, int rc, std::string_view context, std::string_view sql) {
   int code = db != nullptr ? sqlite3_extended_errcode(db) : rc;
   if ((code & 0xff) != (rc & 0xff)) code = rc;  // errcode of db may belong to another call
-  std::string msg = "sqlite: ";
+  std::string msg = "catalog (sqlite) ";
   msg.append(context);
   msg += ": ";
   msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  return arrow::Status(arrow::StatusCode::IOError, std::move(msg), std::make_shared<SqliteErrorDetail>(code));
+  return arrow::Status(arrow::StatusCode::IOError, std::move(msg),
+                       std::make_shared<SqliteErrorDetail>(code, std::string(sql)));
 }
 
 // ------------------------------------------------------------------------------------------- Statement
@@ -58,7 +61,7 @@ Statement::~Statement() {
 
 arrow::Status Statement::Check(int rc, const char* what) const {
   if (rc == SQLITE_OK) return arrow::Status::OK();
-  return SqliteError(db_, rc, std::string(what) + " [" + sqlite3_sql(stmt_) + "]");
+  return SqliteError(db_, rc, what, sqlite3_sql(stmt_));
 }
 
 arrow::Status Statement::Bind(int index, int64_t value) {
@@ -154,7 +157,7 @@ arrow::Result<Statement> Connection::Prepare(const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT, &stmt,
                               nullptr);
-  if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare [" + sql + "]");
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare", sql);
   if (it != cache_.end()) {  // the cached copy is busy (nested use): hand out a private one
     return Statement(db_, stmt, nullptr, /*owned=*/true);
   }

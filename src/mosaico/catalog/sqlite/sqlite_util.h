@@ -7,7 +7,7 @@
 //    string concatenation).
 //  - Transaction runs BEGIN (IMMEDIATE for writes, DEFERRED for reads); its destructor rolls back unless
 //    Commit() succeeded, so an early `return` on error leaves the database untouched.
-//  - Every sqlite failure becomes arrow::Status::IOError("sqlite: <context>: <sqlite3_errmsg>") carrying a
+//  - Every sqlite failure becomes arrow::Status::IOError("catalog (sqlite) <context>: <sqlite3_errmsg>") carrying a
 //    SqliteErrorDetail with the extended result code (see SqliteErrorCode()).
 #pragma once
 
@@ -26,16 +26,20 @@ struct sqlite3_stmt;
 
 namespace mosaico::catalog::sqlite {
 
-// Extended sqlite result code attached to IOError statuses produced here.
+// Extended sqlite result code attached to IOError statuses produced here, and the SQL text of the failed
+// statement. The SQL is in the detail only: Status::ToString() (what the daemon logs) shows it, Status::message()
+// (what a client is sent, server/status_mapping.h) does not.
 class SqliteErrorDetail : public arrow::StatusDetail {
  public:
-  explicit SqliteErrorDetail(int code) : code_(code) {}
+  explicit SqliteErrorDetail(int code, std::string sql = {}) : code_(code), sql_(std::move(sql)) {}
   const char* type_id() const override;
   std::string ToString() const override;
   int code() const { return code_; }
+  const std::string& sql() const { return sql_; }
 
  private:
   int code_;
+  std::string sql_;
 };
 
 // The extended sqlite result code carried by `st`, or 0 when it carries none.
@@ -149,7 +153,8 @@ class Transaction {
   Connection* conn_;  // null once committed or rolled back
 };
 
-// IOError for a failed sqlite call: "sqlite: <context>: <errmsg>" with the extended code attached.
-arrow::Status SqliteError(sqlite3* db, int rc, std::string_view context);
+// IOError for a failed sqlite call: "catalog (sqlite) <context>: <errmsg>" with the extended code and `sql` (the
+// statement's text, if any) attached as SqliteErrorDetail -- never in the message.
+arrow::Status SqliteError(sqlite3* db, int rc, std::string_view context, std::string_view sql = {});
 
 }  // namespace mosaico::catalog::sqlite
