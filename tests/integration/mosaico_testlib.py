@@ -255,7 +255,13 @@ def read_topic(client, locator: str, start: Optional[int] = None, end: Optional[
 
 
 def sort_by_ts(table: pa.Table) -> pa.Table:
-    return table.sort_by([("timestamp_ns", "ascending")])
+    # pyarrow 26 has no take kernel for string_view (what DoGet streams top-level strings as): sort a copy with
+    # plain strings, then give the columns their types back.
+    plain = pa.schema([f.with_type(pa.string()) if f.type == pa.string_view() else f for f in table.schema],
+                      metadata=table.schema.metadata)
+    if plain.equals(table.schema, check_metadata=True):
+        return table.sort_by([("timestamp_ns", "ascending")])
+    return table.cast(plain).sort_by([("timestamp_ns", "ascending")]).cast(table.schema)
 
 
 def window_filter(table: pa.Table, start: Optional[int], end: Optional[int]) -> pa.Table:
@@ -271,10 +277,28 @@ def window_filter(table: pa.Table, start: Optional[int], end: Optional[int]) -> 
     return table if mask is None else table.filter(mask)
 
 
+_TEXT_TYPES = (pa.string(), pa.large_string())
+
+
+def flight_form(schema: pa.Schema) -> pa.Schema:
+    """The schema the daemon announces and streams for a topic uploaded with `schema` (docs/PROTOCOL_NOTES.md,
+    "Strings on the wire"): every top-level string / large_string field typed string_view; names, order,
+    nullability, field and schema metadata, nested fields and every other type unchanged."""
+    return pa.schema([f.with_type(pa.string_view()) if f.type in _TEXT_TYPES else f for f in schema],
+                     metadata=schema.metadata)
+
+
+def to_flight_form(table: pa.Table) -> pa.Table:
+    """`table` (uploaded form) as a DoGet returns it: flight_form(table.schema), same values."""
+    target = flight_form(table.schema)
+    return table if target.equals(table.schema, check_metadata=True) else table.cast(target)
+
+
 def assert_tables_equal(got: pa.Table, want: pa.Table, what: str = "table"):
-    """Value equality of two tables (chunking ignored), with a useful diff on failure."""
+    """Value equality of two tables (chunking ignored), with a useful diff on failure. `got` is read from the daemon,
+    `want` may be in uploaded form: it is compared in Flight form (to_flight_form), types included."""
     got_c = got.combine_chunks()
-    want_c = want.combine_chunks()
+    want_c = to_flight_form(want).combine_chunks()
     assert got_c.schema.remove_metadata().equals(want_c.schema.remove_metadata(), check_metadata=True), (
         f"{what}: schema differs\n--- got\n{got_c.schema}\n--- want\n{want_c.schema}"
     )

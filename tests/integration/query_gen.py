@@ -21,7 +21,7 @@ _GLOB_META = {"*": "[*]", "?": "[?]", "#": "[#]", "[": "[[]"}
 def glob_from(rnd: random.Random, s: str) -> str:
     """A valid glob derived from s: usually matches s, sometimes deliberately not."""
     if rnd.random() < 0.05:
-        return rnd.choice(["*", "", "?", "*?*", "#*", "*#", "[a-z]*", "*[0-9]", "**", "*a**", "[a-]*", "[-_]*"])
+        return rnd.choice(["*", "?", "*?*", "#*", "*#", "[a-z]*", "*[0-9]", "**", "*a**", "[a-]*", "[-_]*"])
     out = []
     i = 0
     while i < len(s):
@@ -56,7 +56,7 @@ def glob_from(rnd: random.Random, s: str) -> str:
         out.append("*")
     if rnd.random() < 0.05:
         out.append("?")
-    return "".join(out)
+    return "".join(out) or "*"  # an empty pattern is invalid (make_invalid's glob_empty)
 
 
 def _resolve_concrete(rnd: random.Random, value: Any, path: list) -> Any:
@@ -145,6 +145,9 @@ class QueryGen:
                 vals.append(rnd.choice(extra_missing))
             return {op: [sl(v) for v in vals]}
         if op == "$match":
+            if slash and isinstance(s, str) and rnd.random() < 0.5:
+                # from the name as the SDK shows it ("/sensors/imu"): the '/' may become '?', '*', a class...
+                return {op: glob_from(rnd, "/" + s)}
             return {op: sl(glob_from(rnd, s))}
         if op in ("$between", "$outside"):
             a, b = sorted([s, rnd.choice(pool)])
@@ -427,7 +430,8 @@ class QueryGen:
         tag = rnd.choice(self.data_tags)
         kinds = ["bad_glob", "wrong_type_ontology", "unknown_field", "list_no_spec", "spec_on_scalar", "struct_leaf",
                  "match_on_number", "order_on_bool", "unknown_section", "unknown_field_topic", "unknown_op",
-                 "two_ops", "md_empty_segment", "md_too_deep", "md_64_segments", "glob_too_long", "glob_1024",
+                 "two_ops", "md_empty_segment", "md_too_deep", "md_64_segments", "glob_too_long", "glob_256",
+                 "glob_empty",
                  "name_number", "created_at_string", "created_at_float", "between_three", "in_not_list",
                  "in_too_many", "ontology_not_object"]
         k = rnd.choice(kinds)
@@ -490,10 +494,20 @@ class QueryGen:
             q.setdefault("sequence", {}).setdefault("user_metadata", {})[".".join(["k"] * 65)] = {"$ex": None}
         elif k == "md_64_segments":  # valid: at most 64 segments
             q.setdefault("sequence", {}).setdefault("user_metadata", {})[".".join(["k"] * 64)] = {"$nex": None}
-        elif k == "glob_too_long":
-            q.setdefault("sequence", {})["name"] = {"$match": "*" + "a" * 1024}
-        elif k == "glob_1024":  # valid: exactly 1024 bytes (2-byte characters included)
-            q.setdefault("sequence", {})["name"] = {"$match": "*" + "é" * 500 + "x" * 22 + "*"}
+        elif k == "glob_too_long":  # 257 bytes, or 129 two-byte characters (258 bytes): the limit counts bytes
+            pat = rnd.choice(["*" + "a" * 256, "é" * 129])
+            q.setdefault(rnd.choice(["sequence", "topic"]), {})["name"] = {"$match": pat}
+        elif k == "glob_256":  # valid: exactly 256 bytes (2-byte characters included), as sent
+            q.setdefault(rnd.choice(["sequence", "topic"]), {})["name"] = {"$match": "*" + "é" * 127 + "*"}
+        elif k == "glob_empty":
+            where = rnd.choice(["sequence.name", "topic.name", "md", "ontology"])
+            if where == "md":
+                q.setdefault("topic", {}).setdefault("user_metadata", {})["env"] = {"$match": ""}
+            elif where == "ontology":
+                strs = [p for p, lf in leaves if lf == "string"] or [[("field", "nosuch")]]
+                q.setdefault("ontology", {})[path_to_key(tag, rnd.choice(strs))] = {"$match": ""}
+            else:
+                q.setdefault(where.split(".")[0], {})["name"] = {"$match": ""}
         elif k == "name_number":
             q.setdefault(rnd.choice(["sequence", "topic"]), {})["name"] = {rnd.choice(["$eq", "$in"]): 7}
         elif k == "created_at_string":

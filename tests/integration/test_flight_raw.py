@@ -34,6 +34,7 @@ from mosaico_testlib import (
     create_topic,
     expect_error,
     finalize,
+    flight_form,
     get_info,
     put_batches,
     put_descriptor,
@@ -396,8 +397,9 @@ def test_topic_flight_info(raw, uploaded, path):
     info = get_info(raw, uploaded.loc(path))
     assert len(info.endpoints) == 1, f"topic get_flight_info: {len(info.endpoints)} endpoints"
     assert info.schema is not None, "topic FlightInfo carries no schema"
-    assert info.schema.equals(spec.schema, check_metadata=True), (
-        f"FlightInfo.schema differs from the uploaded one\n--- got\n{info.schema}\n--- uploaded\n{spec.schema}"
+    assert info.schema.equals(flight_form(spec.schema), check_metadata=True), (
+        f"FlightInfo.schema differs from the uploaded one in Flight form\n--- got\n{info.schema}\n--- uploaded\n"
+        f"{spec.schema}"
     )
     _check_endpoint_md(app_md(info.endpoints[0]), spec, uploaded, windowed=False)
 
@@ -413,8 +415,8 @@ def test_big_topics_span_several_chunks(raw, uploaded, path):
 def test_topic_get_schema(raw, uploaded, path):
     spec = uploaded.topics[path]
     res = raw.get_schema(fl.FlightDescriptor.for_command(json.dumps({"resource_locator": uploaded.loc(path)})))
-    assert res.schema.equals(spec.schema, check_metadata=True), (
-        f"get_schema differs from the uploaded one\n--- got\n{res.schema}\n--- uploaded\n{spec.schema}"
+    assert res.schema.equals(flight_form(spec.schema), check_metadata=True), (
+        f"get_schema differs from the uploaded one in Flight form\n--- got\n{res.schema}\n--- uploaded\n{spec.schema}"
     )
 
 
@@ -423,7 +425,7 @@ def test_topic_do_get_sorted_identical(raw, uploaded, path):
     spec = uploaded.topics[path]
     info = get_info(raw, uploaded.loc(path))
     schema, batches = read_ticket_batches(raw, info.endpoints[0].ticket)
-    assert schema.remove_metadata().equals(spec.schema, check_metadata=True), (
+    assert schema.remove_metadata().equals(flight_form(spec.schema), check_metadata=True), (
         f"do_get schema (fields) differs\n--- got\n{schema}\n--- uploaded\n{spec.schema}"
     )
     for i, b in enumerate(batches[:-1]):

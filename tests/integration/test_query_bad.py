@@ -250,6 +250,15 @@ GRAMMAR = [
     ({"ontology": {f"{TAG}.frame_id": {"$match": "imu_[9-0]"}}}, [f"{TAG}.frame_id"]),
     ({"sequence": {"name": {"$match": "*" + "a" * 1024}}}, ["name"]),
     ({"sequence": {"user_metadata": {"env": {"$match": "é" * 513}}}}, ["env"]),
+    # the reference's limits: no empty pattern, at most 256 bytes (counted as sent, before a topic name's '/')
+    ({"topic": {"name": {"$match": ""}}}, ["name"]),
+    ({"sequence": {"name": {"$match": ""}}}, ["name"]),
+    ({"topic": {"user_metadata": {"env": {"$match": ""}}}}, ["env"]),
+    ({"ontology": {f"{TAG}.frame_id": {"$match": ""}}}, [f"{TAG}.frame_id"]),
+    ({"topic": {"name": {"$match": "*" + "a" * 256}}}, ["name"]),
+    ({"topic": {"name": {"$match": "a" * 257}}}, ["name"]),
+    ({"sequence": {"name": {"$match": "é" * 129}}}, ["name"]),
+    ({"ontology": {f"{TAG}.frame_id": {"$match": "*" + "x" * 256}}}, [f"{TAG}.frame_id"]),
     # huge ints, anywhere
     ({"topic": {"created_at_ns": {"$gt": 2**70}}}, ["created_at_ns"]),
     ({"topic": {"created_at_ns": {"$in": [1, -(2**70)]}}}, ["created_at_ns"]),
@@ -269,10 +278,12 @@ def test_bad_query(fc, refds, query, keys):
 
 
 def test_limits_are_inclusive(fc, refds):
-    """What is exactly at a limit is valid: 10 000 $in values, a 1 024-byte pattern, 64 key segments."""
+    """What is exactly at a limit is valid: 10 000 $in values, a 256-byte pattern, 64 key segments."""
     ok = [
         {"topic": {"created_at_ns": {"$in": list(range(10_000))}}},
-        {"sequence": {"name": {"$match": "*" + "é" * 511 + "*"}}},  # 1 024 bytes
+        {"sequence": {"name": {"$match": "*" + "é" * 127 + "*"}}},  # 256 bytes
+        {"topic": {"name": {"$match": "s" + "?" * 255}}},  # 256 bytes as sent (257 once the '/' is added)
+        {"topic": {"name": {"$match": "?"}}},
         {"sequence": {"user_metadata": {".".join(["k"] * 64): {"$nex": None}}}},
         {"sequence": {"user_metadata": {"n": {"$in": []}}}},
         {"ontology": {f"{TAG}.seq": {"$in": list(range(10_000))}}},
@@ -353,22 +364,21 @@ def test_good_clusterize_and_intersect_answer(fc, refds):
 # Hostile but valid: pathological globs against long names and values must answer (correctly) and fast
 # ----------------------------------------------------------------------------------------------------------------------
 
-PATHOLOGICAL = [
-    {"sequence": {"name": {"$match": "*" * 1000 + "x"}}},
-    {"sequence": {"name": {"$match": "*" * 1000 + "a"}}},
-    {"sequence": {"name": {"$match": "*a" * 511 + "*"}}},
-    {"sequence": {"name": {"$match": "L" + "*a" * 150 + "*"}}},
+PATHOLOGICAL = [  # each at most 256 bytes, the longest pattern there is (longer: GRAMMAR)
+    {"sequence": {"name": {"$match": "*" * 255 + "x"}}},
+    {"sequence": {"name": {"$match": "*" * 255 + "a"}}},
+    {"sequence": {"name": {"$match": "*a" * 127 + "*"}}},
+    {"sequence": {"name": {"$match": "L" + "*a" * 127}}},
     {"sequence": {"name": {"$match": "?" * 201}}},
-    {"sequence": {"name": {"$match": "?" * 1000}}},
-    {"sequence": {"user_metadata": {"long": {"$match": "*a" * 500 + "b"}}}},
+    {"sequence": {"name": {"$match": "?" * 256}}},
+    {"sequence": {"user_metadata": {"long": {"$match": "*a" * 127 + "b"}}}},
     {"sequence": {"user_metadata": {"long": {"$match": "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*"}}}},
-    {"topic": {"user_metadata": {"k": {"$match": "*" * 500 + "a" * 500 + "*" + "b"}}}},
-    {"topic": {"name": {"$match": "/" + "*" * 1000 + "b"}}},
-    {"topic": {"name": {"$match": "*[ab]" * 200 + "*"}}},
-    {"ontology": {f"{TAG}.frame_id": {"$match": "*a" * 500 + "b"}}},
-    {"ontology": {f"{TAG}.frame_id": {"$match": "*" + "[a]*" * 200 + "?"}}},
+    {"topic": {"user_metadata": {"k": {"$match": "*" * 120 + "a" * 120 + "*" + "b"}}}},
+    {"topic": {"name": {"$match": "/" + "*" * 250 + "b"}}},
+    {"topic": {"name": {"$match": "*[ab]" * 51 + "*"}}},
+    {"ontology": {f"{TAG}.frame_id": {"$match": "*a" * 127 + "b"}}},
+    {"ontology": {f"{TAG}.frame_id": {"$match": "*" + "[a]*" * 63 + "?"}}},
 ]
-
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("query", PATHOLOGICAL, ids=[f"p{i}" for i in range(len(PATHOLOGICAL))])
@@ -379,7 +389,7 @@ def test_pathological_globs(fc, refds, query):
 
 def test_pathological_glob_clusterize(fc, refds):
     body = {"locator": LONG_TOPIC, "clustering_dt_ns": 0, "timestamp_range": None,
-            "ontology": {f"{TAG}.frame_id": {"$match": "*a" * 500 + "*"}}}
+            "ontology": {f"{TAG}.frame_id": {"$match": "*a" * 127 + "*"}}}
     got = [json.loads(b)["response"] for b in raw_action(fc, "topic_filter_clusterize", json.dumps(body).encode())]
     assert got == ref.clusterize(refds, body) == [{"ts": {"start_ns": BASE, "end_ns": BASE + 49_000}, "id": 0}]
 

@@ -462,7 +462,20 @@ EDGE_QUERIES = [
     {"topic": {"ontology_tag": {"$eq": "orphan"}}},
     {"topic": {"ontology_tag": {"$in": ["ghost", "orphan"]}}},
     {"topic": {"ontology_tag": {"$eq": "ghost"}}, "ontology": {"imu.temp": {"$ex": N}}},
-    # topic names: stored relative, one leading '/' removed from arguments
+    # topic names: stored relative, one leading '/' removed from arguments; $match sees the name as the SDK shows it
+    # ("/sensors/imu"), a pattern starting with another literal is relative
+    {"topic": {"name": {"$match": "?sensors/*"}}},
+    {"topic": {"name": {"$match": "?imu*"}}},
+    {"topic": {"name": {"$match": "?ensors/imu"}}},
+    {"topic": {"name": {"$match": "[/]gps*"}}},
+    {"topic": {"name": {"$match": "*/imu"}}},
+    {"topic": {"name": {"$match": "#*"}}},
+    {"topic": {"name": {"$match": "[a-z]*"}}},
+    {"topic": {"name": {"$match": "sensors/*"}}},
+    {"topic": {"name": {"$match": "/"}}},
+    {"topic": {"name": {"$match": "?"}}},
+    {"topic": {"name": {"$match": "??"}}},
+    {"sequence": {"name": {"$match": "/*"}}},
     {"topic": {"name": {"$eq": "/sensors/imu"}}},
     {"topic": {"name": {"$eq": "sensors/imu"}}},
     {"topic": {"name": {"$eq": "//sensors/imu"}}},
@@ -540,7 +553,7 @@ EDGE_QUERIES = [
     {"ontology": {"gps.label": {"$match": "*]*"}}},
     {"ontology": {"gps.label": {"$match": "#?"}}},
     {"ontology": {"gps.label": {"$eq": ""}}},
-    {"ontology": {"gps.label": {"$match": ""}}},
+    {"ontology": {"gps.label": {"$match": "*"}}},  # (an empty pattern is INVALID_ARGUMENT: test_query_bad)
     {"ontology": {"gps.label": {"$match": "[ -/]*"}}},
     {"ontology": {"imu.frame_id": {"$match": "*[é€日]*"}}},
     # lists: specifiers on empty / null lists

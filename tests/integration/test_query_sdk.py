@@ -292,9 +292,15 @@ def test_topic_with_name(world, name):
 @pytest.mark.parametrize("pattern,want", [
     ("/sensors/*", {CALIB: ["/sensors/imu"], ALPHA: ["/sensors/gps", "/sensors/imu"], BETA: ["/sensors/imu"]}),
     ("*/[gp]*", {ALPHA: ["/sensors/gps"], BETA: ["/perception/polygon"]}),
-    ("robot/*", {ALPHA: ["/robot/joints"]}),
+    ("robot/*", {ALPHA: ["/robot/joints"]}),  # starts with a literal: relative, the '/' is implied
     ("/*/*s", {ALPHA: ["/robot/joints", "/sensors/gps"]}),
-    ("//sensors/*", {}),  # only one leading '/' is removed
+    ("//sensors/*", {}),  # matched against "/sensors/..." as the SDK shows it: no empty first segment
+    # against the name as the SDK shows it: '?' / '*' / a class may stand for the leading '/'
+    ("?sensors/gps", {ALPHA: ["/sensors/gps"]}),
+    ("?robot*", {ALPHA: ["/robot/joints"]}),
+    ("[/]perception/*", {BETA: ["/perception/polygon"]}),
+    ("?ensors/gps", {}),  # '?' is the '/', not the 's'
+    ("*/imu", {CALIB: ["/sensors/imu"], ALPHA: ["/sensors/imu"], BETA: ["/sensors/imu"]}),
 ])
 def test_topic_with_name_match(world, pattern, want):
     assert topics_of(run(world, QueryTopic().with_name_match(pattern))) == want

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+import pyarrow as pa
 import pytest
 from mosaicolabs import (
     GPS,
@@ -36,9 +37,10 @@ from mosaicolabs import (
     Vector3d,
 )
 from mosaicolabs.comm.notifications import NotificationType
+from mosaicolabs.models.core.serializable import _compute_schema_fingerprint
 
 from conftest import unique_name
-from mosaico_testlib import expect_error, get_info
+from mosaico_testlib import expect_error, flight_form, get_info
 
 BASE = 1_750_000_000_000_000_000
 MS = 1_000_000
@@ -327,9 +329,13 @@ def test_topic_handler_properties(sdk_client, written, name):
     _ns_plausible(th.created_timestamp, written.t_before, written.t_after, f"{name} created")
     assert th.total_size_bytes > 0 and (th.chunks_number or 0) >= 1
     assert th.timestamp_ns_min == t.expected[0].timestamp_ns and th.timestamp_ns_max == t.expected[-1].timestamp_ns
-    assert th.ontology_schema.equals(t.cls.__msco_pyarrow_struct__, check_metadata=True), (
-        f"{name}: ontology schema differs\n{th.ontology_schema}\n{t.cls.__msco_pyarrow_struct__}"
+    # the model's schema in Flight form (top-level strings as string_view, docs/PROTOCOL_NOTES.md), metadata included;
+    # the SDK's fingerprint (which reads string_view as string) is the model's
+    want = pa.struct(list(flight_form(pa.schema(list(t.cls.__msco_pyarrow_struct__)))))
+    assert th.ontology_schema.equals(want, check_metadata=True), (
+        f"{name}: ontology schema differs\n{th.ontology_schema}\n{want}"
     )
+    assert _compute_schema_fingerprint(th.ontology_schema) == t.cls.__schema_fingerprint__, name
     # the same handler through the sequence handler
     sh = sdk_client.sequence_handler(written.seq)
     th2 = sh.get_topic_handler(name, force_new_instance=True)

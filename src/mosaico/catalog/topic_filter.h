@@ -7,7 +7,10 @@
 //  - A filter is a conjunction: every predicate of `sequence` holds on the topic's sequence, every predicate of
 //    `topic` on the topic, and, when `ontology_tags` is set, the topic's ontology_tag is one of them.
 //  - Field predicates (name, created_at_ns, ontology_tag) were type-checked by the query parser: args have the
-//    field's type (strings for name/ontology_tag, ints for created_at_ns).
+//    field's type (strings for name/ontology_tag, ints for created_at_ns). A predicate compares the stored value,
+//    except a topic `name` predicate with `with_leading_slash`: it compares "/" + the stored relative name, i.e. the
+//    name as the SDK shows it ("/front/imu"); the query parser sets it on topic-name $match (docs/QUERY.md,
+//    "Topic names").
 //  - Metadata predicates: `key` is a dotted path into the user_metadata JSON object; a "*" segment matches any one
 //    key at that level, a "**" segment any number (zero or more) of levels. Only objects are descended (never
 //    arrays). The key resolves to the set of reached values; JSON nulls are dropped. kNotExists holds when that
@@ -30,6 +33,7 @@ enum class EntityField { kName, kCreatedAtNs, kOntologyTag };
 struct FieldPredicate {
   EntityField field = EntityField::kName;
   ScalarPredicate predicate;
+  bool with_leading_slash = false;  // only for a topic's kName: compare "/" + the stored name
 };
 
 struct MetadataPredicate {

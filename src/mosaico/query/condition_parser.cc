@@ -157,6 +157,7 @@ arrow::Result<ScalarPredicate> ParseCondition(const Json& condition, std::string
     case PredicateOp::kMatch: {
       if (!arg.is_string()) return KeyError(what, key, std::string("$match takes a string, not ") + JsonTypeName(arg));
       const auto& pattern = arg.get_ref<const std::string&>();
+      if (pattern.empty()) return KeyError(what, key, "$match pattern is empty");
       if (static_cast<int64_t>(pattern.size()) > kMaxMatchPatternBytes) {
         return KeyError(what, key, "$match pattern longer than " + std::to_string(kMaxMatchPatternBytes) + " bytes");
       }

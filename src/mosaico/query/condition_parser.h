@@ -6,7 +6,7 @@
 //    converted to ScalarValue (integers must fit int64; floats must be finite). Shapes: $ex/$nex any argument
 //    (ignored, no args kept); $eq/$neq one number, string or boolean; $lt..$geq one number or string;
 //    $between/$outside [a, b] of two numbers or two strings; $in a list of at most kMaxInValues scalars;
-//    $match a string of at most kMaxMatchPatternBytes bytes that compiles as a core::Glob.
+//    $match a non-empty string of at most kMaxMatchPatternBytes bytes that compiles as a core::Glob.
 //  - CheckKind: every argument has the field's kind; $match only on strings; no order operator on booleans.
 //  - Errors are INVALID_ARGUMENT "<what> '<key>': <reason>"; nothing here throws or recurses into the JSON.
 #pragma once

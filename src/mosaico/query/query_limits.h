@@ -7,7 +7,7 @@
 namespace mosaico::query {
 
 inline constexpr int64_t kMaxInValues = 10000;          // elements of one $in list
-inline constexpr int64_t kMaxMatchPatternBytes = 1024;  // one $match pattern
+inline constexpr int64_t kMaxMatchPatternBytes = 256;   // one $match pattern, as sent (the reference's limit)
 inline constexpr int64_t kMaxKeySegments = 64;          // dotted segments of one key (plus list specifiers)
 inline constexpr int64_t kMaxKeyBytes = 4096;           // one key
 inline constexpr int64_t kMaxConditions = 256;          // conditions of one query (or one clusterize body)

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <set>
+#include <string_view>
 
 #include <arrow/type.h>
 
@@ -55,6 +56,29 @@ void StripLeadingSlash(ScalarPredicate* p) {
   for (auto& v : p->args) {
     if (auto* s = std::get_if<std::string>(&v); s && !s->empty() && (*s)[0] == '/') s->erase(0, 1);
   }
+}
+
+// topic.name (docs/QUERY.md, "Topic names"). Names are stored relative ("front/imu"); the SDK shows them with a
+// leading '/' ("/front/imu").
+//  - $match: the pattern is matched against the name as the SDK shows it, so "?front/imu" and "*/imu" find
+//    "/front/imu". A pattern that starts with a literal other than '/' ("front/*", "car#/[a-z]*", the spelling of
+//    the SDK docstrings) could never match a name that starts with '/', so it is taken relative: it gets the '/'
+//    prepended. Patterns that start with '/' or with a wildcard ('*', '?', '#', '[') are used as sent.
+//  - every other operator: one leading '/' is removed from string arguments, which are then compared with the
+//    stored relative name ("/front/imu" and "front/imu" mean the same; order is unchanged by a common prefix).
+void NormalizeTopicName(catalog::FieldPredicate* fp) {
+  if (fp->predicate.op != PredicateOp::kMatch) {
+    StripLeadingSlash(&fp->predicate);
+    return;
+  }
+  for (auto& v : fp->predicate.args) {
+    auto* pattern = std::get_if<std::string>(&v);
+    if (pattern == nullptr) continue;  // a non-string pattern was refused by CheckKind
+    if (pattern->empty() || std::string_view("/*?#[").find((*pattern)[0]) == std::string_view::npos) {
+      pattern->insert(0, "/");
+    }
+  }
+  fp->with_leading_slash = true;
 }
 
 arrow::Result<std::vector<catalog::MetadataPredicate>> ParseUserMetadata(const Json& section, std::string_view owner,
@@ -127,7 +151,7 @@ arrow::Result<catalog::EntityFilter> ParseEntity(const Json& section, std::strin
         if (!std::holds_alternative<int64_t>(v)) return KeyError(what, key, "created_at_ns takes integers");
       }
     }
-    if (spec->field == EntityField::kName && name == "topic") StripLeadingSlash(&fp.predicate);
+    if (spec->field == EntityField::kName && name == "topic") NormalizeTopicName(&fp);
     out.fields.push_back(std::move(fp));
   }
   return out;

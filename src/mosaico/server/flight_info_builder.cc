@@ -3,6 +3,7 @@
 #include "mosaico/core/json.h"
 #include "mosaico/ingest/schema_check.h"
 #include "mosaico/read/window_count.h"
+#include "mosaico/server/flight_schema.h"
 
 namespace mosaico::server {
 namespace fl = arrow::flight;
@@ -28,6 +29,11 @@ OrderedJson Interval(const std::optional<int64_t>& lo, const std::optional<int64
 arrow::Result<std::shared_ptr<arrow::Schema>> TopicSchema(const TopicRecord& topic) {
   if (!topic.schema_ipc) return arrow::schema({});
   return ingest::DeserializeSchema(*topic.schema_ipc);
+}
+
+arrow::Result<std::shared_ptr<arrow::Schema>> FlightTopicSchema(const TopicRecord& topic) {
+  ARROW_ASSIGN_OR_RAISE(auto stored, TopicSchema(topic));
+  return FlightSchemaOf(stored);
 }
 
 arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForRequest(const fl::FlightDescriptor& descriptor,
@@ -116,7 +122,7 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForSequence(const fl::FlightDes
 arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForTopic(const fl::FlightDescriptor& descriptor,
                                                          const DataRequest& request) {
   ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(request.locator.sequence, request.locator.topic));
-  ARROW_ASSIGN_OR_RAISE(auto schema, TopicSchema(topic));
+  ARROW_ASSIGN_OR_RAISE(auto schema, FlightTopicSchema(topic));
   ARROW_ASSIGN_OR_RAISE(auto ep, TopicEndpoint(topic, request.window));
   return fl::FlightInfo::Make(*schema, descriptor, {ep.endpoint}, ep.rows, ep.bytes, /*ordered=*/true,
                               ep.endpoint.app_metadata);

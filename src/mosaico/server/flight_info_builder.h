@@ -3,7 +3,7 @@
 //  - sequence: FlightInfo.app_metadata = {"resource_locator","created_at_ns","user_metadata",
 //      "sessions":[{"locator","created_at_ns","completed_at_ns","locked","topics":["<seq>/<topic>",...]}]},
 //    one endpoint per topic (ordered by name), empty schema.
-//  - topic: exactly one endpoint; FlightInfo.schema = the topic's schema snapshot, unchanged.
+//  - topic: exactly one endpoint; FlightInfo.schema = the topic's schema snapshot in Flight form (FlightTopicSchema).
 //  - every endpoint: opaque ticket (locator + window) and app_metadata {"resource_locator","created_at_ns",
 //      "completed_at_ns","locked","ontology_tag","serialization_format","user_metadata",
 //      "data_info":{"total_bytes","total_chunks_count","total_row_count","interval":{"start_ns","end_ns"}|null},
@@ -48,7 +48,9 @@ class FlightInfoBuilder {
   std::shared_ptr<store::ObjectStore> store_;
 };
 
-// The topic's schema snapshot; an empty schema when no upload ever opened.
+// The topic's schema snapshot (as uploaded); an empty schema when no upload ever opened.
 arrow::Result<std::shared_ptr<arrow::Schema>> TopicSchema(const catalog::TopicRecord& topic);
+// What GetSchema / GetFlightInfo announce and DoGet streams: TopicSchema in Flight form (server/flight_schema.h).
+arrow::Result<std::shared_ptr<arrow::Schema>> FlightTopicSchema(const catalog::TopicRecord& topic);
 
 }  // namespace mosaico::server

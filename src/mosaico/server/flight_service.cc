@@ -8,6 +8,7 @@
 #include "mosaico/read/topic_reader.h"
 #include "mosaico/server/auth_middleware.h"
 #include "mosaico/server/flight_requests.h"
+#include "mosaico/server/flight_schema.h"
 #include "mosaico/server/logged_reader.h"
 #include "mosaico/server/status_mapping.h"
 
@@ -103,7 +104,7 @@ arrow::Status MosaicoFlightService::GetSchema(const fl::ServerCallContext&, cons
     std::shared_ptr<arrow::Schema> result = arrow::schema({});
     if (req.locator.is_topic()) {
       ARROW_ASSIGN_OR_RAISE(auto topic, lifecycle_->catalog()->GetTopic(req.locator.sequence, req.locator.topic));
-      ARROW_ASSIGN_OR_RAISE(result, TopicSchema(topic));
+      ARROW_ASSIGN_OR_RAISE(result, FlightTopicSchema(topic));
     } else {
       ARROW_RETURN_NOT_OK(lifecycle_->catalog()->GetSequence(req.locator.sequence).status());
     }
@@ -201,8 +202,8 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   const auto chunks_total = static_cast<int64_t>(chunks.size());
   ARROW_ASSIGN_OR_RAISE(auto reader, read::OpenTopicReader(lifecycle_->store(), schema, std::move(chunks),
                                                            req.window, options));
-  *stream = std::make_unique<fl::RecordBatchStream>(
-      HoldSlotWhileReading(LogWhenDone(std::move(reader), *target, chunks_total), std::move(slot)));
+  *stream = std::make_unique<fl::RecordBatchStream>(HoldSlotWhileReading(
+      FlightFormReader(LogWhenDone(std::move(reader), *target, chunks_total)), std::move(slot)));
   return arrow::Status::OK();
 }
 

@@ -122,6 +122,40 @@ TEST_P(NameFieldTest, TopicNameComparesVerbatim) {
   EXPECT_EQ(topics(P(Op::kIn, {S("rear/imu"), S("t")})).size(), 7u);  // 6 sequences' "t" + rear/imu
 }
 
+// with_leading_slash (what the query parser sets on topic-name $match): the predicate sees '/' + the stored name,
+// the name as the SDK shows it. Both backends, with and without wildcards, and behind a sequence condition.
+TEST_P(NameFieldTest, TopicNameWithLeadingSlash) {
+  Seq("s");
+  Topic("s", "front/imu");
+  Topic("s", "front/cam");
+  Topic("s", "rear/imu");
+  auto slashed = [&](ScalarPredicate p, bool behind_sequence = false) {
+    TopicFilter f = TopicField(EntityField::kName, std::move(p));
+    f.topic.fields[0].with_leading_slash = true;
+    if (behind_sequence) f.sequence.fields.push_back({EntityField::kName, P(Op::kEq, {S("s")})});
+    return Find(f);
+  };
+  for (bool behind : {false, true}) {
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("?front/*")}), behind), (Names{"s/front/cam", "s/front/imu"})) << behind;
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("?ront/imu")}), behind), Names{}) << behind;  // '?' is the '/'
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("/front/imu")}), behind), (Names{"s/front/imu"})) << behind;  // no wildcard
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("front/imu")}), behind), Names{}) << behind;
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("//front/imu")}), behind), Names{}) << behind;
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("[/]rear*")}), behind), (Names{"s/rear/imu"})) << behind;
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("*/imu")}), behind), (Names{"s/front/imu", "s/rear/imu"})) << behind;
+    EXPECT_EQ(slashed(P(Op::kEq, {S("/rear/imu")}), behind), (Names{"s/rear/imu"})) << behind;
+    EXPECT_EQ(slashed(P(Op::kIn, {S("/rear/imu"), S("front/cam")}), behind), (Names{"s/rear/imu"})) << behind;
+    EXPECT_EQ(slashed(P(Op::kLt, {S("/g")}), behind), (Names{"s/front/cam", "s/front/imu"})) << behind;
+  }
+  // "?" alone: one character, and every stored name has at least one, so '/' + name has two or more.
+  EXPECT_EQ(slashed(P(Op::kMatch, {S("?")})), Names{});
+  EXPECT_EQ(slashed(P(Op::kMatch, {S("??")})).size(), 6u);  // the six sequences' "t"
+  // Only names take it.
+  TopicFilter bad = TopicField(EntityField::kCreatedAtNs, P(Op::kEq, {int64_t{1}}));
+  bad.topic.fields[0].with_leading_slash = true;
+  EXPECT_TRUE(catalog_->FindTopics(bad).status().IsInvalid());
+}
+
 TEST_P(FindTopicsTest, NamesCompareByUtf8Bytes) {
   Seq("s");
   Topic("s", "a");

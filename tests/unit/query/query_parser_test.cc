@@ -87,10 +87,11 @@ TEST(QueryParserTest, BuildsTheAst) {
   ASSERT_EQ(q.catalog.topic.fields.size(), 2u);
   // Object keys come in nlohmann::json order (sorted): created_at_ns, then name.
   EXPECT_EQ(q.catalog.topic.fields[0].field, catalog::EntityField::kCreatedAtNs);
-  // One leading '/' is stripped from topic.name string arguments.
+  // One leading '/' is stripped from topic.name string arguments (not $match: see below).
   EXPECT_EQ(q.catalog.topic.fields[1].field, catalog::EntityField::kName);
   EXPECT_EQ(q.catalog.topic.fields[1].predicate.args,
             (std::vector<ScalarValue>{std::string("x/y"), std::string("z")}));
+  EXPECT_FALSE(q.catalog.topic.fields[1].with_leading_slash);
   ASSERT_TRUE(q.catalog.ontology_tags.has_value());
   EXPECT_EQ(*q.catalog.ontology_tags, (std::vector<std::string>{"gps", "imu"}));
   ASSERT_EQ(q.ontology.tags.size(), 2u);
@@ -108,17 +109,83 @@ TEST(QueryParserTest, BuildsTheAst) {
   EXPECT_EQ(imu->conditions[1].StatsColumn(), "");  // lists have no statistics
 }
 
-TEST(QueryParserTest, TopicNameMatchLosesOneLeadingSlash) {
-  QASSERT_OK_AND_ASSIGN(auto q, Parse(R"({"topic": {"name": {"$match": "//sensors/*"}}})"));
-  EXPECT_EQ(q.catalog.topic.fields[0].predicate.args[0], ScalarValue(std::string("/sensors/*")));
-  QASSERT_OK_AND_ASSIGN(auto s, Parse(R"({"sequence": {"name": {"$eq": "/abs"}}})"));
-  EXPECT_EQ(s.catalog.sequence.fields[0].predicate.args[0], ScalarValue(std::string("/abs")));  // only topic names
-}
-
 struct Rejected {
   std::string body;
   std::string message;  // substring of the error
 };
+
+// docs/QUERY.md, "Topic names": a topic-name $match pattern is matched against the name as the SDK shows it
+// ("/front/imu"): the catalog compares '/' + the stored name (with_leading_slash). Patterns that start with '/' or a
+// wildcard go as sent; one that starts with another literal is relative and gets the '/'.
+TEST(QueryParserTest, TopicNameMatchIsAgainstTheNameTheSdkShows) {
+  const std::vector<std::pair<std::string, std::string>> table = {
+      {"?camera/left*", "?camera/left*"},  // the SDK suite's pattern: '?' is the '/'
+      {"?front/imu", "?front/imu"},
+      {"*/imu", "*/imu"},
+      {"#*", "#*"},
+      {"[/a]front*", "[/a]front*"},
+      {"/sensors/imu#", "/sensors/imu#"},  // the SDK docstring's spelling
+      {"//sensors/*", "//sensors/*"},      // matches nothing: no name has an empty first segment
+      {"/", "/"},
+      {"sensors/*", "/sensors/*"},  // relative spellings keep working
+      {"car#/[a-z]*", "/car#/[a-z]*"},
+      {"front/imu", "/front/imu"},
+      {"]x", "/]x"},
+      {"\xc3\xa9*", "/\xc3\xa9*"},
+  };
+  for (const auto& [sent, want] : table) {
+    QASSERT_OK_AND_ASSIGN(auto q, Parse(R"({"topic": {"name": {"$match": ")" + sent + R"("}}})"));
+    ASSERT_EQ(q.catalog.topic.fields.size(), 1u);
+    EXPECT_TRUE(q.catalog.topic.fields[0].with_leading_slash) << sent;
+    EXPECT_EQ(q.catalog.topic.fields[0].predicate.args[0], ScalarValue(want)) << sent;
+  }
+  // Other operators: one leading '/' removed, compared with the stored relative name.
+  for (const std::string& op : {"$eq", "$neq", "$lt", "$geq"}) {
+    QASSERT_OK_AND_ASSIGN(auto q, Parse(R"({"topic": {"name": {")" + op + R"(": "/sensors/imu"}}})"));
+    EXPECT_FALSE(q.catalog.topic.fields[0].with_leading_slash) << op;
+    EXPECT_EQ(q.catalog.topic.fields[0].predicate.args[0], ScalarValue(std::string("sensors/imu"))) << op;
+  }
+  // Sequence names are shown by the SDK as stored (no '/'): nothing is rewritten.
+  QASSERT_OK_AND_ASSIGN(auto s, Parse(R"({"sequence": {"name": {"$eq": "/abs"}}})"));
+  EXPECT_EQ(s.catalog.sequence.fields[0].predicate.args[0], ScalarValue(std::string("/abs")));
+  QASSERT_OK_AND_ASSIGN(auto m, Parse(R"({"sequence": {"name": {"$match": "run_*"}}})"));
+  EXPECT_EQ(m.catalog.sequence.fields[0].predicate.args[0], ScalarValue(std::string("run_*")));
+  EXPECT_FALSE(m.catalog.sequence.fields[0].with_leading_slash);
+}
+
+std::string Repeat(const std::string& s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// The reference refuses an empty pattern and one longer than 256 bytes, wherever $match appears.
+TEST(QueryParserTest, EmptyAndOverlongMatchPatternsAreRefusedNamingTheField) {
+  const std::vector<Rejected> table = {
+      {R"({"topic": {"name": {"$match": ""}}})", "topic field 'name': $match pattern is empty"},
+      {R"({"sequence": {"name": {"$match": ""}}})", "sequence field 'name': $match pattern is empty"},
+      {R"({"topic": {"user_metadata": {"a.b": {"$match": ""}}}})", "'a.b': $match pattern is empty"},
+      {R"({"ontology": {"imu.frame_id": {"$match": ""}}})", "ontology key 'imu.frame_id': $match pattern is empty"},
+      {R"({"topic": {"name": {"$match": ")" + std::string(257, 'a') + R"("}}})",
+       "topic field 'name': $match pattern longer than 256 bytes"},
+      {R"({"sequence": {"name": {"$match": "*)" + std::string(256, 'a') + R"("}}})",
+       "sequence field 'name': $match pattern longer than 256 bytes"},
+      // bytes, not characters (as the reference counts): 129 two-byte characters
+      {R"({"sequence": {"user_metadata": {"k": {"$match": ")" + Repeat("\xc3\xa9", 129) + R"("}}}})",
+       "'k': $match pattern longer than 256 bytes"},
+  };
+  for (const auto& r : table) {
+    auto q = Parse(r.body);
+    ASSERT_FALSE(q.ok()) << r.body << " was accepted";
+    EXPECT_TRUE(q.status().IsInvalid()) << q.status().ToString();
+    EXPECT_NE(q.status().message().find(r.message), std::string::npos)
+        << r.body.substr(0, 80) << "\n  got: " << q.status().message() << "\n  want: " << r.message;
+  }
+  // At the limit: accepted (a topic pattern is measured as sent, before any '/' is added).
+  EXPECT_TRUE(Parse(R"({"topic": {"name": {"$match": ")" + std::string(256, 'a') + R"("}}})").ok());
+  EXPECT_TRUE(Parse(R"({"topic": {"name": {"$match": "?"}}})").ok());
+  EXPECT_TRUE(Parse(R"({"sequence": {"name": {"$match": ")" + Repeat("\xc3\xa9", 128) + R"("}}})").ok());
+}
 
 TEST(QueryParserTest, RejectsWithAMessageNamingTheKey) {
   const std::vector<Rejected> table = {
@@ -205,7 +272,7 @@ TEST(QueryParserTest, Limits) {
   EXPECT_TRUE(Parse(R"({"topic": {"name": {"$match": ")" + pattern + R"("}}})").ok());
   auto long_pattern = Parse(R"({"topic": {"name": {"$match": ")" + pattern + R"(a"}}})");
   ASSERT_FALSE(long_pattern.ok());
-  EXPECT_NE(long_pattern.status().message().find("longer than 1024 bytes"), std::string::npos);
+  EXPECT_NE(long_pattern.status().message().find("longer than 256 bytes"), std::string::npos);
 
   std::string key = "a";
   for (int i = 1; i < kMaxKeySegments; ++i) key += ".a";

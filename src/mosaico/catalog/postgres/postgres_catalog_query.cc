@@ -39,6 +39,7 @@ struct RowCheck {
   bool integer;  // the column holds an int64 (created_at_ns), else text
   ScalarPredicate predicate;
   std::optional<Glob> glob;  // $match with a string pattern
+  bool with_leading_slash = false;  // the value is '/' + the column (FieldPredicate::with_leading_slash)
 };
 
 bool HasWildcard(std::string_view pattern) { return pattern.find_first_of("*?#[") != std::string_view::npos; }
@@ -68,11 +69,13 @@ class QueryBuilder {
           col = kTag;
           break;
       }
-      ARROW_RETURN_NOT_OK(AddField(column, integer, col, entity + "." + (f.field == EntityField::kName ? "name"
-                                                                        : f.field == EntityField::kCreatedAtNs
-                                                                            ? "created_at_ns"
-                                                                            : "ontology_tag"),
-                                   f.predicate));
+      const std::string what = entity + "." + (f.field == EntityField::kName          ? "name"
+                                               : f.field == EntityField::kCreatedAtNs ? "created_at_ns"
+                                                                                      : "ontology_tag");
+      if (f.with_leading_slash && f.field != EntityField::kName) {
+        return InvalidArgument(what + ": a leading '/' applies to names only");
+      }
+      ARROW_RETURN_NOT_OK(AddField(column, integer, col, what, f.predicate, f.with_leading_slash));
     }
     if (!filter.metadata.empty()) {
       auto matcher = MetadataMatcher::Make(filter.metadata);
@@ -91,7 +94,7 @@ class QueryBuilder {
     if (tags.size() > kMaxInlineInList) {
       ScalarPredicate in{PredicateOp::kIn, {}};
       for (const auto& t : tags) in.args.emplace_back(t);
-      checks_.push_back({kTag, false, std::move(in), std::nullopt});
+      checks_.push_back({kTag, false, std::move(in), std::nullopt, false});
       return;
     }
     std::string list;
@@ -126,8 +129,9 @@ class QueryBuilder {
     return Param(std::get<int64_t>(v));
   }
 
-  arrow::Status AddField(const std::string& column, bool integer, int col, const std::string& what,
-                         const ScalarPredicate& p) {
+  // slash: the value compared is '/' || column (FieldPredicate::with_leading_slash; text columns only).
+  arrow::Status AddField(const std::string& stored_column, bool integer, int col, const std::string& what,
+                         const ScalarPredicate& p, bool slash) {
     if (p.op == PredicateOp::kExists) return arrow::Status::OK();  // catalog fields are never null
     if (p.op == PredicateOp::kNotExists) {
       where_.push_back("FALSE");
@@ -139,9 +143,23 @@ class QueryBuilder {
       native = native && (integer ? std::holds_alternative<int64_t>(a) : std::holds_alternative<std::string>(a));
     }
     if (!native) {
-      checks_.push_back({col, integer, p, std::nullopt});
+      checks_.push_back({col, integer, p, std::nullopt, slash});
       return arrow::Status::OK();
     }
+    if (slash && p.op == PredicateOp::kMatch) {
+      const std::string& pattern = std::get<std::string>(p.args[0]);
+      auto glob = Glob::Compile(pattern);
+      if (!glob.ok()) return WithContext(glob.status(), what);
+      if (HasWildcard(pattern)) {
+        checks_.push_back({col, integer, p, std::move(*glob), slash});
+      } else if (pattern.empty() || pattern[0] != '/') {
+        where_.push_back("FALSE");  // '/' || name never equals it
+      } else {
+        where_.push_back(stored_column + " COLLATE \"C\" = " + Param(pattern.substr(1)));
+      }
+      return arrow::Status::OK();
+    }
+    const std::string column = slash ? "('/' || " + stored_column + ")" : stored_column;
     const std::string c = integer ? column : column + " COLLATE \"C\"";
     switch (p.op) {
       case PredicateOp::kEq: where_.push_back(c + " = " + Value(p.args[0])); break;
@@ -164,7 +182,7 @@ class QueryBuilder {
         if (p.args.empty()) {
           where_.push_back("FALSE");
         } else if (p.args.size() > kMaxInlineInList) {
-          checks_.push_back({col, integer, p, std::nullopt});
+          checks_.push_back({col, integer, p, std::nullopt, slash});
         } else {
           std::string list;
           for (const ScalarValue& a : p.args) list += (list.empty() ? "" : ", ") + Value(a);
@@ -179,12 +197,12 @@ class QueryBuilder {
         if (!HasWildcard(pattern)) {
           where_.push_back(c + " = " + Param(pattern));
         } else {
-          checks_.push_back({col, integer, p, std::move(*glob)});
+          checks_.push_back({col, integer, p, std::move(*glob), slash});
         }
         break;
       }
       default:
-        checks_.push_back({col, integer, p, std::nullopt});
+        checks_.push_back({col, integer, p, std::nullopt, slash});
     }
     return arrow::Status::OK();
   }
@@ -209,9 +227,11 @@ class QueryBuilder {
 };
 
 bool RowPasses(const PgResult& res, int r, const RowCheck& check) {
-  if (check.glob) return check.glob->Matches(res.Text(r, check.column));
-  ScalarValue v = check.integer ? ScalarValue(res.Int64(r, check.column)) : ScalarValue(res.Text(r, check.column));
-  return Holds(check.predicate, v);
+  if (check.integer) return Holds(check.predicate, ScalarValue(res.Int64(r, check.column)));
+  std::string text = res.Text(r, check.column);
+  if (check.with_leading_slash) text.insert(0, "/");
+  if (check.glob) return check.glob->Matches(text);
+  return Holds(check.predicate, ScalarValue(std::move(text)));
 }
 
 arrow::Result<bool> MetadataPasses(MetadataMatcher* matcher, const std::string& json) {

@@ -20,6 +20,7 @@ struct Column {
   std::string what;  // "sequence.name", for errors
   // Only $eq / $in may use an index on this column (see Builder::TopicColumn); other operators get a '+'.
   bool index_only_for_equality = false;
+  bool with_leading_slash = false;  // compare '/' || column (FieldPredicate::with_leading_slash)
 };
 
 bool HasColumnType(const ScalarValue& v, ColumnType type) {
@@ -93,6 +94,7 @@ class Builder {
       switch (f.field) {
         case EntityField::kName:
           column = {col("name"), ColumnType::kText, entity + ".name"};
+          column.with_leading_slash = f.with_leading_slash;
           break;
         case EntityField::kCreatedAtNs:
           column = {col("created_at_ns"), ColumnType::kInteger, entity + ".created_at_ns"};
@@ -101,6 +103,9 @@ class Builder {
           if (sequence) return InvalidArgument("sequence: 'ontology_tag' is not a sequence field");
           column = {col("ontology_tag"), ColumnType::kText, "topic.ontology_tag", TagIndexOnlyForEquality()};
           break;
+      }
+      if (f.with_leading_slash && f.field != EntityField::kName) {
+        return InvalidArgument(column.what + ": a leading '/' applies to names only");
       }
       ARROW_ASSIGN_OR_RAISE(std::string condition, FieldCondition(column, f.predicate));
       where->push_back(std::move(condition));
@@ -121,6 +126,23 @@ class Builder {
     const size_t expected = ExpectedArgs(p.op);
     bool native = expected == std::numeric_limits<size_t>::max() || p.args.size() == expected;
     for (const ScalarValue& arg : p.args) native = native && HasColumnType(arg, column.type);
+    if (column.with_leading_slash) {
+      if (native && p.op == PredicateOp::kMatch) {
+        const std::string& pattern = std::get<std::string>(p.args[0]);
+        auto glob = Glob::Compile(pattern);
+        if (!glob.ok()) return WithContext(glob.status(), column.what);
+        if (!HasWildcard(pattern)) {
+          // '/' || name = pattern, written so that the (sequence_id, name) index still serves it.
+          if (pattern.empty() || pattern[0] != '/') return std::string("0");
+          return column.sql + " = " + Param(pattern.substr(1));
+        }
+      }
+      Column slashed = column;
+      slashed.sql = "('/' || " + column.sql + ")";
+      slashed.index_only_for_equality = false;
+      slashed.with_leading_slash = false;
+      return FieldCondition(slashed, p);
+    }
     if (!native) return HoldsCondition(column, p);
 
     const bool equality = p.op == PredicateOp::kEq || p.op == PredicateOp::kIn;
