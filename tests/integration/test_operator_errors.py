@@ -142,3 +142,42 @@ def test_full_disk_says_so_and_deleting_a_sequence_frees_it(daemon_factory, smal
     upload_blobs(client, again, n_batches=2)
     assert read_topic(client, f"{again}/cam").num_rows == 8
     client.close()
+
+
+def test_schema_parquet_cannot_store_is_refused_and_binds_nothing(flight):
+    """A dense union cannot be stored in Parquet: refused as the DoPut's schema arrives, naming the field and type,
+    and the topic keeps no schema snapshot -- a later upload with a storable schema is accepted."""
+    seq = unique_name("unstorable")
+    action(flight, "sequence_create", {"locator": seq, "user_metadata": {}})
+    s_uuid, _ = create_session(flight, seq)
+    t_uuid = create_topic(flight, s_uuid, f"{seq}/t")
+    union = pa.dense_union([pa.field("i", pa.int32()), pa.field("s", pa.string())])
+    bad_schema = pa.schema([pa.field("timestamp_ns", pa.int64(), nullable=False), pa.field("u", union)])
+    exc = expect_error("INVALID_ARGUMENT", put_batches, flight, f"{seq}/t", t_uuid, bad_schema, [],
+                       mentions=["field 'u' has type dense_union"], what="DoPut with a dense union")
+    assert "Parquet" in str(exc)
+    good = pa.schema([pa.field("timestamp_ns", pa.int64(), nullable=False), pa.field("v", pa.float64())])
+    put_batches(flight, f"{seq}/t", t_uuid, good,
+                [pa.record_batch([pa.array([BASE, BASE + 1], pa.int64()), pa.array([1.0, 2.0])], schema=good)])
+    finalize(flight, s_uuid)
+    assert read_topic(flight, f"{seq}/t").num_rows == 2
+    action(flight, "sequence_delete", {"locator": seq})
+
+
+def test_sdk_name_probe_is_not_a_warning(daemon_factory):
+    """The SDK answers sequence_exists() (and checks names) with GetFlightInfo: its NOT_FOUND is a debug line."""
+    from mosaicolabs import IMU, Message, MosaicoClient, Vector3d
+    daemon = daemon_factory(extra_args=["--log-level", "debug"])
+    since = daemon.log_size()
+    seq = unique_name("probe")
+    v = Vector3d(x=0.0, y=0.0, z=9.8)
+    with MosaicoClient.connect(daemon.host, daemon.port, timeout=10) as c:
+        with c.sequence_create(seq, {}) as w:
+            w.topic_create("/imu", {}, IMU).push(Message(timestamp_ns=BASE, data=IMU(acceleration=v, angular_velocity=v)))
+        c.sequence_delete(seq)
+        assert not c.sequence_exists(seq)
+    log = daemon.log_text(since)
+    assert "event=sequence_created" in log
+    assert not [ln for ln in log.splitlines() if " warning " in ln and "GetFlightInfo" in ln], log[-3000:]
+    assert [ln for ln in log.splitlines() if " debug " in ln and "rpc=GetFlightInfo" in ln and "not found" in ln], \
+        "the SDK's probe should show up at debug level"

@@ -9,6 +9,9 @@
 #include <arrow/ipc/writer.h>
 #include <arrow/type.h>
 #include <arrow/util/key_value_metadata.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/properties.h>
+#include <parquet/schema.h>
 
 #include "mosaico/core/errors.h"
 
@@ -87,6 +90,18 @@ arrow::Status ValidateTopicSchema(const arrow::Schema& schema) {
   }
   if (field->nullable()) {
     return InvalidArgument(std::string("field '") + kTimestampField + "' must be non-nullable (int64 not null)");
+  }
+  // Every field must be storable in Parquet, checked now rather than at the first chunk (when the schema snapshot
+  // would already bind the topic). Field by field, so the message names the one at fault.
+  auto props = parquet::default_writer_properties();
+  auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+  for (const auto& f : schema.fields()) {
+    std::shared_ptr<parquet::SchemaDescriptor> out;
+    auto st = parquet::arrow::ToParquetSchema(arrow::schema({f}).get(), *props, *arrow_props, &out);
+    if (!st.ok()) {
+      return InvalidArgument("field '" + f->name() + "' has type " + f->type()->ToString() +
+                             ", which cannot be stored (Parquet: " + st.message() + ")");
+    }
   }
   return arrow::Status::OK();
 }

@@ -25,7 +25,9 @@ namespace mosaico::ingest {
 
 inline constexpr char kTimestampField[] = "timestamp_ns";
 
-// OK when `schema` has exactly one field named timestamp_ns, of type int64, non-nullable.
+// OK when `schema` has exactly one field named timestamp_ns, of type int64, non-nullable, and every field has a type
+// Parquet can store (not, e.g., a dense union): INVALID_ARGUMENT naming the field and its type otherwise. Called
+// when a DoPut's schema arrives, before the topic's schema snapshot is taken, so a refused schema binds nothing.
 arrow::Status ValidateTopicSchema(const arrow::Schema& schema);
 
 // OK when `actual` equals `expected` under the rules above; `topic_locator` ("seq/topic") names the topic in

@@ -49,6 +49,25 @@ TEST(ValidateTopicSchema, RejectsMissingWrongTypeNullableOrDuplicate) {
   }
 }
 
+// A type Parquet cannot store is refused when the schema arrives (issue 11): before the snapshot binds the topic.
+TEST(ValidateTopicSchema, RejectsTypesParquetCannotStoreNamingTheField) {
+  auto ts = arrow::field("timestamp_ns", arrow::int64(), false);
+  auto dense = arrow::dense_union({arrow::field("i", arrow::int32()), arrow::field("s", arrow::utf8())});
+  auto st = ValidateTopicSchema(*arrow::schema({ts, arrow::field("ok", arrow::float64()), arrow::field("u", dense)}));
+  ASSERT_TRUE(st.IsInvalid()) << st.ToString();
+  EXPECT_NE(st.message().find("field 'u' has type dense_union"), std::string::npos) << st.message();
+  auto nested = ValidateTopicSchema(*arrow::schema({ts, arrow::field("pose", arrow::struct_({arrow::field("u", dense)}))}));
+  ASSERT_TRUE(nested.IsInvalid());
+  EXPECT_NE(nested.message().find("field 'pose'"), std::string::npos) << nested.message();
+  // What the SDK's models use is storable: structs, lists, fixed-size lists, binary, strings, dictionaries.
+  EXPECT_TRUE(ValidateTopicSchema(*arrow::schema(
+                  {ts, arrow::field("v", arrow::struct_({arrow::field("x", arrow::float64())})),
+                   arrow::field("l", arrow::list(arrow::float32())), arrow::field("f", arrow::fixed_size_list(arrow::float64(), 9)),
+                   arrow::field("b", arrow::binary()), arrow::field("s", arrow::utf8()),
+                   arrow::field("d", arrow::dictionary(arrow::int32(), arrow::utf8()))}))
+                  .ok());
+}
+
 TEST(CheckSameSchema, EqualSchemasPassAndSchemaMetadataIsIgnored) {
   auto a = RobotSchema();
   EXPECT_TRUE(CheckSameSchema(*a, *RobotSchema(), "seq/imu").ok());
