@@ -276,7 +276,7 @@ def rand_value(rnd: random.Random, t: pa.DataType, nullable: bool) -> Any:
 def rand_metadata(rnd: random.Random, depth: int = 0, max_keys: int = 6) -> dict:
     out = {}
     for _ in range(rnd.randint(0 if depth == 0 else 1, max_keys if depth == 0 else 3)):
-        k = rnd.choice(MD_KEYS) if rnd.random() < 0.98 else "v.2"  # a key holding a dot: no dotted path reaches it
+        k = rnd.choice(MD_KEYS) if rnd.random() < 0.98 else "v 2-x"  # space and dash: valid key characters
         out[k] = rand_md_value(rnd, depth)
     return out
 
