@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Sets up everything mosaicod needs on a fresh Debian 12 machine, then builds it.
+# Sets up what mosaicod needs on a fresh Debian 12 machine, then builds it.
 #
-#   scripts/setup.sh            apt packages (once), .venv with pinned Python deps, CMake build (Release)
+#   scripts/setup.sh               building and running (scripts/run.sh, scripts/package.sh): apt packages (once),
+#                                  .venv with pyarrow (requirements.txt), CMake build (Release) of the daemon
+#   scripts/setup.sh --with-tests  also what the tests need (scripts/test.sh): PostgreSQL server, GoogleTest, clang +
+#                                  libFuzzer, the SDK/pytest/moto (requirements-test.txt); builds everything
 #
 # Idempotent and fast when nothing changed: apt is skipped when every package is present, pip is skipped
-# when requirements.txt has not changed since the last install, and the build is incremental.
+# when the requirements files have not changed since the last install, and the build is incremental.
 # Environment:
 #   MOSAICOD_BUILD_DIR   build directory (default: build)
 #   MOSAICOD_BUILD_TYPE  CMake build type (default: Release)
@@ -15,15 +18,28 @@ cd "$ROOT"
 BUILD_DIR="${MOSAICOD_BUILD_DIR:-build}"
 BUILD_TYPE="${MOSAICOD_BUILD_TYPE:-Release}"
 log() { printf '[setup] %s\n' "$*" >&2; }
+WITH_TESTS=0
+case "${1:-}" in
+  --with-tests) WITH_TESTS=1 ;;
+  "") ;;
+  *) echo "usage: scripts/setup.sh [--with-tests]" >&2; exit 2 ;;
+esac
 
+# Building, packaging and running the daemon.
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libsqlite3-dev libpq-dev postgresql libspdlog-dev nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libpq-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libssl-dev                 # libcrypto for API keys (src/mosaico/auth/): CSPRNG, HMAC-SHA256, constant-time compare
-  clang libclang-rt-14-dev   # fuzz/ harnesses (scripts/fuzz.sh): clang++ with libFuzzer + sanitizers
-  python3-venv
+  python3-venv               # .venv holding the pyarrow wheel, which supplies Arrow C++
+  dpkg-dev file              # scripts/package.sh: dpkg-shlibdeps computes the .deb's dependencies (file: CPack's ELF check)
 )
+# The test suite only (scripts/test.sh).
+APT_TEST_PACKAGES=(
+  postgresql                 # PostgreSQL catalog tests: throwaway servers (scripts/pg_test_server.sh), psql
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev   # fuzz/ harnesses (scripts/fuzz.sh): clang++ with libFuzzer + sanitizers
+)
+if ((WITH_TESTS)); then APT_PACKAGES+=("${APT_TEST_PACKAGES[@]}"); fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -43,23 +59,43 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv"
   "$PY" -m venv .venv
 fi
+# requirements.txt: what the build needs (pyarrow); requirements-test.txt: that plus the test tools. One stamp each,
+# so a test setup also satisfies a later plain one.
+req=requirements.txt
 stamp=.venv/.requirements.sha256
 want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+if ((WITH_TESTS)); then
+  req=requirements-test.txt
+  stamp=.venv/.requirements-test.sha256
+  want="$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)"
+fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  log "installing pinned Python packages (requirements.txt)"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  log "installing pinned Python packages ($req)"
+  .venv/bin/pip install -q --disable-pip-version-check -r "$req"
   # libarrow.so -> libarrow.so.NNNN links so the linker finds the wheel's libraries by their plain names.
   .venv/bin/python -c "import pyarrow; pyarrow.create_library_symlinks()"
   echo "$want" > "$stamp"
+  if ((WITH_TESTS)); then sha256sum requirements.txt | cut -d' ' -f1 > .venv/.requirements.sha256; fi
 else
   log "Python packages up to date"
 fi
 
+# Unit tests (GoogleTest) are configured only with --with-tests: a plain setup has no libgtest-dev.
+testing=OFF
+if ((WITH_TESTS)); then testing=ON; fi
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  log "configuring CMake ($BUILD_TYPE) in $BUILD_DIR"
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+  log "configuring CMake ($BUILD_TYPE, BUILD_TESTING=$testing) in $BUILD_DIR"
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DBUILD_TESTING="$testing" \
         -DMOSAICO_PYTHON="$ROOT/.venv/bin/python" >/dev/null
+elif ((WITH_TESTS)) && grep -q '^BUILD_TESTING:BOOL=OFF$' "$BUILD_DIR/CMakeCache.txt"; then
+  log "enabling the unit tests in $BUILD_DIR (BUILD_TESTING=ON)"
+  cmake -B "$BUILD_DIR" -DBUILD_TESTING=ON >/dev/null
 fi
-log "building"
-cmake --build "$BUILD_DIR" -j "$(nproc)"
+if ((WITH_TESTS)); then
+  log "building"
+  cmake --build "$BUILD_DIR" -j "$(nproc)"
+else
+  log "building the daemon"
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target mosaicod
+fi
 log "ready: $BUILD_DIR/mosaicod"

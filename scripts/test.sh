@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BUILD_DIR="${MOSAICOD_BUILD_DIR:-build}"
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --with-tests
 
 # The PostgreSQL catalog tests need a server: start a throwaway one on 127.0.0.1 (scripts/pg_test_server.sh)
 # unless MOSAICOD_TEST_PG_URL already names one. Without the PostgreSQL binaries those tests are skipped.
