@@ -30,6 +30,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev libpq-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libssl-dev                 # libcrypto for API keys (src/mosaico/auth/): CSPRNG, HMAC-SHA256, constant-time compare
+  libcpp-httplib-dev         # cpp-httplib: the monitoring listener (src/mosaico/http/: /healthz, /readyz, /metrics)
   python3-venv               # .venv holding the pyarrow wheel, which supplies Arrow C++
   dpkg-dev file              # scripts/package.sh: dpkg-shlibdeps computes the .deb's dependencies (file: CPack's ELF check)
 )
@@ -38,6 +39,7 @@ APT_TEST_PACKAGES=(
   postgresql                 # PostgreSQL catalog tests: throwaway servers (scripts/pg_test_server.sh), psql
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # fuzz/ harnesses (scripts/fuzz.sh): clang++ with libFuzzer + sanitizers
+  prometheus                 # tests/integration/test_metrics.py scrapes the daemon with a real Prometheus server
 )
 if ((WITH_TESTS)); then APT_PACKAGES+=("${APT_TEST_PACKAGES[@]}"); fi
 

@@ -73,6 +73,13 @@ int main(int argc, char** argv) {
   run->add_option("--auth-cache-seconds", config.auth_cache_seconds,
                   "Reuse a verified key record this long (a revocation made elsewhere takes up to this to apply)")
       ->envname("MOSAICOD_AUTH_CACHE_SECONDS")->check(CLI::Range(0.0, 3600.0))->capture_default_str();
+  // Monitoring listener: /healthz, /readyz, /metrics (server/monitoring.h, docs/OPERATIONS.md).
+  run->add_option("--http-host", config.http_host, "Address of the monitoring listener (plain HTTP, no API key)")
+      ->envname("MOSAICOD_HTTP_HOST")->capture_default_str();
+  run->add_option("--http-port", config.http_port,
+                  "Port of the monitoring listener; 0: none. Default: 6727, or none (a warning) when that port is "
+                  "taken; a port given must be free or the daemon does not start")
+      ->envname("MOSAICOD_HTTP_PORT")->check(CLI::Range(0, 65535));
   run->add_option("--port", config.port, "TCP port (0 = pick a free one)")
       ->envname("MOSAICOD_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
   run->add_flag("--rebuild-if-missing", rebuild_if_missing,

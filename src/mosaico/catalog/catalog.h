@@ -148,6 +148,18 @@ struct ApiKeyRecord {
 // OK for a record a backend may store: fingerprint, hash and salt set, permissions 1..7; else INVALID_ARGUMENT.
 arrow::Status ValidateApiKeyRecord(const ApiKeyRecord& key);
 
+// Figures for monitoring (server/monitoring.h): record counts and the event queue, by job kind and state.
+struct CatalogStats {
+  int64_t sequences = 0;
+  int64_t topics = 0;
+  struct JobCount {
+    std::string kind;
+    JobRecord::State state = JobRecord::State::kPending;
+    int64_t count = 0;
+  };
+  std::vector<JobCount> jobs;  // pending, running and failed jobs only (done jobs are history)
+};
+
 // What the default API-key methods of Catalog return.
 inline arrow::Status ApiKeysUnsupported() { return arrow::Status::NotImplemented("this catalog has no API keys"); }
 
@@ -253,6 +265,16 @@ class Catalog {
   virtual arrow::Result<std::vector<JobRecord>> ListJobs(std::optional<JobRecord::State> state, int64_t limit) = 0;
   // Removes done and failed jobs last updated before `finished_before_ns`; returns how many.
   virtual arrow::Result<int64_t> PruneJobs(int64_t finished_before_ns) = 0;
+
+  // --- monitoring (server/monitoring.h) ---
+  // A round trip to the backend (readiness probe): OK when it answers a query. The default lists one job.
+  virtual arrow::Status Ping() { return ListJobs(std::nullopt, 1).status(); }
+  // CatalogStats, cheaply: counts the backend answers from an index (no row is decoded) and pending/running/failed
+  // jobs through the job-state index (the queue, plus failed jobs until the GC prunes them). Callers still cache
+  // it (a count walks an index). Backends without it: NotImplemented.
+  virtual arrow::Result<CatalogStats> GetStats() {
+    return arrow::Status::NotImplemented("this catalog reports no statistics");
+  }
 
   // --- notifications ---
   virtual arrow::Result<NotificationRecord> AddNotification(const NotificationRecord& n) = 0;

@@ -12,6 +12,7 @@
 
 #include "mosaico/core/clock.h"
 #include "mosaico/core/crash_point.h"
+#include "mosaico/jobs/job_metrics.h"
 
 namespace mosaico::jobs {
 namespace {
@@ -145,8 +146,10 @@ void JobRunner::RunJob(int n, const std::string& worker, const catalog::JobRecor
   }
   const int64_t ms = ElapsedMs(started);
   const int64_t now = NowNs();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   if (st.ok()) {
+    RecordJobRun(job.kind, "done", seconds);
     auto done = catalog_->CompleteJob(job.id, worker, now);
     if (done.ok()) {
       spdlog::info("event=job_done kind={} id={} attempt={} worker={} ms={}", job.kind, job.id, job.attempts, worker,
@@ -158,6 +161,7 @@ void JobRunner::RunJob(int n, const std::string& worker, const catalog::JobRecor
     return;
   }
   if (stop_ && st.IsCancelled()) {
+    RecordJobRun(job.kind, "released", seconds);
     auto released = catalog_->FailJob(job.id, worker, "interrupted by shutdown: " + st.message(), now, false, now);
     spdlog::info("event=job_released kind={} id={} attempt={} worker={} ms={} recorded={}", job.kind, job.id,
                  job.attempts, worker, ms, released.ok());
@@ -165,6 +169,7 @@ void JobRunner::RunJob(int n, const std::string& worker, const catalog::JobRecor
   }
   const bool give_up = job.attempts >= options_.max_attempts;
   const int64_t delay = Backoff(options_, job.attempts);
+  RecordJobRun(job.kind, give_up ? "failed" : "retry", seconds);
   auto failed = catalog_->FailJob(job.id, worker, st.ToString(), now + delay, give_up, now);
   if (give_up) {
     spdlog::error("event=job_failed kind={} id={} attempt={} worker={} ms={} gave_up=true error=\"{}\"", job.kind,

@@ -12,7 +12,8 @@
 //    takes and only a dead (or frozen) process loses it.
 //  - Worker ids are "<hostname>:<pid>:<n>" (n = 0..workers-1).
 //  - Logs one line per job step: event=job_started / job_done / job_failed / job_released, with kind= id=
-//    attempt= worker= and ms= (handler time) once it ran.
+//    attempt= worker= and ms= (handler time) once it ran; each run is counted by kind and outcome
+//    (jobs/job_metrics.h: mosaicod_job_runs_total, mosaicod_job_duration_seconds).
 //  - Crash point "job.after_claim" (core/crash_point.h): right after a claim, before the handler runs.
 //  - RequestStop(): no new claims (cheap, non-blocking; handlers see stop_requested()). Stop(): RequestStop, then
 //    waits for the in-flight handlers and joins every thread; idempotent, also run by the destructor. A handler

@@ -10,6 +10,7 @@
 #include "mosaico/server/flight_requests.h"
 #include "mosaico/server/flight_schema.h"
 #include "mosaico/server/logged_reader.h"
+#include "mosaico/server/service_metrics.h"
 #include "mosaico/server/status_mapping.h"
 
 namespace mosaico::server {
@@ -137,6 +138,7 @@ arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& conte
   options.row_group_rows = config_.row_group_rows;
   ARROW_ASSIGN_OR_RAISE(auto upload, ingest::TopicUpload::Begin(lifecycle_->catalog(), lifecycle_->store(),
                                                                 admitted.topic, schema, options));
+  UploadOutcome outcome;  // mosaicod_uploads_total: aborted unless committed below
   // gRPC gives no way to interrupt a blocked read, so the idle limit is checked when the next message arrives
   // (or the client goes away); an upload that paused too long is aborted, never committed.
   RequestDeadline idle(config_.upload_idle_timeout_seconds, "--upload-idle-timeout-seconds");
@@ -161,11 +163,13 @@ arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& conte
       return InvalidArgument("malformed record batch in the upload to '" + *target + "': " + valid.message());
     }
     ARROW_RETURN_NOT_OK(upload->Write(chunk.data));
+    CountReceived(*chunk.data);
   }
   // A client that vanishes (or a shutdown that cancels the call) also ends the message stream; only a stream the
   // client closed itself is a complete upload. Returning here destroys `upload`, which aborts it.
   if (context.is_cancelled()) return Aborted("upload to '" + *target + "' was cancelled before the client finished it");
   ARROW_RETURN_NOT_OK(upload->Commit());
+  outcome.Committed();
   spdlog::info("event=upload_committed topic={} rows={} chunks={}", *target, upload->rows_written(),
                upload->chunks_written());
   return arrow::Status::OK();
@@ -209,12 +213,18 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
 
 arrow::Status MosaicoFlightService::DoAction(const fl::ServerCallContext& context, const fl::Action& action,
                                              std::unique_ptr<fl::ResultStream>* result) {
+  const auto started = std::chrono::steady_clock::now();
   auto frames = RunAction(context, action);
-  if (!frames.ok()) return Finish("DoAction", action.type, frames.status());
+  if (!frames.ok()) {
+    auto wire = Finish("DoAction", action.type, frames.status());
+    ObserveAction(actions_.Find(action.type), wire, started);  // mosaicod_action_requests_total, query latency
+    return wire;
+  }
   std::vector<fl::Result> results;
   results.reserve(frames->size());
   for (auto& frame : *frames) results.push_back(fl::Result{arrow::Buffer::FromString(std::move(frame))});
   *result = std::make_unique<fl::SimpleResultStream>(std::move(results));
+  ObserveAction(actions_.Find(action.type), arrow::Status::OK(), started);
   return Finish("DoAction", action.type, arrow::Status::OK());
 }
 

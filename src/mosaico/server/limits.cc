@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/core/errors.h"
+#include "mosaico/server/service_metrics.h"
 
 namespace mosaico::server {
 namespace {
@@ -45,9 +46,12 @@ arrow::Result<StreamSlots::Slot> StreamSlots::Acquire(std::string_view rpc, std:
     }
     ++state_->in_use;
   }
+  metrics::Gauge* open = &OpenStreamsGauge(rpc);  // mosaicod_open_streams{rpc} (service_metrics.h)
+  open->Add(1);
   std::shared_ptr<State> state = state_;
   // The deleter releases the slot; the pointee is the state itself (never deleted by the token).
-  return Slot(state.get(), [state](void*) {
+  return Slot(state.get(), [state, open](void*) {
+    open->Add(-1);
     std::lock_guard<std::mutex> lock(state->mu);
     --state->in_use;
   });

@@ -4,6 +4,7 @@
 //                     the cap is refused with UNAVAILABLE naming the limit and --max-concurrent-streams (Arrow
 //                     Flight C++ cannot send RESOURCE_EXHAUSTED: its transport status codes have no such code).
 //                     A slot is a token: it is released when the last copy is destroyed, on every exit path.
+//                     Slots held are reported as mosaicod_open_streams{rpc} (service_metrics.h).
 //   RequestDeadline   a server-side time limit on unary work (actions, GetFlightInfo); DEADLINE_EXCEEDED naming
 //                     the limit and --request-timeout-seconds. Also the idle limit between two messages of a DoPut.
 //   CheckMessageBytes / CheckFieldBytes   size caps on what a client sent: a FlightData body, an action body, user

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/read/topic_reader.h"
+#include "mosaico/server/service_metrics.h"
 
 namespace mosaico::server {
 namespace {
@@ -20,6 +21,8 @@ class LoggedReader final : public arrow::RecordBatchReader {
     if (st.ok() && *batch == nullptr) {
       complete_ = true;
       Log();
+    } else if (st.ok()) {
+      CountSent(**batch);  // mosaicod_{rows,bytes}_sent_total (service_metrics.h)
     }
     return st;
   }

@@ -3,7 +3,8 @@
 //   event=read_done topic=<locator> chunks_total=N chunks_selected=N chunks_opened=N row_groups_read=N
 //   row_groups_pruned=N rows_decoded=N rows_emitted=N complete=true|false
 // (read::GetReadStats of the inner reader). Operators see whether a window read stayed on the overlapping chunks;
-// bench/query_bench.py parses these lines. Batches pass through unchanged.
+// bench/query_bench.py parses these lines. Batches pass through unchanged; each is counted in
+// mosaicod_rows_sent_total / mosaicod_bytes_sent_total (service_metrics.h).
 #pragma once
 
 #include <cstdint>

@@ -20,6 +20,9 @@ struct ServerConfig {
   // API keys (server/auth_setup.h, docs/SECURITY.md): "auto" (on unless the host is loopback), "on", "off".
   std::string auth_mode = "auto";
   double auth_cache_seconds = 5;  // verified key records are reused this long: the delay of a revocation made elsewhere
+  // Monitoring listener (server/monitoring.h, docs/OPERATIONS.md): plain HTTP with /healthz, /readyz, /metrics.
+  std::string http_host = "127.0.0.1";  // loopback unless told: the listener has no TLS and no API key
+  int http_port = -1;  // -1: 6727 if free (else a warning, no listener); 0: off; N: port N, or refuse to start
   int64_t chunk_target_bytes = 64LL << 20;  // roll Parquet chunks at this much buffered Arrow data
   int64_t row_group_rows = 65536;
   // Reported by the `info` action; the SDK sizes its write batches at 0.9 x grpc_max_decode_message_size.

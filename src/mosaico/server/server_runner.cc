@@ -10,6 +10,8 @@
 #include "mosaico/jobs/background_jobs.h"
 #include "mosaico/server/auth_setup.h"
 #include "mosaico/server/flight_service.h"
+#include "mosaico/server/monitoring.h"
+#include "mosaico/server/service_metrics.h"
 #include "mosaico/server/tls_files.h"
 #include "mosaico/store/object_store.h"
 
@@ -57,6 +59,9 @@ arrow::Status RunServer(const ServerConfig& config) {
   ARROW_ASSIGN_OR_RAISE(auto catalog, catalog::OpenCatalog(config.ResolvedCatalogUrl()));
   ARROW_ASSIGN_OR_RAISE(auto store, store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3));
   ARROW_ASSIGN_OR_RAISE(auto authenticator, SetUpAuth(config, catalog, store));  // logs the mode
+  // The monitoring port is bound before Flight starts: an explicit --http-port that is taken stops the start here.
+  RegisterServiceMetrics();
+  ARROW_ASSIGN_OR_RAISE(auto monitoring, Monitoring::Bind(config, catalog, store));  // null: disabled
   auto lifecycle = std::make_shared<lifecycle::Lifecycle>(catalog, store);
   MosaicoFlightService service(config, lifecycle);
 
@@ -65,6 +70,7 @@ arrow::Status RunServer(const ServerConfig& config) {
   arrow::flight::FlightServerOptions options(location);
   options.tls_certificates = std::move(tls);
   InstallAuth(authenticator, &options);
+  InstallRpcMetrics(&options);  // first in line: it also counts the calls auth refuses
   ARROW_RETURN_NOT_OK(service.Init(options));
   spdlog::info("event=listening uri={}://{}:{} catalog={} store={}", options.tls_certificates.empty() ? "grpc" : "grpc+tls",
                config.host, service.port(), config.ResolvedCatalogUrl(), config.ResolvedStoreUri());
@@ -73,6 +79,8 @@ arrow::Status RunServer(const ServerConfig& config) {
     spdlog::warn("event=plaintext_listener host={} hint=\"traffic is unencrypted; give --tls-cert/--tls-key\"",
                  config.host);
   }
+
+  if (monitoring) monitoring->Start();  // /healthz answering means Flight listens
 
   // Background jobs once the server listens (start-up recovery ran before: apps/mosaicod PrepareCatalog).
   auto background = jobs::BackgroundJobs::Start(lifecycle, JobsConfig(config));
@@ -83,6 +91,7 @@ arrow::Status RunServer(const ServerConfig& config) {
     spdlog::info("event=shutdown_requested signal={} open_uploads={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
                  lifecycle->uploads().open_uploads());
     if (background) background->RequestStop();  // no new jobs; the one in flight finishes below
+    if (monitoring) monitoring->SetShuttingDown();  // /readyz: 503 while in-flight calls drain
     auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(config.shutdown_grace_seconds);
     auto st = service.Shutdown(&deadline);
     if (!st.ok()) spdlog::error("event=shutdown_failed status=\"{}\"", st.ToString());
@@ -90,6 +99,7 @@ arrow::Status RunServer(const ServerConfig& config) {
   auto st = service.Wait();
   waiter.join();
   if (background) background->Stop();  // before the catalog closes
+  if (monitoring) monitoring->Stop();   // answered health checks until here; its probes use the catalog
   spdlog::info("event=stopped open_uploads={}", lifecycle->uploads().open_uploads());
   return st;
 }

@@ -16,6 +16,7 @@
 #include "mosaico/core/errors.h"
 #include "mosaico/core/ids.h"
 #include "mosaico/store/s3_store.h"
+#include "mosaico/store/store_metrics.h"
 
 namespace mosaico::store {
 namespace {
@@ -56,6 +57,30 @@ class DurableLocalOutputStream : public arrow::io::OutputStream {
   std::string path_;
 };
 
+// Counts the bytes written through a store stream (store/store_metrics.h).
+class CountingOutputStream : public arrow::io::OutputStream {
+ public:
+  explicit CountingOutputStream(std::shared_ptr<arrow::io::OutputStream> inner) : inner_(std::move(inner)) {}
+  arrow::Status Close() override { return inner_->Close(); }
+  arrow::Status Abort() override { return inner_->Abort(); }
+  bool closed() const override { return inner_->closed(); }
+  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
+  arrow::Status Write(const void* data, int64_t nbytes) override {
+    ARROW_RETURN_NOT_OK(inner_->Write(data, nbytes));
+    StoreBytesWritten().Inc(static_cast<uint64_t>(nbytes));
+    return arrow::Status::OK();
+  }
+  arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override {
+    ARROW_RETURN_NOT_OK(inner_->Write(data));
+    StoreBytesWritten().Inc(static_cast<uint64_t>(data->size()));
+    return arrow::Status::OK();
+  }
+  arrow::Status Flush() override { return inner_->Flush(); }
+
+ private:
+  std::shared_ptr<arrow::io::OutputStream> inner_;
+};
+
 }  // namespace
 
 arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri, const S3Settings& s3) {
@@ -82,6 +107,7 @@ std::string ObjectStore::Path(const std::string& key) const { return root_ + "/"
 
 arrow::Status ObjectStore::PutAtomic(const std::string& key, const std::shared_ptr<arrow::Buffer>& data) {
   const std::string path = Path(key);
+  StoreBytesWritten().Inc(static_cast<uint64_t>(data->size()));
   if (!local_) {
     ARROW_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(path));
     ARROW_RETURN_NOT_OK(out->Write(data));
@@ -132,10 +158,29 @@ arrow::Result<int64_t> ObjectStore::Size(const std::string& key) {
 
 arrow::Result<std::shared_ptr<arrow::io::OutputStream>> ObjectStore::OpenWrite(const std::string& key) {
   const std::string path = Path(key);
-  if (!local_) return fs_->OpenOutputStream(path);
+  if (!local_) {
+    ARROW_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(path));
+    return std::make_shared<CountingOutputStream>(std::move(out));
+  }
   ARROW_RETURN_NOT_OK(fs_->CreateDir(ParentOf(path), /*recursive=*/true));
   ARROW_ASSIGN_OR_RAISE(auto inner, fs_->OpenOutputStream(path));
-  return std::make_shared<DurableLocalOutputStream>(std::move(inner), path);
+  return std::make_shared<CountingOutputStream>(std::make_shared<DurableLocalOutputStream>(std::move(inner), path));
+}
+
+arrow::Status ObjectStore::CheckAvailable() {
+  // Local: the root directory itself. S3: the bucket (one HEAD request), as Open checked it: a prefix that holds
+  // no object yet does not "exist" in S3, and that is fine.
+  const std::string target = local_ ? root_ : root_.substr(0, root_.find('/'));
+  ARROW_ASSIGN_OR_RAISE(auto info, fs_->GetFileInfo(target));
+  if (info.type() != arrow::fs::FileType::Directory) {
+    return arrow::Status::IOError(local_ ? "store directory '" : "store bucket '", target,
+                                  info.type() == arrow::fs::FileType::NotFound ? "' does not exist"
+                                                                              : "' is not a directory");
+  }
+  if (local_ && ::access(root_.c_str(), R_OK | W_OK | X_OK) != 0) {
+    return arrow::Status::IOError("store directory '", root_, "' is not accessible: ", std::strerror(errno));
+  }
+  return arrow::Status::OK();
 }
 
 arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> ObjectStore::OpenRead(const std::string& key) {

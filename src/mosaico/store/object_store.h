@@ -8,6 +8,8 @@
 //    memory stays bounded by the writer's buffers. The object is complete (and, locally, fsynced) once the
 //    stream is closed.
 //  - Thread-safe: arrow filesystems are.
+//  - Every byte written (PutAtomic, OpenWrite streams) is counted in mosaicod_store_bytes_written_total
+//    (store/store_metrics.h).
 #pragma once
 
 #include <memory>
@@ -42,6 +44,11 @@ class ObjectStore {
 
   arrow::Result<std::shared_ptr<arrow::io::OutputStream>> OpenWrite(const std::string& key);
   arrow::Result<std::shared_ptr<arrow::io::RandomAccessFile>> OpenRead(const std::string& key);
+
+  // Readiness probe (server/monitoring.h): OK when the store answers and its root is there -- a local root directory
+  // that exists and is accessible, or an existing S3 bucket (one HEAD request, retried like every S3 call). IOError
+  // naming the directory or bucket otherwise. Cost: one stat / one request, whatever the store holds.
+  arrow::Status CheckAvailable();
 
   // Removes one object; missing is fine.
   arrow::Status Delete(const std::string& key);

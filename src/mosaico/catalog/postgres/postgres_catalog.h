@@ -84,6 +84,8 @@ class PostgresCatalog final : public Catalog {
   arrow::Result<std::vector<JobRecord>> ListJobs(std::optional<JobRecord::State> state, int64_t limit) override;
   arrow::Result<int64_t> PruneJobs(int64_t finished_before_ns) override;
 
+  arrow::Result<CatalogStats> GetStats() override;
+
   arrow::Result<NotificationRecord> AddNotification(const NotificationRecord& n) override;
   arrow::Result<std::vector<NotificationRecord>> ListNotifications(
       const std::string& sequence_name, const std::optional<std::string>& topic_name) override;

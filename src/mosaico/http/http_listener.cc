@@ -1,0 +1,108 @@
+#include "mosaico/http/http_listener.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+namespace mosaico::http {
+namespace {
+
+// Shared with the accept thread, which may outlive a Stop() that gave up waiting for it to start.
+struct ListenState {
+  std::atomic<bool> returned{false};
+};
+
+}  // namespace
+
+HttpListener::HttpListener(std::string host, std::unique_ptr<httplib::Server> server)
+    : host_(std::move(host)), server_(std::move(server)) {}
+
+arrow::Result<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::string& host, int port,
+                                                                std::map<std::string, Handler> routes) {
+  auto server = std::make_unique<httplib::Server>();
+  server->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  // cpp-httplib sets SO_REUSEPORT by default, which lets a second process bind the same port and share its
+  // connections; SO_REUSEADDR alone only allows a restart while old connections linger in TIME_WAIT.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  server->set_read_timeout(5, 0);
+  server->set_write_timeout(5, 0);
+  // An idle keep-alive connection holds a pool thread, and Stop() waits for it, this long.
+  server->set_keep_alive_timeout(2);
+  for (auto& [path, handler] : routes) {
+    server->Get(path, [path = path, handler = handler](const httplib::Request& req, httplib::Response& res) {
+      const auto started = std::chrono::steady_clock::now();
+      Response r = handler();
+      res.status = r.status;
+      res.set_content(r.body, r.content_type);
+      spdlog::debug("event=http_request method={} path={} status={} ms={}", req.method, path, r.status,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                        .count());
+    });
+    auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      res.set_content("method not allowed: use GET\n", "text/plain; charset=utf-8");
+    };
+    server->Post(path, not_allowed);
+    server->Put(path, not_allowed);
+    server->Delete(path, not_allowed);
+    server->Patch(path, not_allowed);
+  }
+  std::string paths;
+  for (const auto& [path, handler] : routes) paths += (paths.empty() ? "" : ", ") + path;
+  server->set_error_handler([paths](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty()) {
+      res.set_content("not found; this listener serves " + paths + "\n", "text/plain; charset=utf-8");
+    }
+  });
+
+  errno = 0;
+  int bound = -1;
+  if (port == 0) {
+    bound = server->bind_to_any_port(host);
+  } else if (server->bind_to_port(host, port)) {
+    bound = port;
+  }
+  if (bound <= 0) {
+    const int err = errno;
+    return arrow::Status::IOError("cannot listen for HTTP on ", host, ":", port, ": ",
+                                  err != 0 ? std::strerror(err) : "the address does not resolve");
+  }
+  auto listener = std::unique_ptr<HttpListener>(new HttpListener(host, std::move(server)));
+  listener->port_ = bound;
+  return listener;
+}
+
+HttpListener::~HttpListener() { Stop(); }
+
+void HttpListener::Start() {
+  if (started_) return;
+  started_ = true;
+  auto state = std::make_shared<ListenState>();
+  httplib::Server* server = server_.get();
+  thread_ = std::thread([server, state] {
+    server->listen_after_bind();
+    state->returned = true;
+  });
+  // Stop() must not run before the accept loop is up: cpp-httplib ignores a stop() that comes first.
+  while (!server->is_running() && !state->returned) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void HttpListener::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (!started_) Start();  // closes the bound socket the only way cpp-httplib offers: run, then stop
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace mosaico::http

@@ -1,0 +1,65 @@
+// HttpListener: a small plain-HTTP/1.1 server for the daemon's monitoring endpoints (/healthz, /readyz, /metrics;
+// server/monitoring.h wires them). Built on cpp-httplib (Debian libcpp-httplib-dev); knows nothing of what it serves.
+//
+// Contract:
+//  - Bind() opens the listening socket (SO_REUSEADDR only: a second live listener on the same address is refused,
+//    never load-balanced with this one) or fails with IOError naming host:port and the OS's reason, so a daemon can
+//    refuse to start before it serves anything. Port 0 binds any free port; port() says which.
+//  - Start() serves on background threads (a pool of kThreads, plus the accept loop); routes answer GET and HEAD.
+//    A route handler runs on a pool thread and may block (a readiness probe waits for the catalog), so it bounds its
+//    own time. A path with no route is 404; another method on a route is 405.
+//  - Stop() stops accepting, lets the requests in progress finish and joins every thread; idempotent, also run by
+//    the destructor. Threads inherit the caller's signal mask (the daemon blocks SIGINT/SIGTERM before).
+//  - Every request is logged at debug level (event=http_request method path status ms).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+namespace httplib {
+class Server;
+}
+
+namespace mosaico::http {
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+using Handler = std::function<Response()>;
+
+class HttpListener {
+ public:
+  static constexpr int kThreads = 4;
+
+  // Routes: exact path -> handler.
+  static arrow::Result<std::unique_ptr<HttpListener>> Bind(const std::string& host, int port,
+                                                           std::map<std::string, Handler> routes);
+  ~HttpListener();
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  const std::string& host() const { return host_; }
+  int port() const { return port_; }
+  void Start();
+  void Stop();
+
+ private:
+  HttpListener(std::string host, std::unique_ptr<httplib::Server> server);
+
+  std::string host_;
+  int port_ = 0;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace mosaico::http

@@ -1,0 +1,58 @@
+// Catalog::GetStats and Ping (catalog.h, the figures server/monitoring.h reports) on every backend: record counts,
+// and jobs by kind and state with done jobs left out.
+#include <gtest/gtest.h>
+
+#include "catalog/catalog_test_util.h"
+
+namespace mosaico::catalog::testing {
+namespace {
+
+class StatsTest : public OnEachBackend<CatalogTest> {};
+
+int64_t JobCount(const CatalogStats& stats, const std::string& kind, JobRecord::State state) {
+  for (const auto& j : stats.jobs) {
+    if (j.kind == kind && j.state == state) return j.count;
+  }
+  return 0;
+}
+
+TEST_P(StatsTest, CountsRecordsAndActiveJobsByKindAndState) {
+  MOSAICO_ASSERT_OK(catalog_->Ping());
+  MOSAICO_ASSERT_OK_AND_ASSIGN(CatalogStats empty, catalog_->GetStats());
+  EXPECT_EQ(empty.sequences, 0);
+  EXPECT_EQ(empty.topics, 0);
+  EXPECT_TRUE(empty.jobs.empty());
+
+  auto session = MustCreateSession(MustCreateSequence("a").name, "k1");
+  MustCreateSequence("b");
+  MustCreateTopic(session, "t1");
+  MustCreateTopic(session, "t2");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(catalog_->EnqueueJob("gc_store", "{}", "", 0, 10).ok());
+  ASSERT_TRUE(catalog_->EnqueueJob("compact_topic", "{}", "", 0, 10).ok());
+  // One gc_store running, one given up, one done: done jobs are not counted.
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto running, catalog_->ClaimJob("w", 20, 1000));
+  ASSERT_TRUE(running.has_value());
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto failed, catalog_->ClaimJob("w", 20, 1000));
+  ASSERT_TRUE(failed.has_value());
+  MOSAICO_ASSERT_OK(catalog_->FailJob(failed->id, "w", "boom", 20, /*give_up=*/true, 20));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto done, catalog_->ClaimJob("w", 20, 1000));
+  ASSERT_TRUE(done.has_value());
+  MOSAICO_ASSERT_OK(catalog_->CompleteJob(done->id, "w", 21));
+
+  MOSAICO_ASSERT_OK_AND_ASSIGN(CatalogStats stats, catalog_->GetStats());
+  EXPECT_EQ(stats.sequences, 2);
+  EXPECT_EQ(stats.topics, 2);
+  int64_t total = 0;
+  for (const auto& j : stats.jobs) total += j.count;
+  EXPECT_EQ(total, 3) << "pending + running + failed, no done job";
+  EXPECT_EQ(JobCount(stats, running->kind, JobRecord::State::kRunning), 1);
+  EXPECT_EQ(JobCount(stats, failed->kind, JobRecord::State::kFailed), 1);
+  EXPECT_EQ(JobCount(stats, "gc_store", JobRecord::State::kPending) +
+                JobCount(stats, "compact_topic", JobRecord::State::kPending),
+            1);
+}
+
+MOSAICO_CATALOG_BACKENDS(StatsTest);
+
+}  // namespace
+}  // namespace mosaico::catalog::testing

@@ -1,0 +1,83 @@
+// The monitoring HTTP listener (http/http_listener.h): routes answer GET (and HEAD), other paths 404, other
+// methods 405; a port already listened on is refused with a message naming the address (no SO_REUSEPORT sharing);
+// Stop is prompt and idempotent, also without Start.
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include "mosaico/http/http_listener.h"
+
+namespace mosaico::http {
+namespace {
+
+std::map<std::string, Handler> Routes() {
+  return {{"/healthz", [] { return Response{200, "text/plain; charset=utf-8", "ok\n"}; }},
+          {"/readyz", [] { return Response{503, "text/plain; charset=utf-8", "not ready\nstore: gone\n"}; }}};
+}
+
+TEST(HttpListener, ServesRoutesAndRefusesTheRest) {
+  auto bound = HttpListener::Bind("127.0.0.1", 0, Routes());
+  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+  auto& listener = *bound;
+  ASSERT_GT(listener->port(), 0);
+  listener->Start();
+
+  httplib::Client client("127.0.0.1", listener->port());
+  auto ok = client.Get("/healthz");
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body, "ok\n");
+  EXPECT_EQ(ok->get_header_value("Content-Type"), "text/plain; charset=utf-8");
+
+  auto not_ready = client.Get("/readyz");
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->status, 503);
+  EXPECT_EQ(not_ready->body, "not ready\nstore: gone\n");
+
+  auto head = client.Head("/healthz");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+
+  auto missing = client.Get("/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find("/healthz"), std::string::npos) << missing->body;
+
+  auto post = client.Post("/healthz", "x", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+
+  const auto started = std::chrono::steady_clock::now();
+  listener->Stop();
+  listener->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));  // keep-alive bounded
+  auto after = httplib::Client("127.0.0.1", listener->port()).Get("/healthz");
+  EXPECT_FALSE(after) << "still answering after Stop";
+}
+
+TEST(HttpListener, APortInUseIsRefusedNamingTheAddress) {
+  auto first = HttpListener::Bind("127.0.0.1", 0, Routes());
+  ASSERT_TRUE(first.ok());
+  (*first)->Start();
+  auto second = HttpListener::Bind("127.0.0.1", (*first)->port(), Routes());
+  ASSERT_FALSE(second.ok()) << "a second listener shared the port";
+  EXPECT_NE(second.status().message().find("127.0.0.1:" + std::to_string((*first)->port())), std::string::npos)
+      << second.status().ToString();
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status().ToString();
+}
+
+TEST(HttpListener, StopWithoutStartReleasesThePort) {
+  int port = 0;
+  {
+    auto bound = HttpListener::Bind("127.0.0.1", 0, Routes());
+    ASSERT_TRUE(bound.ok());
+    port = (*bound)->port();
+  }  // destroyed without Start
+  auto again = HttpListener::Bind("127.0.0.1", port, Routes());
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+}  // namespace
+}  // namespace mosaico::http
