@@ -58,6 +58,13 @@ LOG_LEVEL = os.environ.get("MOSAICOD_TEST_LOG_LEVEL", "info")
 SHARED_CHUNK_MB = os.environ.get("MOSAICOD_TEST_CHUNK_MB", "1")
 SHARED_MAX_MSG_MB = os.environ.get("MOSAICOD_TEST_MAX_MSG_MB", "1")
 EXTRA_ARGS = os.environ.get("MOSAICOD_TEST_ARGS", "").split()
+# Every daemon and CLI run here reads an empty config file unless a test gives its own: a config.toml installed on
+# the machine (/etc/mosaicod, ~/.config/mosaicod) must not redirect the tests' data (apps/mosaicod/config_file.h).
+if "MOSAICOD_CONFIG_FILE" not in os.environ:
+    _empty_config = tempfile.NamedTemporaryFile("w", prefix="mosaicod-test-config-", suffix=".toml", delete=False)
+    _empty_config.write("# empty: every setting comes from flags and the environment\n")
+    _empty_config.close()
+    os.environ["MOSAICOD_CONFIG_FILE"] = _empty_config.name
 STORE_MODE = os.environ.get("MOSAICOD_TEST_STORE", "local")
 S3_BUCKET = "mosaico-suite"
 _S3_SERVER = None  # started on first use in s3 mode, stopped at session end
