@@ -29,6 +29,7 @@ esac
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev libpq-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
+  libtomlplusplus-dev        # toml++ (header-only here): the config file (apps/mosaicod/config_file.cc)
   libssl-dev                 # libcrypto for API keys (src/mosaico/auth/): CSPRNG, HMAC-SHA256, constant-time compare
   libcpp-httplib-dev         # cpp-httplib: the monitoring listener (src/mosaico/http/: /healthz, /readyz, /metrics)
   python3-venv               # .venv holding the pyarrow wheel, which supplies Arrow C++
