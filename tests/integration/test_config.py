@@ -41,10 +41,12 @@ def version() -> str:
     return m.group(1)
 
 
-def clean_env(**extra: str) -> dict:
+def clean_env(keep_config_file: bool = True, **extra: str) -> dict:
     """The test process's environment without MOSAICOD_* settings (the suite's own MOSAICOD_TEST_* stay: they are
-    unknown to the daemon, which only warns), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAICOD_") or k.startswith("MOSAICOD_TEST")}
+    unknown to the daemon, which only warns), plus `extra`. MOSAICOD_CONFIG_FILE (conftest's empty file, so that a
+    config.toml installed on the machine is never read) stays unless `keep_config_file` is False."""
+    keep = ("MOSAICOD_TEST", "MOSAICOD_CONFIG_FILE") if keep_config_file else ("MOSAICOD_TEST",)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOSAICOD_") or k.startswith(keep)}
     env.update(extra)
     return env
 
@@ -295,7 +297,7 @@ def test_search_path_and_precedence(tmp_path):
     named.write_text("[server]\nport = 7002\n")
 
     def show(args=(), **env) -> dict[str, tuple[str, str]]:
-        out = run(["config", "--show", *args], env=clean_env(XDG_CONFIG_HOME=str(xdg), **env))
+        out = run(["config", "--show", *args], env=clean_env(False, XDG_CONFIG_HOME=str(xdg), **env))
         assert out.returncode == 0, out.stderr
         settings = {}
         for line in out.stdout.splitlines():
