@@ -237,9 +237,11 @@ class Daemon:
         log = open(self.log_path, "ab")
         log.write(f"\n===== start: {' '.join(self.command())}\n".encode())
         log.flush()
-        env = None
+        # The suite's own MOSAICOD_BIN / MOSAICOD_TEST_* variables are not daemon settings: the daemon would warn about
+        # each as an unknown MOSAICOD_* variable.
+        env = {k: v for k, v in os.environ.items() if k != "MOSAICOD_BIN" and not k.startswith("MOSAICOD_TEST_")}
         if self.env_only:
-            env = dict(os.environ, MOSAICOD_HOST=self.host, MOSAICOD_PORT=str(self.port), MOSAICOD_DATA_DIR=self.data_dir)
+            env.update(MOSAICOD_HOST=self.host, MOSAICOD_PORT=str(self.port), MOSAICOD_DATA_DIR=self.data_dir)
             log.write(f"      env: MOSAICOD_HOST={self.host} MOSAICOD_PORT={self.port} MOSAICOD_DATA_DIR={self.data_dir}\n".encode())
             log.flush()
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env)
