@@ -7,6 +7,11 @@
 #include <parquet/arrow/schema.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
 
 #include "mosaico/core/errors.h"
 #include "mosaico/ingest/column_stats.h"
@@ -86,6 +91,57 @@ std::shared_ptr<parquet::ArrowWriterProperties> ArrowWriterProperties() {
 
 }  // namespace
 
+EncodeExecutor::EncodeExecutor(int threads) {
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+}
+
+EncodeExecutor::~EncodeExecutor() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+std::future<arrow::Result<catalog::ChunkRecord>> EncodeExecutor::Submit(Task task) {
+  auto future = task.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+  return future;
+}
+
+void EncodeExecutor::Run() {
+  while (true) {
+    Task task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has run
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
+}
+
+struct ChunkWriter::ReclaimHook : Reclaimable {
+  mutable std::mutex mu;             // guards the writer's buffers, in-flight chunk and chunk list
+  ChunkWriter* writer = nullptr;     // null once the writer is gone
+  std::atomic<int64_t> buffered{0};  // the writer's buffered_bytes_, readable without the mutex
+
+  int64_t ReclaimableBytes() const override { return buffered.load(std::memory_order_relaxed); }
+  int64_t Reclaim() override {
+    // Never wait for the owner: it is appending (and will be asked again) or encoding a full chunk.
+    std::unique_lock<std::mutex> lock(mu, std::try_to_lock);
+    if (!lock.owns_lock() || writer == nullptr) return 0;
+    return writer->ReclaimLocked();
+  }
+};
+
 ChunkWriter::ChunkWriter(std::shared_ptr<store::ObjectStore> store, std::string sequence, std::string topic_path,
                          std::string upload_id, std::shared_ptr<arrow::Schema> schema, ChunkWriterOptions options)
     : store_(std::move(store)),
@@ -94,13 +150,54 @@ ChunkWriter::ChunkWriter(std::shared_ptr<store::ObjectStore> store, std::string 
       upload_id_(std::move(upload_id)),
       schema_(std::move(schema)),
       options_(options),
-      ts_index_(schema_->GetFieldIndex(kTimestampField)) {
+      ts_index_(schema_->GetFieldIndex(kTimestampField)),
+      hook_(std::make_shared<ReclaimHook>()) {
   if (options_.row_group_rows <= 0) options_.row_group_rows = ChunkWriterOptions{}.row_group_rows;
+  hook_->writer = this;
+  if (options_.memory_budget && options_.memory_budget->limited()) {
+    registration_ = options_.memory_budget->Register(hook_);
+  }
 }
 
-ChunkWriter::~ChunkWriter() { (void)AwaitInFlight(); }
+ChunkWriter::~ChunkWriter() {
+  registration_.reset();  // no new early flushes ...
+  std::lock_guard<std::mutex> lock(hook_->mu);  // ... and none running
+  hook_->writer = nullptr;
+  (void)AwaitInFlight();
+}
+
+int64_t ChunkWriter::buffered_bytes() const {
+  std::lock_guard<std::mutex> lock(hook_->mu);
+  return buffered_bytes_;
+}
+
+int64_t ChunkWriter::buffered_rows() const {
+  std::lock_guard<std::mutex> lock(hook_->mu);
+  return buffered_rows_;
+}
+
+int64_t ChunkWriter::chunks_started() const {
+  std::lock_guard<std::mutex> lock(hook_->mu);
+  return static_cast<int64_t>(chunks_.size()) + (in_flight_.valid() ? 1 : 0);
+}
+
+int64_t ChunkWriter::early_flushes() const {
+  std::lock_guard<std::mutex> lock(hook_->mu);
+  return early_flushes_;
+}
 
 arrow::Status ChunkWriter::Append(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  // Budget first, without the mutex: while this thread waits, a waiter may flush what this writer buffered.
+  MemoryReservation reservation;
+  if (options_.memory_budget && batch->num_rows() > 0) {
+    {
+      std::lock_guard<std::mutex> lock(hook_->mu);
+      ARROW_RETURN_NOT_OK(failed_);  // never wait for memory on behalf of a failed upload
+    }
+    ARROW_ASSIGN_OR_RAISE(reservation, options_.memory_budget->Reserve(arrow::util::TotalBufferSize(*batch),
+                                                                       options_.memory_wait));
+  }
+  std::lock_guard<std::mutex> lock(hook_->mu);
   ARROW_RETURN_NOT_OK(failed_);
   if (ts_index_ < 0) return ValidateTopicSchema(*schema_);
   // Surface a failed background encode as early as possible, without waiting for a running one.
@@ -112,6 +209,8 @@ arrow::Status ChunkWriter::Append(const std::shared_ptr<arrow::RecordBatch>& bat
   buffered_bytes_ += arrow::util::TotalBufferSize(*batch);
   buffered_rows_ += batch->num_rows();
   buffered_.push_back(batch);
+  held_.Absorb(std::move(reservation));
+  hook_->buffered.store(buffered_bytes_, std::memory_order_relaxed);
   if (buffered_bytes_ >= options_.target_chunk_bytes) {
     failed_ = StartFlush();
     return failed_;
@@ -120,6 +219,7 @@ arrow::Status ChunkWriter::Append(const std::shared_ptr<arrow::RecordBatch>& bat
 }
 
 arrow::Result<std::vector<catalog::ChunkRecord>> ChunkWriter::Finish() {
+  std::lock_guard<std::mutex> lock(hook_->mu);
   ARROW_RETURN_NOT_OK(failed_);
   failed_ = StartFlush();
   if (failed_.ok()) failed_ = AwaitInFlight();
@@ -130,10 +230,13 @@ arrow::Result<std::vector<catalog::ChunkRecord>> ChunkWriter::Finish() {
 }
 
 arrow::Status ChunkWriter::Abort() {
+  std::lock_guard<std::mutex> lock(hook_->mu);
   (void)AwaitInFlight();  // its object lies in the upload directory deleted below
   buffered_.clear();
   buffered_bytes_ = 0;
   buffered_rows_ = 0;
+  held_.Release();
+  hook_->buffered.store(0, std::memory_order_relaxed);
   if (failed_.ok()) failed_ = FailedPrecondition("upload of topic '" + sequence_ + "/" + topic_path_ + "' was aborted");
   return store_->DeletePrefix(store::layout::UploadDir(sequence_, topic_path_, upload_id_));
 }
@@ -154,10 +257,36 @@ arrow::Status ChunkWriter::StartFlush() {
   buffered_.clear();  // the table holds the data now; nothing else keeps a second copy alive
   buffered_bytes_ = 0;
   buffered_rows_ = 0;
+  hook_->buffered.store(0, std::memory_order_relaxed);
+  // The chunk's budget goes with it and is released once the encode dropped the table: it drains on its own.
+  MemoryReservation chunk_memory = std::move(held_);
+  chunk_memory.MarkDraining();
   const auto index = static_cast<int32_t>(chunks_.size());
-  in_flight_ = std::async(std::launch::async,
-                          [this, table = std::move(table), index]() mutable { return EncodeChunk(std::move(table), index); });
+  auto encode = [this, table = std::move(table), index, chunk_memory = std::move(chunk_memory)]() mutable {
+    auto record = EncodeChunk(std::move(table), index);
+    chunk_memory.Release();
+    return record;
+  };
+  if (options_.encoder) {
+    in_flight_ = options_.encoder->Submit(EncodeExecutor::Task(std::move(encode)));
+  } else {
+    in_flight_ = std::async(std::launch::async, std::move(encode));
+  }
   return arrow::Status::OK();
+}
+
+int64_t ChunkWriter::ReclaimLocked() {
+  if (!failed_.ok() || buffered_rows_ == 0) return 0;
+  // At most one chunk in flight: one still encoding drains on its own; ask again once it is done.
+  if (in_flight_.valid() && in_flight_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return 0;
+  const int64_t bytes = buffered_bytes_;
+  const int64_t rows = buffered_rows_;
+  failed_ = StartFlush();
+  if (!failed_.ok()) return 0;
+  ++early_flushes_;
+  spdlog::debug("event=ingest_early_flush topic={}/{} upload={} chunk={} rows={} bytes={} reason=memory_budget",
+                sequence_, topic_path_, upload_id_, chunks_.size(), rows, bytes);
+  return bytes;
 }
 
 arrow::Result<catalog::ChunkRecord> ChunkWriter::EncodeChunk(std::shared_ptr<arrow::Table> table, int32_t index) const {

@@ -22,7 +22,10 @@
 //  - Abort deletes every object of the upload, upload.json first (a crash part-way never leaves a commit marker
 //    listing deleted chunks); the destructor aborts when neither Commit nor Abort ran.
 //    The schema snapshot stays: it belongs to the topic, not to the upload.
-//  - Memory is bounded by one chunk (ChunkWriterOptions::target_chunk_bytes). Not thread-safe: one per stream.
+//  - Memory: without a budget, two chunks (ChunkWriterOptions::target_chunk_bytes; chunk_writer.h); with
+//    ChunkWriterOptions::memory_budget every batch is reserved before it is buffered, so Write may wait for
+//    memory (memory_budget.h) and fails with the wait's status (Aborted when cancelled, Unavailable past its
+//    time limit), aborting the upload. Not thread-safe: one per stream.
 #pragma once
 
 #include <cstdint>

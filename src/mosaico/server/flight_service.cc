@@ -1,5 +1,8 @@
 #include "mosaico/server/flight_service.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <arrow/buffer.h>
 #include <spdlog/spdlog.h>
 
@@ -10,6 +13,7 @@
 #include "mosaico/server/flight_requests.h"
 #include "mosaico/server/flight_schema.h"
 #include "mosaico/server/logged_reader.h"
+#include "mosaico/server/process_memory.h"
 #include "mosaico/server/service_metrics.h"
 #include "mosaico/server/status_mapping.h"
 
@@ -64,7 +68,31 @@ MosaicoFlightService::MosaicoFlightService(ServerConfig config, std::shared_ptr<
       lifecycle_(std::move(lifecycle)),
       info_builder_(lifecycle_->catalog(), lifecycle_->store()),
       actions_(DefaultActionRegistry()),
-      stream_slots_(config_.max_concurrent_streams) {}
+      stream_slots_(config_.max_concurrent_streams) {
+  const int64_t machine = ingest::MachineMemoryBytes();
+  const int64_t budget = config_.ResolvedIngestMemoryBytes(ingest::DefaultIngestMemoryBytes(machine));
+  if (budget > 0) ingest_budget_ = std::make_shared<ingest::MemoryBudget>(budget);
+  // Encodes are CPU work plus a store write (S3 latency): twice the cores keeps both busy, and bounds the encode
+  // working sets, which the budget does not count, whatever the number of streams.
+  const int encodes = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  encoder_ = std::make_shared<ingest::EncodeExecutor>(encodes);
+  spdlog::info("event=ingest_memory_budget mib={} source={} machine_mib={} max_concurrent_streams={} "
+               "concurrent_encodes={} {}",
+               budget >> 20, config_.ingest_memory_mb < 0 ? "auto" : "--ingest-memory-mb", machine >> 20,
+               config_.max_concurrent_streams, encodes, ProcessMemoryDefaults());
+  if (budget > 0 && budget < config_.grpc_max_decode_message_size) {
+    spdlog::warn("event=ingest_memory_budget note=\"--ingest-memory-mb is below --max-message-mb: a message larger "
+                 "than the budget is admitted alone, stalling every other upload meanwhile\"");
+  }
+}
+
+MosaicoFlightService::~MosaicoFlightService() {
+  if (!ingest_budget_) return;
+  const auto s = ingest_budget_->stats();
+  spdlog::info("event=ingest_memory_summary capacity_bytes={} peak_in_use_bytes={} waits={} oversize_grants={} "
+               "reclaimed_bytes={}",
+               s.capacity, s.peak_in_use, s.waits, s.oversize_grants, s.reclaimed_bytes);
+}
 
 arrow::Status MosaicoFlightService::ListFlights(const fl::ServerCallContext&, const fl::Criteria*,
                                                 std::unique_ptr<fl::FlightListing>* listings) {
@@ -136,24 +164,40 @@ arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& conte
   ingest::ChunkWriterOptions options;
   options.target_chunk_bytes = config_.chunk_target_bytes;
   options.row_group_rows = config_.row_group_rows;
+  // Over the memory budget a message waits before it is buffered, and the stream reads nothing more meanwhile
+  // (gRPC flow control holds the client). The wait ends with the call (client gone, shutdown) or after the idle
+  // limit: no upload sits in the daemon longer than that without progress, whoever is the cause.
+  options.memory_budget = ingest_budget_;
+  options.encoder = encoder_;
+  options.memory_wait.cancelled = [&context] { return context.is_cancelled(); };
+  if (config_.upload_idle_timeout_seconds > 0) {
+    options.memory_wait.max_wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(config_.upload_idle_timeout_seconds));
+    options.memory_wait.max_wait_flag = "--upload-idle-timeout-seconds";
+  }
+  options.memory_wait.what = "upload to '" + *target + "'";
   ARROW_ASSIGN_OR_RAISE(auto upload, ingest::TopicUpload::Begin(lifecycle_->catalog(), lifecycle_->store(),
                                                                 admitted.topic, schema, options));
   UploadOutcome outcome;  // mosaicod_uploads_total: aborted unless committed below
   // gRPC gives no way to interrupt a blocked read, so the idle limit is checked when the next message arrives
-  // (or the client goes away); an upload that paused too long is aborted, never committed.
+  // (or the client goes away); an upload that paused too long is aborted, never committed. The pause counts from
+  // the end of the previous message's Write: time this daemon spent (waiting for memory, a chunk encode) is not
+  // the client's.
   RequestDeadline idle(config_.upload_idle_timeout_seconds, "--upload-idle-timeout-seconds");
   while (true) {
     auto next = reader->Next();
     if (!next.ok()) return StreamReadError(context, next.status(), *target);
     fl::FlightStreamChunk chunk = *std::move(next);
     if (idle.Expired()) return idle.Exceeded("the pause between two messages of the upload to '" + *target + "'");
-    idle.Restart();
     if (chunk.app_metadata) {
       ARROW_RETURN_NOT_OK(CheckFieldBytes("app_metadata of a FlightData message", chunk.app_metadata->size(),
                                           config_.grpc_max_decode_message_size, "--max-message-mb"));
     }
     if (!chunk.data) {
-      if (chunk.app_metadata) continue;  // metadata-only message: nothing to store
+      if (chunk.app_metadata) {  // metadata-only message: nothing to store
+        idle.Restart();
+        continue;
+      }
       break;
     }
     ARROW_RETURN_NOT_OK(CheckBatchBytes(*chunk.data, config_.grpc_max_decode_message_size, *target));
@@ -164,6 +208,7 @@ arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& conte
     }
     ARROW_RETURN_NOT_OK(upload->Write(chunk.data));
     CountReceived(*chunk.data);
+    idle.Restart();
   }
   // A client that vanishes (or a shutdown that cancels the call) also ends the message stream; only a stream the
   // client closed itself is a complete upload. Returning here destroys `upload`, which aborts it.

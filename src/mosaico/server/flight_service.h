@@ -13,6 +13,8 @@
 // Limits (limits.h): DoPut, DoGet and streaming actions hold one of --max-concurrent-streams slots; actions and
 // GetFlightInfo stop at --request-timeout-seconds; a DoPut pausing longer than --upload-idle-timeout-seconds is
 // aborted; messages, action bodies, descriptors and tickets are size-checked before they are decoded further.
+// Every DoPut draws on one ingest memory budget (--ingest-memory-mb, ingest/memory_budget.h): a stream over it
+// waits before reading its next message, and the wait does not count as the client's idle time.
 #pragma once
 
 #include <memory>
@@ -20,6 +22,8 @@
 #include <arrow/flight/server.h>
 
 #include "mosaico/auth/authenticator.h"
+#include "mosaico/ingest/chunk_writer.h"
+#include "mosaico/ingest/memory_budget.h"
 #include "mosaico/lifecycle/lifecycle.h"
 #include "mosaico/server/actions/action_registry.h"
 #include "mosaico/server/flight_info_builder.h"
@@ -31,6 +35,7 @@ namespace mosaico::server {
 class MosaicoFlightService : public arrow::flight::FlightServerBase {
  public:
   MosaicoFlightService(ServerConfig config, std::shared_ptr<lifecycle::Lifecycle> lifecycle);
+  ~MosaicoFlightService() override;  // logs what the ingest memory budget saw (event=ingest_memory_summary)
 
   arrow::Status ListFlights(const arrow::flight::ServerCallContext& context, const arrow::flight::Criteria* criteria,
                             std::unique_ptr<arrow::flight::FlightListing>* listings) override;
@@ -64,6 +69,8 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
   FlightInfoBuilder info_builder_;
   const ActionRegistry& actions_;
   StreamSlots stream_slots_;  // --max-concurrent-streams (limits.h)
+  std::shared_ptr<ingest::MemoryBudget> ingest_budget_;  // --ingest-memory-mb; null: no budget
+  std::shared_ptr<ingest::EncodeExecutor> encoder_;      // encodes the chunks of every upload (chunk_writer.h)
 };
 
 }  // namespace mosaico::server

@@ -30,7 +30,12 @@ struct ServerConfig {
   int64_t grpc_max_encode_message_size = 64LL << 20;
   int64_t grpc_target_encode_message_size = 4LL << 20;  // DoGet batches aim at this many bytes
   // Limits (server/limits.h, docs/SECURITY.md "Limits"); <= 0 disables each.
-  int max_concurrent_streams = 64;             // in-flight DoPut + DoGet + query actions, daemon-wide
+  // In-flight DoPut + DoGet + query actions, daemon-wide. Not the memory guard (ingest_memory_mb is): a cap on
+  // server threads (Flight's gRPC server runs each call on its own thread) and per-stream fixed costs.
+  int max_concurrent_streams = 1024;
+  // Ingest memory budget in MiB (ingest/memory_budget.h): Arrow data held by all DoPut streams together; a stream
+  // over it waits. < 0: auto (ingest::DefaultIngestMemoryBytes: a quarter of RAM, 256 MiB..16 GiB); 0: no budget.
+  double ingest_memory_mb = -1;
   double request_timeout_seconds = 300;        // server-side time limit of an action or GetFlightInfo
   double upload_idle_timeout_seconds = 600;    // longest pause between two messages of a DoPut stream
   int64_t max_metadata_bytes = 256LL << 10;    // user_metadata JSON of sequence/topic create; notification msg
@@ -60,6 +65,13 @@ struct ServerConfig {
   int64_t ResolvedCompactBelowBytes() const {
     if (compact_below_mb >= 0) return static_cast<int64_t>(compact_below_mb * (1 << 20));
     return ResolvedCompactionChunkBytes() / 4;
+  }
+
+  // The ingest budget in bytes: ingest_memory_mb, or `auto_bytes` (ingest::DefaultIngestMemoryBytes) when unset;
+  // 0: no budget.
+  int64_t ResolvedIngestMemoryBytes(int64_t auto_bytes) const {
+    if (ingest_memory_mb < 0) return auto_bytes;
+    return static_cast<int64_t>(ingest_memory_mb * (1 << 20));
   }
 
   std::string ResolvedCatalogUrl() const { return catalog_url.empty() ? "sqlite://" + data_dir + "/catalog.db" : catalog_url; }

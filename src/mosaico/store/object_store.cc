@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 
 #include <arrow/filesystem/localfs.h>
@@ -81,7 +83,54 @@ class CountingOutputStream : public arrow::io::OutputStream {
   std::shared_ptr<arrow::io::OutputStream> inner_;
 };
 
+// Keeps an S3 write slot until the stream is closed, aborted or destroyed.
+class SlotHoldingOutputStream : public arrow::io::OutputStream {
+ public:
+  SlotHoldingOutputStream(std::shared_ptr<arrow::io::OutputStream> inner, std::shared_ptr<void> slot)
+      : slot_(std::move(slot)), inner_(std::move(inner)) {}
+  arrow::Status Close() override {
+    arrow::Status st = inner_->Close();
+    slot_.reset();
+    return st;
+  }
+  arrow::Status Abort() override {
+    arrow::Status st = inner_->Abort();
+    slot_.reset();
+    return st;
+  }
+  bool closed() const override { return inner_->closed(); }
+  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
+  arrow::Status Write(const void* data, int64_t nbytes) override { return inner_->Write(data, nbytes); }
+  arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override { return inner_->Write(data); }
+  arrow::Status Flush() override { return inner_->Flush(); }
+
+ private:
+  std::shared_ptr<void> slot_;  // declared first: released after the inner stream is gone (it may upload then)
+  std::shared_ptr<arrow::io::OutputStream> inner_;
+};
+
 }  // namespace
+
+struct ObjectStore::WriteSlots {
+  std::mutex mu;
+  std::condition_variable cv;
+  int free = kMaxConcurrentS3Writes;
+
+  // Waits for a slot; it is given back when the returned token is destroyed.
+  static std::shared_ptr<void> Acquire(const std::shared_ptr<WriteSlots>& slots) {
+    if (!slots) return nullptr;
+    std::unique_lock<std::mutex> lock(slots->mu);
+    slots->cv.wait(lock, [&] { return slots->free > 0; });
+    --slots->free;
+    return std::shared_ptr<void>(slots.get(), [slots](void*) {
+      {
+        std::lock_guard<std::mutex> l(slots->mu);
+        ++slots->free;
+      }
+      slots->cv.notify_one();
+    });
+  }
+};
 
 arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string& uri, const S3Settings& s3) {
   if (uri.rfind("s3://", 0) == 0) return OpenS3Store(uri, s3);
@@ -101,7 +150,9 @@ arrow::Result<std::shared_ptr<ObjectStore>> ObjectStore::Open(const std::string&
 void ObjectStore::FinalizeS3IfUsed() { FinalizeS3Library(); }
 
 ObjectStore::ObjectStore(std::shared_ptr<arrow::fs::FileSystem> fs, std::string root, bool local)
-    : fs_(std::move(fs)), root_(std::move(root)), local_(local) {}
+    : fs_(std::move(fs)), root_(std::move(root)), local_(local) {
+  if (!local_) write_slots_ = std::make_shared<WriteSlots>();
+}
 
 std::string ObjectStore::Path(const std::string& key) const { return root_ + "/" + key; }
 
@@ -109,6 +160,7 @@ arrow::Status ObjectStore::PutAtomic(const std::string& key, const std::shared_p
   const std::string path = Path(key);
   StoreBytesWritten().Inc(static_cast<uint64_t>(data->size()));
   if (!local_) {
+    auto slot = WriteSlots::Acquire(write_slots_);
     ARROW_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(path));
     ARROW_RETURN_NOT_OK(out->Write(data));
     return out->Close();
@@ -159,8 +211,10 @@ arrow::Result<int64_t> ObjectStore::Size(const std::string& key) {
 arrow::Result<std::shared_ptr<arrow::io::OutputStream>> ObjectStore::OpenWrite(const std::string& key) {
   const std::string path = Path(key);
   if (!local_) {
+    auto slot = WriteSlots::Acquire(write_slots_);
     ARROW_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(path));
-    return std::make_shared<CountingOutputStream>(std::move(out));
+    return std::make_shared<CountingOutputStream>(
+        std::make_shared<SlotHoldingOutputStream>(std::move(out), std::move(slot)));
   }
   ARROW_RETURN_NOT_OK(fs_->CreateDir(ParentOf(path), /*recursive=*/true));
   ARROW_ASSIGN_OR_RAISE(auto inner, fs_->OpenOutputStream(path));

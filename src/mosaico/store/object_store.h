@@ -8,6 +8,11 @@
 //    memory stays bounded by the writer's buffers. The object is complete (and, locally, fsynced) once the
 //    stream is closed.
 //  - Thread-safe: arrow filesystems are.
+//  - S3: at most kMaxConcurrentS3Writes objects are being written at once per store (a PutAtomic for its PUT, an
+//    OpenWrite stream until it is closed, aborted or destroyed); further writers wait. Arrow's S3 writer allocates
+//    a whole upload part (10 MiB) at an object's first write, whatever its size: a fleet opening hundreds of
+//    uploads at once (a schema object each) made the daemon hold gigabytes for objects of a few hundred bytes.
+//    A thread must not open a second write on the same store while it holds one.
 //  - Every byte written (PutAtomic, OpenWrite streams) is counted in mosaicod_store_bytes_written_total
 //    (store/store_metrics.h).
 #pragma once
@@ -27,6 +32,8 @@ namespace mosaico::store {
 
 class ObjectStore {
  public:
+  static constexpr int kMaxConcurrentS3Writes = 8;
+
   // `uri`: "file:///abs/dir" or a plain directory path (created if missing), or "s3://bucket[/prefix]" reached
   // with `s3` (store/s3_settings.h). The bucket must exist: a missing bucket, bad credentials or an unreachable
   // endpoint fail here with a message naming the bucket and endpoint, not at the first upload.
@@ -71,6 +78,8 @@ class ObjectStore {
   std::shared_ptr<arrow::fs::FileSystem> fs_;
   std::string root_;
   bool local_;
+  struct WriteSlots;  // S3 only: kMaxConcurrentS3Writes
+  std::shared_ptr<WriteSlots> write_slots_;
 };
 
 }  // namespace mosaico::store

@@ -55,6 +55,10 @@ arrow::Result<std::shared_ptr<ObjectStore>> OpenS3Store(const std::string& uri, 
   options.retry_strategy = arrow::fs::S3RetryStrategy::GetAwsStandardRetryStrategy(settings.max_attempts);
   options.allow_bucket_creation = false;  // a typo in the bucket name must not create a new bucket
   options.allow_bucket_deletion = false;
+  // An object smaller than one upload part becomes a single PUT instead of a three-request multipart upload
+  // (create, part, complete): most objects here are small manifests and schemas. Errors then surface at Close,
+  // which every writer checks.
+  options.allow_delayed_open = true;
   ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::S3FileSystem::Make(options));
 
   auto info = fs->GetFileInfo(bucket);
