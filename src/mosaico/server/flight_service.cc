@@ -30,7 +30,10 @@ arrow::Status Finish(const char* rpc, const std::string& target, const arrow::St
   }
   arrow::Status wire = ToFlightStatus(st);
   const bool client_error = st.IsInvalid() || st.IsKeyError() || st.IsAlreadyExists() || st.IsCancelled();
-  if (client_error) {
+  if (st.IsKeyError() && std::string_view(rpc) == "GetFlightInfo") {
+    // The SDK asks GetFlightInfo whether a name exists before it creates it: NOT_FOUND there is the usual answer.
+    spdlog::debug("rpc={} target={} status=\"{}\"", rpc, target, st.ToString());
+  } else if (client_error) {
     spdlog::warn("rpc={} target={} status=\"{}\"", rpc, target, st.ToString());
   } else {
     spdlog::error("rpc={} target={} status=\"{}\"", rpc, target, st.ToString());

@@ -12,6 +12,7 @@
 #include "mosaico/server/flight_service.h"
 #include "mosaico/server/monitoring.h"
 #include "mosaico/server/service_metrics.h"
+#include "mosaico/server/startup_checks.h"
 #include "mosaico/server/tls_files.h"
 #include "mosaico/store/object_store.h"
 
@@ -71,7 +72,7 @@ arrow::Status RunServer(const ServerConfig& config) {
   options.tls_certificates = std::move(tls);
   InstallAuth(authenticator, &options);
   InstallRpcMetrics(&options);  // first in line: it also counts the calls auth refuses
-  ARROW_RETURN_NOT_OK(service.Init(options));
+  ARROW_RETURN_NOT_OK(DescribeListenFailure(service.Init(options), config.host, config.port));
   spdlog::info("event=listening uri={}://{}:{} catalog={} store={}", options.tls_certificates.empty() ? "grpc" : "grpc+tls",
                config.host, service.port(), config.ResolvedCatalogUrl(), config.ResolvedStoreUri());
   if (options.tls_certificates.empty() && config.host != "127.0.0.1" && config.host != "localhost" &&
