@@ -38,15 +38,11 @@ arrow::Status SyncLocalPath(const std::string& path, bool is_dir) {
   return arrow::Status::OK();
 }
 
-// A local file stream that fsyncs the file when closed, so an object is durable once its writer closes it.
-class DurableLocalOutputStream : public arrow::io::OutputStream {
+// An output stream that forwards everything to `inner_`; the wrappers below change only what they are about.
+class ForwardingOutputStream : public arrow::io::OutputStream {
  public:
-  DurableLocalOutputStream(std::shared_ptr<arrow::io::OutputStream> inner, std::string path)
-      : inner_(std::move(inner)), path_(std::move(path)) {}
-  arrow::Status Close() override {
-    ARROW_RETURN_NOT_OK(inner_->Close());
-    return SyncLocalPath(path_, false);
-  }
+  explicit ForwardingOutputStream(std::shared_ptr<arrow::io::OutputStream> inner) : inner_(std::move(inner)) {}
+  arrow::Status Close() override { return inner_->Close(); }
   arrow::Status Abort() override { return inner_->Abort(); }
   bool closed() const override { return inner_->closed(); }
   arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
@@ -54,19 +50,28 @@ class DurableLocalOutputStream : public arrow::io::OutputStream {
   arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override { return inner_->Write(data); }
   arrow::Status Flush() override { return inner_->Flush(); }
 
- private:
+ protected:
   std::shared_ptr<arrow::io::OutputStream> inner_;
+};
+
+// A local file stream that fsyncs the file when closed, so an object is durable once its writer closes it.
+class DurableLocalOutputStream : public ForwardingOutputStream {
+ public:
+  DurableLocalOutputStream(std::shared_ptr<arrow::io::OutputStream> inner, std::string path)
+      : ForwardingOutputStream(std::move(inner)), path_(std::move(path)) {}
+  arrow::Status Close() override {
+    ARROW_RETURN_NOT_OK(inner_->Close());
+    return SyncLocalPath(path_, false);
+  }
+
+ private:
   std::string path_;
 };
 
 // Counts the bytes written through a store stream (store/store_metrics.h).
-class CountingOutputStream : public arrow::io::OutputStream {
+class CountingOutputStream : public ForwardingOutputStream {
  public:
-  explicit CountingOutputStream(std::shared_ptr<arrow::io::OutputStream> inner) : inner_(std::move(inner)) {}
-  arrow::Status Close() override { return inner_->Close(); }
-  arrow::Status Abort() override { return inner_->Abort(); }
-  bool closed() const override { return inner_->closed(); }
-  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
+  using ForwardingOutputStream::ForwardingOutputStream;
   arrow::Status Write(const void* data, int64_t nbytes) override {
     ARROW_RETURN_NOT_OK(inner_->Write(data, nbytes));
     StoreBytesWritten().Inc(static_cast<uint64_t>(nbytes));
@@ -77,17 +82,15 @@ class CountingOutputStream : public arrow::io::OutputStream {
     StoreBytesWritten().Inc(static_cast<uint64_t>(data->size()));
     return arrow::Status::OK();
   }
-  arrow::Status Flush() override { return inner_->Flush(); }
-
- private:
-  std::shared_ptr<arrow::io::OutputStream> inner_;
 };
 
 // Keeps an S3 write slot until the stream is closed, aborted or destroyed.
-class SlotHoldingOutputStream : public arrow::io::OutputStream {
+class SlotHoldingOutputStream : public ForwardingOutputStream {
  public:
   SlotHoldingOutputStream(std::shared_ptr<arrow::io::OutputStream> inner, std::shared_ptr<void> slot)
-      : slot_(std::move(slot)), inner_(std::move(inner)) {}
+      : ForwardingOutputStream(std::move(inner)), slot_(std::move(slot)) {}
+  // The inner stream goes first (it may still upload when destroyed unclosed), then the slot.
+  ~SlotHoldingOutputStream() override { inner_.reset(); }
   arrow::Status Close() override {
     arrow::Status st = inner_->Close();
     slot_.reset();
@@ -98,15 +101,9 @@ class SlotHoldingOutputStream : public arrow::io::OutputStream {
     slot_.reset();
     return st;
   }
-  bool closed() const override { return inner_->closed(); }
-  arrow::Result<int64_t> Tell() const override { return inner_->Tell(); }
-  arrow::Status Write(const void* data, int64_t nbytes) override { return inner_->Write(data, nbytes); }
-  arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override { return inner_->Write(data); }
-  arrow::Status Flush() override { return inner_->Flush(); }
 
  private:
-  std::shared_ptr<void> slot_;  // declared first: released after the inner stream is gone (it may upload then)
-  std::shared_ptr<arrow::io::OutputStream> inner_;
+  std::shared_ptr<void> slot_;
 };
 
 }  // namespace
