@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "mosaico/core/errors.h"
+#include "mosaico/ingest/chunk_parquet.h"
 #include "mosaico/ingest/column_stats.h"
 #include "mosaico/ingest/compute_init.h"
 #include "mosaico/ingest/schema_check.h"
@@ -22,8 +23,6 @@
 
 namespace mosaico::ingest {
 namespace {
-
-constexpr int64_t kWriteBufferBytes = 1 << 20;
 
 bool IsSorted(const arrow::ChunkedArray& ts) {
   bool first = true;
@@ -48,45 +47,6 @@ arrow::Result<std::shared_ptr<arrow::Table>> SortByTimestamp(std::shared_ptr<arr
   ARROW_ASSIGN_OR_RAISE(auto indices, arrow::compute::SortIndices(ts, arrow::compute::SortOrder::Ascending));
   ARROW_ASSIGN_OR_RAISE(arrow::Datum sorted, arrow::compute::Take(table, indices));
   return sorted.table();
-}
-
-// Encodings chosen per leaf column for robotics sensor data:
-//  - timestamp_ns (monotonic int64): DELTA_BINARY_PACKED, no dictionary.
-//  - float/double (measurements, nearly all distinct): BYTE_STREAM_SPLIT, no dictionary. Dictionary encoding
-//    would hash every value only to fall back to PLAIN; byte-stream-split lets zstd find the repeated exponent bytes.
-//  - binary blobs (images, point clouds): PLAIN, no dictionary.
-//  - everything else (ints, strings): Parquet's default dictionary-then-fallback.
-arrow::Result<std::shared_ptr<parquet::WriterProperties>> WriterProperties(
-    const arrow::Schema& schema, const ChunkWriterOptions& options,
-    const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties) {
-  parquet::WriterProperties::Builder builder;
-  builder.compression(arrow::Compression::ZSTD)
-      ->compression_level(options.zstd_level)
-      ->max_row_group_length(options.row_group_rows)
-      ->enable_statistics();
-  std::shared_ptr<parquet::SchemaDescriptor> descriptor;
-  ARROW_RETURN_NOT_OK(
-      parquet::arrow::ToParquetSchema(&schema, *builder.build(), *arrow_properties, &descriptor));
-  for (int i = 0; i < descriptor->num_columns(); ++i) {
-    const parquet::ColumnDescriptor* column = descriptor->Column(i);
-    const std::string path = column->path()->ToDotString();
-    if (path == kTimestampField) {
-      builder.disable_dictionary(path)->encoding(path, parquet::Encoding::DELTA_BINARY_PACKED);
-    } else if (column->physical_type() == parquet::Type::DOUBLE || column->physical_type() == parquet::Type::FLOAT) {
-      builder.disable_dictionary(path)->encoding(path, parquet::Encoding::BYTE_STREAM_SPLIT);
-    } else if (column->physical_type() == parquet::Type::BYTE_ARRAY && !column->logical_type()->is_string()) {
-      builder.disable_dictionary(path);  // blobs (images, point clouds) rarely repeat; hashing them is wasted work
-    }
-  }
-  return builder.build();
-}
-
-std::shared_ptr<parquet::ArrowWriterProperties> ArrowWriterProperties() {
-  parquet::ArrowWriterProperties::Builder builder;
-  // store_schema: the Arrow schema (types, field metadata) travels in the file metadata and is restored on read.
-  // Non-compliant nested types keep Arrow's list item name ("item") so list types read back unchanged.
-  builder.store_schema()->disable_compliant_nested_types();
-  return builder.build();
 }
 
 }  // namespace
@@ -307,12 +267,13 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
   const std::string key = store::layout::ChunkObject(sequence_, topic_path_, upload_id_, record->index);
   ARROW_ASSIGN_OR_RAISE(auto raw, store_->OpenWrite(key));
   auto pool = arrow::default_memory_pool();
-  ARROW_ASSIGN_OR_RAISE(auto buffered, arrow::io::BufferedOutputStream::Create(kWriteBufferBytes, pool, raw));
+  ARROW_ASSIGN_OR_RAISE(auto buffered, arrow::io::BufferedOutputStream::Create(kChunkWriteBufferBytes, pool, raw));
   auto sink = std::make_shared<store::ChecksumOutputStream>(buffered);
 
   arrow::Status st = [&]() -> arrow::Status {
-    auto arrow_properties = ArrowWriterProperties();
-    ARROW_ASSIGN_OR_RAISE(auto properties, WriterProperties(*schema_, options_, arrow_properties));
+    auto arrow_properties = ChunkArrowWriterProperties();
+    ARROW_ASSIGN_OR_RAISE(auto properties, ChunkWriterProperties(*schema_, options_.zstd_level,
+                                                                 options_.row_group_rows, arrow_properties));
     ARROW_ASSIGN_OR_RAISE(auto writer,
                           parquet::arrow::FileWriter::Open(*schema_, pool, sink, properties, arrow_properties));
     ARROW_RETURN_NOT_OK(writer->WriteTable(table, options_.row_group_rows));

@@ -1,0 +1,52 @@
+#include "mosaico/ingest/chunk_parquet.h"
+
+#include <string>
+
+#include <arrow/type.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/schema.h>
+
+#include "mosaico/ingest/schema_check.h"
+
+namespace mosaico::ingest {
+
+std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties() {
+  parquet::ArrowWriterProperties::Builder builder;
+  // store_schema: the Arrow schema (types, field metadata) travels in the file metadata and is restored on read.
+  // Non-compliant nested types keep Arrow's list item name ("item") so list types read back unchanged.
+  builder.store_schema()->disable_compliant_nested_types();
+  return builder.build();
+}
+
+// Encodings chosen per leaf column for robotics sensor data:
+//  - timestamp_ns (monotonic int64): DELTA_BINARY_PACKED, no dictionary.
+//  - float/double (measurements, nearly all distinct): BYTE_STREAM_SPLIT, no dictionary. Dictionary encoding
+//    would hash every value only to fall back to PLAIN; byte-stream-split lets zstd find the repeated exponent bytes.
+//  - binary blobs (images, point clouds): PLAIN, no dictionary.
+//  - everything else (ints, strings): Parquet's default dictionary-then-fallback.
+arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
+    const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,
+    const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties) {
+  parquet::WriterProperties::Builder builder;
+  builder.compression(arrow::Compression::ZSTD)
+      ->compression_level(zstd_level)
+      ->max_row_group_length(row_group_rows)
+      ->enable_statistics();
+  std::shared_ptr<parquet::SchemaDescriptor> descriptor;
+  ARROW_RETURN_NOT_OK(
+      parquet::arrow::ToParquetSchema(&schema, *builder.build(), *arrow_properties, &descriptor));
+  for (int i = 0; i < descriptor->num_columns(); ++i) {
+    const parquet::ColumnDescriptor* column = descriptor->Column(i);
+    const std::string path = column->path()->ToDotString();
+    if (path == kTimestampField) {
+      builder.disable_dictionary(path)->encoding(path, parquet::Encoding::DELTA_BINARY_PACKED);
+    } else if (column->physical_type() == parquet::Type::DOUBLE || column->physical_type() == parquet::Type::FLOAT) {
+      builder.disable_dictionary(path)->encoding(path, parquet::Encoding::BYTE_STREAM_SPLIT);
+    } else if (column->physical_type() == parquet::Type::BYTE_ARRAY && !column->logical_type()->is_string()) {
+      builder.disable_dictionary(path);  // blobs (images, point clouds) rarely repeat; hashing them is wasted work
+    }
+  }
+  return builder.build();
+}
+
+}  // namespace mosaico::ingest

@@ -1,0 +1,30 @@
+// The Parquet settings of a chunk object: what ChunkWriter writes with, callable on their own so that
+// bench/ceiling_server writes byte-for-byte comparable files.
+//
+// Contract:
+//  - ChunkArrowWriterProperties(): the Arrow side (the Arrow schema stored in the file metadata, non-compliant
+//    nested list item names), so types and field metadata read back as written.
+//  - ChunkWriterProperties(): zstd at `zstd_level`, row groups of at most `row_group_rows` rows, column statistics,
+//    and per-leaf encodings chosen for robotics data (see chunk_parquet.cc). Fails only if `schema` cannot be
+//    mapped to Parquet with `arrow_properties`.
+//  - kChunkWriteBufferBytes: the BufferedOutputStream size between the Parquet writer and the store stream.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <arrow/result.h>
+#include <arrow/type_fwd.h>
+#include <parquet/properties.h>
+
+namespace mosaico::ingest {
+
+inline constexpr int64_t kChunkWriteBufferBytes = 1 << 20;
+
+std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties();
+
+arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
+    const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,
+    const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties);
+
+}  // namespace mosaico::ingest
