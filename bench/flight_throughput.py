@@ -1,16 +1,31 @@
 #!/usr/bin/env python3
-"""Ingest/read throughput of mosaicod over raw pyarrow.flight, against a do-nothing Flight server ceiling.
+"""Ingest/read throughput of mosaicod over raw pyarrow.flight, side by side with its ceilings (issue 12).
+
+Servers, all started by this script and measured in the same run, repeats interleaved (median of --repeat):
+  ours      mosaicod (--bin), SQLite + local directory store, fsync per chunk
+  base      a second mosaicod binary (--baseline-bin, e.g. the build before your change); optional
+  null      C++ do-nothing Flight server (bench/ceiling_server, mode null): DoPut reads the batches and keeps them,
+            DoGet streams them back from memory. The transport ceiling.
+  parquet   the same C++ server, mode parquet: DoPut writes the batches as Parquet chunks with mosaicod's writer
+            settings, chunk size and fsync policy, nothing else (the Flight + Parquet ingest ceiling); DoGet decodes
+            those files with mosaicod's reader settings and streams the batches as decoded (the read ceiling).
+  pynull    with --python-null: the pyarrow do-nothing server earlier versions of this script used (the issue's
+            "do-nothing Flight server"), for comparison.
 
 Workloads (data generated before timing starts):
-  imu    >= 1M rows of an IMU-like schema (timestamp + 3 structs of doubles), 50k-row batches
-  image  >= 200 rows of ~1 MB binary images, 8-row batches
+  imu           timestamp_ns + 10 float64 in 3 structs; --imu-rows rows in --imu-batch-rows batches
+  blob-default  --blobs rows of the SDK's Image schema with --blob-kb KiB of random bytes (incompressible, like
+                compressed camera frames), --blob-batch-rows per batch; topic declared serialization_format "default"
+  blob-image    the same batches, topic declared as the SDK declares its Image model (format "image", tag "Image")
 
-For each workload and each server (mosaicod, ceiling), it times DoPut of the whole topic and DoGet of it back,
-and prints MB/s (Arrow in-memory bytes) and rows/s, plus mosaicod as a ratio of the ceiling measured in the same
-run, and the daemon's peak RSS (VmHWM). The ceiling server is pyarrow's FlightServerBase in its own process:
-DoPut reads and drops the batches (keeping them for DoGet), DoGet serves the cached batches.
+Per workload it times DoPut of the whole topic (for mosaicod: after sequence_create/session_create/topic_create; the
+time includes the last chunk's encode and the upload commit) and DoGet of all of it (mosaicod: after
+session_finalize, through get_flight_info's ticket), and prints MB/s (Arrow in-memory bytes), the ratios
+ours/null, ours/parquet (ingest: the Flight + Parquet ceiling; read: the read ceiling), ours/base, and each server's
+peak RSS per workload and direction (VmHWM, reset before every call through /proc/<pid>/clear_refs).
 
-Usage: .venv/bin/python bench/flight_throughput.py [--imu-rows N] [--images N] [--image-kb K] [--repeat R]
+--quick: the regression guard a developer runs before submitting (bench/README.md): smaller sizes, same table,
+under ~2 minutes on the 2-core VM.
 """
 import argparse
 import json
@@ -18,6 +33,7 @@ import multiprocessing as mp
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +44,8 @@ import pyarrow as pa
 import pyarrow.flight as fl
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_CEILING_BIN = os.path.join(ROOT, "build", "bench", "ceiling_server", "mosaicod_bench_ceiling")
+T0 = 1_700_000_000_000_000_000
 
 
 def log(msg):
@@ -53,10 +71,10 @@ def imu_batches(rows, batch_rows, seed=1):
     rng = np.random.default_rng(seed)
     schema = imu_schema()
     out = []
-    t0 = 1_700_000_000_000_000_000
     for start in range(0, rows, batch_rows):
         n = min(batch_rows, rows - start)
-        ts = t0 + (np.arange(start, start + n, dtype=np.int64) * 1_000_000)
+        ts = T0 + (np.arange(start, start + n, dtype=np.int64) * 1_000_000)
+
         def vec(names):
             return pa.StructArray.from_arrays([pa.array(rng.standard_normal(n)) for _ in names], names=names)
         out.append(pa.record_batch([pa.array(ts), vec(["x", "y", "z"]), vec(["x", "y", "z"]),
@@ -65,23 +83,72 @@ def imu_batches(rows, batch_rows, seed=1):
 
 
 def image_batches(count, image_bytes, batch_rows, seed=2):
+    """A simple blob schema (timestamp, format, width, height, data); kept for backend_compare.py."""
     rng = np.random.default_rng(seed)
     schema = pa.schema([pa.field("timestamp_ns", pa.int64(), nullable=False), ("format", pa.string()),
                         ("width", pa.int32()), ("height", pa.int32()), ("data", pa.binary())])
-    # Compressed camera frames are close to incompressible: random bytes are a fair stand-in.
     frames = [rng.integers(0, 256, image_bytes, dtype=np.uint8).tobytes() for _ in range(count)]
     out = []
-    t0 = 1_700_000_000_000_000_000
     for start in range(0, count, batch_rows):
         n = min(batch_rows, count - start)
-        out.append(pa.record_batch([pa.array([t0 + (start + i) * 33_000_000 for i in range(n)], pa.int64()),
+        out.append(pa.record_batch([pa.array([T0 + (start + i) * 33_000_000 for i in range(n)], pa.int64()),
                                     pa.array(["jpeg"] * n), pa.array([1024] * n, pa.int32()),
                                     pa.array([1024] * n, pa.int32()), pa.array(frames[start:start + n], pa.binary())],
                                    schema=schema))
     return schema, out
 
 
-# ---------------------------------------------------------------- ceiling server
+def sdk_image_schema():
+    """The schema the SDK's TopicWriter opens its DoPut with for `Image` (Message._get_schema(Image))."""
+    try:
+        from mosaicolabs.models.core.message import Message
+        from mosaicolabs.models.sensors.image import Image
+        return Message._get_schema(Image)
+    except Exception as e:  # the SDK is in requirements-test.txt; a hand-written equivalent otherwise
+        log(f"mosaicolabs not importable ({e}); using a hand-written copy of the SDK's Image schema")
+        stamp = pa.struct([pa.field("seconds", pa.int32(), False), pa.field("nanoseconds", pa.uint32(), False)])
+        header = pa.struct([("timestamp", stamp), ("frame_id", pa.string()), ("sample_counter", pa.uint64())])
+        return pa.schema([pa.field("timestamp_ns", pa.int64(), False), ("header", header),
+                          pa.field("data", pa.binary(), False), pa.field("format", pa.string(), False),
+                          pa.field("width", pa.int32(), False), pa.field("height", pa.int32(), False),
+                          pa.field("stride", pa.int32(), False), pa.field("encoding", pa.string(), False),
+                          ("is_bigendian", pa.bool_())])
+
+
+def sdk_image_batches(count, blob_bytes, batch_rows, seed=2):
+    """`count` rows of the SDK's Image schema whose data is `blob_bytes` random bytes (incompressible)."""
+    rng = np.random.default_rng(seed)
+    schema = sdk_image_schema()
+    frames = [rng.integers(0, 256, blob_bytes, dtype=np.uint8).tobytes() for _ in range(count)]
+    width = 1024
+    out = []
+    for start in range(0, count, batch_rows):
+        n = min(batch_rows, count - start)
+        values = {"timestamp_ns": pa.array([T0 + (start + i) * 33_000_000 for i in range(n)], pa.int64()),
+                  "data": pa.array(frames[start:start + n], pa.binary()),
+                  "format": pa.array(["raw"] * n), "width": pa.array([width] * n, pa.int32()),
+                  "height": pa.array([max(1, blob_bytes // width)] * n, pa.int32()),
+                  "stride": pa.array([width] * n, pa.int32()), "encoding": pa.array(["mono8"] * n),
+                  "is_bigendian": pa.array([False] * n)}
+        ts = values["timestamp_ns"].to_numpy()
+        stamp = {"seconds": pa.array(ts // 1_000_000_000, pa.int32()),
+                 "nanoseconds": pa.array(ts % 1_000_000_000, pa.uint32())}
+        header = {"frame_id": pa.array(["camera"] * n), "sample_counter": pa.array(range(start, start + n), pa.uint64())}
+        if "header" in schema.names:  # every field filled, as the SDK sends a message with a header
+            htype = schema.field("header").type
+            stype = htype.field("timestamp").type
+            header["timestamp"] = pa.StructArray.from_arrays([stamp[f.name] for f in stype], fields=list(stype))
+            values["header"] = pa.StructArray.from_arrays([header[f.name] for f in htype], fields=list(htype))
+        columns = [values[f.name] if f.name in values else pa.nulls(n, f.type) for f in schema]
+        out.append(pa.record_batch(columns, schema=schema))
+    return schema, out
+
+
+# (serialization_format, ontology_tag) each workload's topic is declared with on mosaicod
+DECLARED = {"imu": ("default", "IMU"), "blob-default": ("default", "Blob"), "blob-image": ("image", "Image")}
+
+
+# ---------------------------------------------------------------- the pyarrow do-nothing server (--python-null)
 
 class NullServer(fl.FlightServerBase):
     def __init__(self, location):
@@ -93,7 +160,7 @@ class NullServer(fl.FlightServerBase):
         self._cache[descriptor.command] = (reader.schema, batches)
 
     def do_get(self, context, ticket):
-        schema, batches = self._cache[ticket.ticket]
+        schema, batches = self._cache.pop(ticket.ticket)
         return fl.RecordBatchStream(pa.RecordBatchReader.from_batches(schema, batches))
 
 
@@ -124,27 +191,43 @@ def action(client, name, body):
     return json.loads(results[0].body.to_pybytes())["response"] if results else None
 
 
-def bench_mosaicod(client, name, schema, batches):
-    seq = f"bench_{name}_{time.time_ns()}"
+def mosaicod_put(client, name, schema, batches, serialization_format="default", ontology_tag=None):
+    """Creates a sequence with one topic and times its DoPut; returns (seconds, the topic locator)."""
+    seq = f"bench_{name.replace('-', '_')}_{time.time_ns()}"
     action(client, "sequence_create", {"locator": seq, "user_metadata": {"bench": name}})
     session = action(client, "session_create", {"locator": seq})
     topic = action(client, "topic_create", {"session_uuid": session["uuid"], "locator": f"{seq}/data",
-                                            "serialization_format": "default", "ontology_tag": name,
-                                            "user_metadata": {}})
+                                            "serialization_format": serialization_format,
+                                            "ontology_tag": ontology_tag or name, "user_metadata": {}})
     desc = fl.FlightDescriptor.for_command(json.dumps({"resource_locator": f"{seq}/data", "topic_uuid": topic["uuid"]}))
     put_s, _ = timed(lambda: do_put(client, desc, schema, batches))
     action(client, "session_finalize", {"session_uuid": session["uuid"]})
-    info = client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps({"resource_locator": f"{seq}/data"})))
-    get_s, table = timed(lambda: client.do_get(info.endpoints[0].ticket).read_all())
+    return put_s, f"{seq}/data"
+
+
+def mosaicod_get(client, locator):
+    info = client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps({"resource_locator": locator})))
+    return timed(lambda: client.do_get(info.endpoints[0].ticket).read_all())
+
+
+def bench_mosaicod(client, name, schema, batches, serialization_format="default", ontology_tag=None):
+    """DoPut then DoGet of one topic on mosaicod: (put seconds, get seconds, table read). Used by backend_compare."""
+    put_s, locator = mosaicod_put(client, name, schema, batches, serialization_format, ontology_tag)
+    get_s, table = mosaicod_get(client, locator)
     return put_s, get_s, table
 
 
-def bench_ceiling(client, name, schema, batches):
-    desc = fl.FlightDescriptor.for_command(f"ceiling/{name}/{time.time_ns()}".encode())
-    put_s, _ = timed(lambda: do_put(client, desc, schema, batches))
-    get_s, table = timed(lambda: client.do_get(fl.Ticket(desc.command)).read_all())
-    return put_s, get_s, table
+def ceiling_put(client, mode, name, schema, batches):
+    target = f"{mode}/{name}".encode()
+    put_s, _ = timed(lambda: do_put(client, fl.FlightDescriptor.for_command(target), schema, batches))
+    return put_s, target
 
+
+def ceiling_get(client, target):
+    return timed(lambda: client.do_get(fl.Ticket(target)).read_all())
+
+
+# ---------------------------------------------------------------- processes
 
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -154,74 +237,255 @@ def peak_rss_mb(pid):
     return float("nan")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--imu-rows", type=int, default=1_000_000)
-    ap.add_argument("--images", type=int, default=200)
-    ap.add_argument("--image-kb", type=int, default=1024)
-    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
-    ap.add_argument("--chunk-size-mb", type=int, default=64)
-    ap.add_argument("--bin", default=os.environ.get("MOSAICOD_BIN", os.path.join(ROOT, "build", "mosaicod")))
-    args = ap.parse_args()
-
-    log("generating data")
-    workloads = {
-        "imu": imu_batches(args.imu_rows, 50_000),
-        "image": image_batches(args.images, args.image_kb * 1024, 8),
-    }
-
-    data_dir = tempfile.mkdtemp(prefix="mosaicod-bench-")
-    port = free_port()
-    daemon = subprocess.Popen([args.bin, "run", "--port", str(port), "--data-dir", data_dir,
-                               "--chunk-size-mb", str(args.chunk_size_mb), "--log-level", "warn"])
-    ceiling_port = free_port()
-    ready = mp.Event()
-    ceiling = mp.Process(target=run_null_server, args=(ceiling_port, ready), daemon=True)
-    ceiling.start()
-    ready.wait(10)
+def reset_peak_rss(pid):
     try:
-        client = fl.FlightClient(f"grpc://127.0.0.1:{port}")
-        deadline = time.time() + 20
-        while True:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
+    except OSError:
+        pass
+
+
+def wait_until_serving(client, proc, what):
+    deadline = time.time() + 30
+    while True:
+        try:
+            action(client, "info", {})
+            return
+        except Exception:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited with status {proc.returncode}")
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+class Server:
+    """One measured server: put(workload) -> (seconds, handle); get(handle) -> (seconds, table); pid for RSS."""
+
+    def __init__(self, key, pid, put, get):
+        self.key, self.pid, self.put, self.get = key, pid, put, get
+
+
+def start_daemon(binary, data_dir, chunk_mb, procs):
+    port = free_port()
+    proc = subprocess.Popen([binary, "run", "--port", str(port), "--http-port", "0", "--data-dir", data_dir,
+                             "--chunk-size-mb", str(chunk_mb), "--compact-below-mb", "0", "--log-level", "warn"])
+    procs.append(proc)
+    client = fl.FlightClient(f"grpc://127.0.0.1:{port}")
+    wait_until_serving(client, proc, binary)
+    return proc, client
+
+
+def start_ceiling(binary, data_dir, chunk_mb, procs):
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--data-dir", data_dir, "--chunk-size-mb", str(chunk_mb)],
+                            stdout=subprocess.PIPE, text=True)
+    procs.append(proc)
+    line = proc.stdout.readline()
+    if not line.startswith("listening"):
+        raise RuntimeError(f"{binary} did not start: {line!r}")
+    return proc, fl.FlightClient(f"grpc://127.0.0.1:{port}")
+
+
+def stop(proc):
+    if isinstance(proc, subprocess.Popen):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
             try:
-                action(client, "info", {})
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        ceiling_client = fl.FlightClient(f"grpc://127.0.0.1:{ceiling_port}")
-        time.sleep(0.2)
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    elif proc.is_alive():  # multiprocessing.Process
+        proc.terminate()
 
-        rows_out = []
-        for name, (schema, batches) in workloads.items():
-            nbytes = sum(b.nbytes for b in batches)
-            nrows = sum(b.num_rows for b in batches)
-            best = {}
-            for server, fn, cl in (("ceiling", bench_ceiling, ceiling_client), ("mosaicod", bench_mosaicod, client)):
-                for r in range(args.repeat):
-                    log(f"{name} on {server}: run {r + 1}/{args.repeat}")
-                    put_s, get_s, table = fn(cl, name, schema, batches)
-                    assert table.num_rows == nrows, (server, table.num_rows, nrows)
-                    b = best.setdefault(server, [float("inf"), float("inf")])
-                    b[0], b[1] = min(b[0], put_s), min(b[1], get_s)
-            for direction, idx in (("ingest (DoPut)", 0), ("read (DoGet)", 1)):
-                ours, ceil = best["mosaicod"][idx], best["ceiling"][idx]
-                rows_out.append((name, direction, nrows, nbytes / 1e6,
-                                 nbytes / 1e6 / ours, nrows / ours, nbytes / 1e6 / ceil, ceil / ours))
-        rss = peak_rss_mb(daemon.pid)
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(30)
-        ceiling.terminate()
 
+# ---------------------------------------------------------------- main
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="regression-guard sizes: --imu-rows 1000000 --blobs 48 (explicit options still win)")
+    ap.add_argument("--imu-rows", type=int, help="IMU rows (default 5,000,000; --quick 1,000,000)")
+    ap.add_argument("--imu-batch-rows", type=int, default=65536)
+    ap.add_argument("--blobs", type=int, help="blob rows (default 200; --quick 48)")
+    ap.add_argument("--blob-kb", type=int, default=1024, help="KiB per blob")
+    ap.add_argument("--blob-batch-rows", type=int, default=8)
+    ap.add_argument("--workloads", default="imu,blob-default,blob-image", help="comma-separated subset")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs per measurement; the median is reported")
+    ap.add_argument("--chunk-size-mb", type=int, default=64)
+    ap.add_argument("--bin", default=os.environ.get("MOSAICOD_BIN", os.path.join(ROOT, "build", "mosaicod")),
+                    help="mosaicod under test (default $MOSAICOD_BIN or build/mosaicod)")
+    ap.add_argument("--baseline-bin", default=os.environ.get("MOSAICOD_BASELINE_BIN"),
+                    help="a second mosaicod measured in the same run (ours/base); default $MOSAICOD_BASELINE_BIN")
+    ap.add_argument("--ceiling-bin", default=os.environ.get("MOSAICOD_CEILING_BIN", DEFAULT_CEILING_BIN),
+                    help="bench/ceiling_server binary (default $MOSAICOD_CEILING_BIN or the build tree's)")
+    ap.add_argument("--python-null", action="store_true", help="also measure the pyarrow do-nothing server")
+    ap.add_argument("--json", help="write every measurement to this file")
+    ap.add_argument("--markdown", action="store_true", help="also print the table as Markdown (bench/README.md)")
+    args = ap.parse_args(argv)
+    if args.imu_rows is None:
+        args.imu_rows = 1_000_000 if args.quick else 5_000_000
+    if args.blobs is None:
+        args.blobs = 48 if args.quick else 200
+    args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    unknown = [w for w in args.workloads if w not in DECLARED]
+    if unknown:
+        ap.error(f"unknown workload(s) {unknown}; known: {', '.join(DECLARED)}")
+    return args
+
+
+def make_workloads(args):
+    out = {}
+    blobs = None
+    for w in args.workloads:
+        if w == "imu":
+            out[w] = imu_batches(args.imu_rows, args.imu_batch_rows)
+        else:
+            blobs = blobs or sdk_image_batches(args.blobs, args.blob_kb * 1024, args.blob_batch_rows)
+            out[w] = blobs
+    return out
+
+
+def measure(args, workloads, servers):
+    """{(workload, server key, direction): [seconds per repeat]}, {same key: peak RSS MiB}"""
+    times, rss = {}, {}
+    for w, (schema, batches) in workloads.items():
+        nrows = sum(b.num_rows for b in batches)
+        for r in range(args.repeat):
+            order = servers[r % len(servers):] + servers[:r % len(servers)]  # rotate: no server always goes first
+            for s in order:
+                log(f"{w}: run {r + 1}/{args.repeat} on {s.key}")
+                reset_peak_rss(s.pid)
+                put_s, handle = s.put(w, schema, batches)
+                rss[(w, s.key, "ingest")] = max(rss.get((w, s.key, "ingest"), 0), peak_rss_mb(s.pid))
+                reset_peak_rss(s.pid)
+                get_s, table = s.get(handle)
+                rss[(w, s.key, "read")] = max(rss.get((w, s.key, "read"), 0), peak_rss_mb(s.pid))
+                if table.num_rows != nrows:
+                    raise RuntimeError(f"{s.key} returned {table.num_rows} rows of {w}, expected {nrows}")
+                del table
+                times.setdefault((w, s.key, "ingest"), []).append(put_s)
+                times.setdefault((w, s.key, "read"), []).append(get_s)
+    return times, rss
+
+
+def report(args, workloads, keys, times, rss, load_start, load_end):
+    def mbs(w, k, d):
+        nbytes = sum(b.nbytes for b in workloads[w][1])
+        runs = times.get((w, k, d))
+        return nbytes / 1e6 / statistics.median(runs) if runs else None
+
+    def ratio(a, b):
+        return f"{a / b:.2f}" if a and b else "-"
+
+    def fmt(v):
+        return f"{v:.0f}" if v else "-"
+
+    lines, md = [], []
+    mb_cols = [k for k in ("ours", "base", "null", "parquet", "pynull") if k in keys]
+    ratio_cols = [("ours/null", "null"), ("ours/parquet", "parquet"), ("ours/base", "base")]
+    if "pynull" in keys:
+        ratio_cols.append(("ours/pynull", "pynull"))
+    ratio_cols = [(name, k) for name, k in ratio_cols if k in keys]
+    header = ["workload", "direction", "MB"] + [f"{k} MB/s" for k in mb_cols] + [n for n, _ in ratio_cols]
+    widths = [13, 9, 7] + [12] * len(mb_cols) + [12] * len(ratio_cols)
+    lines.append(" ".join(h.rjust(wd) if i > 1 else h.ljust(wd) for i, (h, wd) in enumerate(zip(header, widths))))
+    md.append("| " + " | ".join(header) + " |")
+    md.append("|" + "---|" * len(header))
+    for w in workloads:
+        mb = sum(b.nbytes for b in workloads[w][1]) / 1e6
+        for d in ("ingest", "read"):
+            ours = mbs(w, "ours", d)
+            row = [w, d, f"{mb:.0f}"] + [fmt(mbs(w, k, d)) for k in mb_cols] + \
+                  [ratio(ours, mbs(w, k, d)) for _, k in ratio_cols]
+            lines.append(" ".join(c.rjust(wd) if i > 1 else c.ljust(wd) for i, (c, wd) in enumerate(zip(row, widths))))
+            md.append("| " + " | ".join(row) + " |")
+    rss_keys = [k for k in ("ours", "base", "null", "parquet") if k in keys]
+    rss_header = ["workload", "direction"] + [f"{k} RSS MiB" for k in rss_keys]
+    rss_lines = [" ".join(h.rjust(14) if i > 1 else h.ljust([13, 9][i]) for i, h in enumerate(rss_header))]
+    rss_md = ["| " + " | ".join(rss_header) + " |", "|" + "---|" * len(rss_header)]
+    for w in workloads:
+        for d in ("ingest", "read"):
+            row = [w, d] + [fmt(rss.get((w, k, d))) for k in rss_keys]
+            rss_lines.append(" ".join(c.rjust(14) if i > 1 else c.ljust([13, 9][i]) for i, c in enumerate(row)))
+            rss_md.append("| " + " | ".join(row) + " |")
+
+    imu = f"imu {args.imu_rows:,} rows in {args.imu_batch_rows}-row batches" if "imu" in workloads else ""
+    blob = (f"blobs {args.blobs} x {args.blob_kb} KiB in {args.blob_batch_rows}-row batches"
+            if any(w != "imu" for w in workloads) else "")
     print()
-    print(f"{'workload':8} {'direction':15} {'rows':>9} {'MB':>8} {'MB/s':>9} {'rows/s':>12} "
-          f"{'ceiling MB/s':>13} {'ratio':>6}")
-    for name, direction, nrows, mb, mbs, rps, ceil_mbs, ratio in rows_out:
-        print(f"{name:8} {direction:15} {nrows:9d} {mb:8.1f} {mbs:9.1f} {rps:12.0f} {ceil_mbs:13.1f} {ratio:6.2f}")
-    print(f"\nmosaicod peak RSS (VmHWM): {rss:.0f} MiB  (chunk size {args.chunk_size_mb} MiB; "
-          f"best of {args.repeat} runs; ratio = mosaicod throughput / ceiling throughput, same run)")
+    print(f"flight_throughput: {', '.join(x for x in (imu, blob) if x)}; chunk {args.chunk_size_mb} MiB; "
+          f"median of {args.repeat} interleaved runs")
+    print(f"load average (1/5/15 min) at start {load_start[0]:.2f}/{load_start[1]:.2f}/{load_start[2]:.2f}, "
+          f"at end {load_end[0]:.2f}/{load_end[1]:.2f}/{load_end[2]:.2f}; {os.cpu_count()} CPUs")
+    print(f"ours = {args.bin}" + (f"; base = {args.baseline_bin}" if args.baseline_bin else ""))
+    print("ours/parquet: ingest against the Flight + Parquet ceiling, read against the Parquet read ceiling")
+    print()
+    print("\n".join(lines))
+    print()
+    print("peak RSS (VmHWM during the call, max over runs; null and parquet are one process)")
+    print("\n".join(rss_lines))
+    if args.markdown:
+        print()
+        print("\n".join(md))
+        print()
+        print("\n".join(rss_md))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    load_start = os.getloadavg()
+    log(f"generating data (load average {load_start[0]:.2f})")
+    workloads = make_workloads(args)
+
+    tmp = tempfile.mkdtemp(prefix="mosaicod-bench-")
+    procs, servers = [], []
+    try:
+        for key, binary in (("ours", args.bin), ("base", args.baseline_bin)):
+            if not binary:
+                continue
+            proc, client = start_daemon(binary, os.path.join(tmp, key), args.chunk_size_mb, procs)
+
+            def put(w, schema, batches, client=client):
+                fmt, tag = DECLARED[w]
+                return mosaicod_put(client, w, schema, batches, fmt, tag)
+            servers.append(Server(key, proc.pid, put, lambda loc, client=client: mosaicod_get(client, loc)))
+
+        proc, client = start_ceiling(args.ceiling_bin, os.path.join(tmp, "ceiling"), args.chunk_size_mb, procs)
+        for mode in ("null", "parquet"):
+            servers.append(Server(mode, proc.pid,
+                                  lambda w, schema, batches, mode=mode, client=client:
+                                  ceiling_put(client, mode, w, schema, batches),
+                                  lambda target, client=client: ceiling_get(client, target)))
+        if args.python_null:
+            ctx = mp.get_context("spawn")  # a fork would inherit this process's gRPC state (and its data)
+            port, ready = free_port(), ctx.Event()
+            pyproc = ctx.Process(target=run_null_server, args=(port, ready), daemon=True)
+            pyproc.start()
+            procs.append(pyproc)
+            ready.wait(10)
+            pyclient = fl.FlightClient(f"grpc://127.0.0.1:{port}")
+            time.sleep(0.3)
+
+            def pyput(w, schema, batches):
+                desc = fl.FlightDescriptor.for_command(f"{w}/{time.time_ns()}".encode())
+                put_s, _ = timed(lambda: do_put(pyclient, desc, schema, batches))
+                return put_s, desc.command
+            servers.append(Server("pynull", pyproc.pid, pyput, lambda t: ceiling_get(pyclient, t)))
+
+        times, rss = measure(args, workloads, servers)
+    finally:
+        for p in procs:
+            stop(p)
+        subprocess.run(["rm", "-rf", tmp])
+    load_end = os.getloadavg()
+    report(args, workloads, [s.key for s in servers], times, rss, load_start, load_end)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": {k: v for k, v in vars(args).items()}, "load_start": load_start, "load_end": load_end,
+                       "bytes": {w: sum(b.nbytes for b in workloads[w][1]) for w in workloads},
+                       "seconds": {"|".join(k): v for k, v in times.items()},
+                       "peak_rss_mib": {"|".join(k): v for k, v in rss.items()}}, f, indent=1)
 
 
 if __name__ == "__main__":

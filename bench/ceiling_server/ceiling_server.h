@@ -1,0 +1,79 @@
+// CeilingServer: the "what the hardware allows" reference servers of bench/flight_throughput.py (issue 12): a Flight
+// server that does only the transport, or the transport plus mosaicod's Parquet chunk writing/reading, and nothing
+// of mosaicod's own logic, so that mosaicod's figures divided by these show what our logic costs.
+//
+// Contract (one server, one port; the mode is chosen per stream by the descriptor command / ticket "<mode>/<name>",
+// <name> of [A-Za-z0-9_.-]):
+//  - DoPut "null/<name>": reads every batch of the stream and keeps it in memory under <name> (replacing an earlier
+//    one); nothing else. DoGet "null/<name>": streams those batches back as they are and forgets them.
+//  - DoPut "parquet/<name>": reads the batches and writes them as Parquet chunks <data-dir>/<name>/chunk-<n>.parquet
+//    exactly as mosaicod's ingest::ChunkWriter does, minus everything else it does:
+//      same: chunks rolled once the buffered batches reach `target_chunk_bytes` of Arrow buffer bytes, one
+//        arrow::Table per chunk written with parquet::arrow::FileWriter::WriteTable(table, row_group_rows), writer
+//        properties from ingest/chunk_parquet.h (ChunkWriterProperties, ChunkArrowWriterProperties), a
+//        kChunkWriteBufferBytes BufferedOutputStream over store::ObjectStore::OpenWrite (local directory: the file
+//        is fsynced when closed), the encode of a full chunk on a background thread while the next one fills (at
+//        most one in flight), and before the DoPut returns one fsync of the upload's directory (mosaicod's commit
+//        gets the same from its upload manifest's PutAtomic);
+//      not done: catalog, manifests, lifecycle checks, schema validation, memory budget, timestamp sort check and
+//        sort, min/max and column statistics, checksum, the utf8 -> utf8_view Flight form on reads.
+//    A stream named like an earlier one replaces its files.
+//  - DoGet "parquet/<name>" (the read ceiling): streams the chunks of <name> in index order, each opened with
+//    mosaicod's read::OpenChunkFile and decoded one row group at a time with the batch size mosaicod's
+//    read::ChunkCursor uses (max_decode_rows, fewer for wide rows so one batch stays near max_batch_bytes); the
+//    decoded batches go to the wire as they are (no merge, no re-batching, no window, no schema conforming).
+//  - Errors are returned to the client as Flight errors; the server keeps serving.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <arrow/flight/server.h>
+#include <arrow/record_batch.h>
+
+#include "mosaico/store/object_store.h"
+
+namespace mosaico::bench {
+
+struct CeilingOptions {
+  std::string data_dir;                    // where "parquet" uploads go (created if missing)
+  int64_t target_chunk_bytes = 64 << 20;   // mosaicod's --chunk-size-mb
+  int64_t row_group_rows = 65536;          // ingest::ChunkWriterOptions::row_group_rows
+  int zstd_level = 3;                      // ingest::ChunkWriterOptions::zstd_level
+  int64_t max_batch_bytes = 4 << 20;       // mosaicod's DoGet read::ReadOptions::max_batch_bytes (server_config.h)
+  int64_t max_decode_rows = 65536;         // read::ReadOptions::max_decode_rows
+};
+
+class CeilingServer : public arrow::flight::FlightServerBase {
+ public:
+  static arrow::Result<std::unique_ptr<CeilingServer>> Make(CeilingOptions options);
+
+  arrow::Status DoPut(const arrow::flight::ServerCallContext& context,
+                      std::unique_ptr<arrow::flight::FlightMessageReader> reader,
+                      std::unique_ptr<arrow::flight::FlightMetadataWriter> writer) override;
+  arrow::Status DoGet(const arrow::flight::ServerCallContext& context, const arrow::flight::Ticket& request,
+                      std::unique_ptr<arrow::flight::FlightDataStream>* stream) override;
+
+ private:
+  CeilingServer(CeilingOptions options, std::shared_ptr<store::ObjectStore> store)
+      : options_(std::move(options)), store_(std::move(store)) {}
+
+  arrow::Status PutParquet(const std::string& name, arrow::flight::FlightMessageReader& reader);
+  arrow::Status WriteChunk(const std::shared_ptr<arrow::Table>& table, const std::string& key) const;
+
+  struct Held {
+    std::shared_ptr<arrow::Schema> schema;
+    std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+  };
+
+  CeilingOptions options_;
+  std::shared_ptr<store::ObjectStore> store_;
+  std::mutex mu_;
+  std::map<std::string, Held> held_;  // "null" uploads
+};
+
+}  // namespace mosaico::bench
