@@ -268,23 +268,31 @@ class Server:
 
 def start_daemon(binary, data_dir, chunk_mb, procs):
     port = free_port()
+    # This script's own variables are no daemon settings (the daemon warns about unknown MOSAICOD_* variables).
+    env = {k: v for k, v in os.environ.items() if k not in ("MOSAICOD_BIN", "MOSAICOD_BASELINE_BIN", "MOSAICOD_CEILING_BIN")}
     proc = subprocess.Popen([binary, "run", "--port", str(port), "--http-port", "0", "--data-dir", data_dir,
-                             "--chunk-size-mb", str(chunk_mb), "--compact-below-mb", "0", "--log-level", "warn"])
+                             "--chunk-size-mb", str(chunk_mb), "--compact-below-mb", "0", "--log-level", "warn"],
+                            env=env)
     procs.append(proc)
     client = fl.FlightClient(f"grpc://127.0.0.1:{port}")
     wait_until_serving(client, proc, binary)
     return proc, client
 
 
-def start_ceiling(binary, data_dir, chunk_mb, procs):
+# mosaicod's process-memory policy (src/mosaico/server/process_memory.h), for --ceiling-alloc mosaicod
+MOSAICOD_ALLOC_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "MALLOC_MMAP_THRESHOLD_": "65536"}
+
+
+def start_ceiling(binary, data_dir, chunk_mb, alloc, procs):
     port = free_port()
+    env = dict(os.environ, **MOSAICOD_ALLOC_ENV) if alloc == "mosaicod" else None
     proc = subprocess.Popen([binary, "--port", str(port), "--data-dir", data_dir, "--chunk-size-mb", str(chunk_mb)],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, env=env)
     procs.append(proc)
     line = proc.stdout.readline()
     if not line.startswith("listening"):
         raise RuntimeError(f"{binary} did not start: {line!r}")
-    return proc, fl.FlightClient(f"grpc://127.0.0.1:{port}")
+    return proc, fl.FlightClient(f"grpc://127.0.0.1:{port}"), line.strip()
 
 
 def stop(proc):
@@ -304,14 +312,15 @@ def stop(proc):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="regression-guard sizes: --imu-rows 1000000 --blobs 48 (explicit options still win)")
+                    help="regression-guard sizes: --imu-rows 1000000 --blobs 48 --repeat 5 (explicit options win)")
     ap.add_argument("--imu-rows", type=int, help="IMU rows (default 5,000,000; --quick 1,000,000)")
     ap.add_argument("--imu-batch-rows", type=int, default=65536)
     ap.add_argument("--blobs", type=int, help="blob rows (default 200; --quick 48)")
     ap.add_argument("--blob-kb", type=int, default=1024, help="KiB per blob")
     ap.add_argument("--blob-batch-rows", type=int, default=8)
     ap.add_argument("--workloads", default="imu,blob-default,blob-image", help="comma-separated subset")
-    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs per measurement; the median is reported")
+    ap.add_argument("--repeat", type=int, help="interleaved runs per measurement, the median is reported (default 3; "
+                                               "--quick 5)")
     ap.add_argument("--chunk-size-mb", type=int, default=64)
     ap.add_argument("--bin", default=os.environ.get("MOSAICOD_BIN", os.path.join(ROOT, "build", "mosaicod")),
                     help="mosaicod under test (default $MOSAICOD_BIN or build/mosaicod)")
@@ -319,12 +328,17 @@ def parse_args(argv=None):
                     help="a second mosaicod measured in the same run (ours/base); default $MOSAICOD_BASELINE_BIN")
     ap.add_argument("--ceiling-bin", default=os.environ.get("MOSAICOD_CEILING_BIN", DEFAULT_CEILING_BIN),
                     help="bench/ceiling_server binary (default $MOSAICOD_CEILING_BIN or the build tree's)")
+    ap.add_argument("--ceiling-alloc", choices=("default", "mosaicod"), default="default",
+                    help="allocators of the ceiling server: the libraries' defaults, or mosaicod's process-memory "
+                         "policy (jemalloc Arrow pool, 64 KiB malloc mmap threshold)")
     ap.add_argument("--python-null", action="store_true", help="also measure the pyarrow do-nothing server")
     ap.add_argument("--json", help="write every measurement to this file")
     ap.add_argument("--markdown", action="store_true", help="also print the table as Markdown (bench/README.md)")
     args = ap.parse_args(argv)
     if args.imu_rows is None:
         args.imu_rows = 1_000_000 if args.quick else 5_000_000
+    if args.repeat is None:
+        args.repeat = 5 if args.quick else 3
     if args.blobs is None:
         args.blobs = 48 if args.quick else 200
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
@@ -346,34 +360,61 @@ def make_workloads(args):
     return out
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` (all its threads) so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(args, workloads, servers):
-    """{(workload, server key, direction): [seconds per repeat]}, {same key: peak RSS MiB}"""
-    times, rss = {}, {}
+    """{(workload, server key, direction): [(wall seconds, server CPU seconds) per repeat]}, {same key: peak RSS MiB}"""
+    runs, rss = {}, {}
+
+    def call(w, s, direction, fn):
+        reset_peak_rss(s.pid)
+        cpu = cpu_seconds(s.pid)
+        wall, result = fn()
+        runs.setdefault((w, s.key, direction), []).append((wall, cpu_seconds(s.pid) - cpu))
+        rss[(w, s.key, direction)] = max(rss.get((w, s.key, direction), 0), peak_rss_mb(s.pid))
+        return result
+
     for w, (schema, batches) in workloads.items():
         nrows = sum(b.num_rows for b in batches)
         for r in range(args.repeat):
             order = servers[r % len(servers):] + servers[:r % len(servers)]  # rotate: no server always goes first
             for s in order:
                 log(f"{w}: run {r + 1}/{args.repeat} on {s.key}")
-                reset_peak_rss(s.pid)
-                put_s, handle = s.put(w, schema, batches)
-                rss[(w, s.key, "ingest")] = max(rss.get((w, s.key, "ingest"), 0), peak_rss_mb(s.pid))
-                reset_peak_rss(s.pid)
-                get_s, table = s.get(handle)
-                rss[(w, s.key, "read")] = max(rss.get((w, s.key, "read"), 0), peak_rss_mb(s.pid))
+                handle = call(w, s, "ingest", lambda: s.put(w, schema, batches))
+                table = call(w, s, "read", lambda: s.get(handle))
                 if table.num_rows != nrows:
                     raise RuntimeError(f"{s.key} returned {table.num_rows} rows of {w}, expected {nrows}")
                 del table
-                times.setdefault((w, s.key, "ingest"), []).append(put_s)
-                times.setdefault((w, s.key, "read"), []).append(get_s)
-    return times, rss
+    return runs, rss
 
 
-def report(args, workloads, keys, times, rss, load_start, load_end):
-    def mbs(w, k, d):
-        nbytes = sum(b.nbytes for b in workloads[w][1])
-        runs = times.get((w, k, d))
-        return nbytes / 1e6 / statistics.median(runs) if runs else None
+def table_lines(header, rows, markdown):
+    """Plain columns (first two left-aligned) or a Markdown table."""
+    if markdown:
+        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + \
+               ["| " + " | ".join(r) + " |" for r in rows]
+    widths = [max(len(x[i]) for x in [header] + rows) for i in range(len(header))]
+    return ["  ".join(c.ljust(wd) if i < 2 else c.rjust(wd) for i, (c, wd) in enumerate(zip(r, widths)))
+            for r in [header] + rows]
+
+
+def report(args, workloads, keys, runs, rss, load_start, load_end, markdown=False):
+    """The ratio tables (bench/README.md shows them as Markdown)."""
+    def nbytes(w):
+        return sum(b.nbytes for b in workloads[w][1])
+
+    def mbs(w, k, d):  # MB/s of the median wall time
+        r = runs.get((w, k, d))
+        return nbytes(w) / 1e6 / statistics.median(x[0] for x in r) if r else None
+
+    def mb_per_cpu(w, k, d):  # MB per server CPU second, median over runs
+        r = runs.get((w, k, d))
+        return nbytes(w) / 1e6 / max(statistics.median(x[1] for x in r), 1e-3) if r else None
 
     def ratio(a, b):
         return f"{a / b:.2f}" if a and b else "-"
@@ -381,55 +422,40 @@ def report(args, workloads, keys, times, rss, load_start, load_end):
     def fmt(v):
         return f"{v:.0f}" if v else "-"
 
-    lines, md = [], []
-    mb_cols = [k for k in ("ours", "base", "null", "parquet", "pynull") if k in keys]
-    ratio_cols = [("ours/null", "null"), ("ours/parquet", "parquet"), ("ours/base", "base")]
-    if "pynull" in keys:
-        ratio_cols.append(("ours/pynull", "pynull"))
-    ratio_cols = [(name, k) for name, k in ratio_cols if k in keys]
-    header = ["workload", "direction", "MB"] + [f"{k} MB/s" for k in mb_cols] + [n for n, _ in ratio_cols]
-    widths = [13, 9, 7] + [12] * len(mb_cols) + [12] * len(ratio_cols)
-    lines.append(" ".join(h.rjust(wd) if i > 1 else h.ljust(wd) for i, (h, wd) in enumerate(zip(header, widths))))
-    md.append("| " + " | ".join(header) + " |")
-    md.append("|" + "---|" * len(header))
-    for w in workloads:
-        mb = sum(b.nbytes for b in workloads[w][1]) / 1e6
-        for d in ("ingest", "read"):
-            ours = mbs(w, "ours", d)
-            row = [w, d, f"{mb:.0f}"] + [fmt(mbs(w, k, d)) for k in mb_cols] + \
-                  [ratio(ours, mbs(w, k, d)) for _, k in ratio_cols]
-            lines.append(" ".join(c.rjust(wd) if i > 1 else c.ljust(wd) for i, (c, wd) in enumerate(zip(row, widths))))
-            md.append("| " + " | ".join(row) + " |")
-    rss_keys = [k for k in ("ours", "base", "null", "parquet") if k in keys]
-    rss_header = ["workload", "direction"] + [f"{k} RSS MiB" for k in rss_keys]
-    rss_lines = [" ".join(h.rjust(14) if i > 1 else h.ljust([13, 9][i]) for i, h in enumerate(rss_header))]
-    rss_md = ["| " + " | ".join(rss_header) + " |", "|" + "---|" * len(rss_header)]
-    for w in workloads:
-        for d in ("ingest", "read"):
-            row = [w, d] + [fmt(rss.get((w, k, d))) for k in rss_keys]
-            rss_lines.append(" ".join(c.rjust(14) if i > 1 else c.ljust([13, 9][i]) for i, c in enumerate(row)))
-            rss_md.append("| " + " | ".join(row) + " |")
+    cols = [k for k in ("ours", "base", "null", "parquet", "pynull") if k in keys]
+    ratio_cols = [k for k in ("null", "parquet", "base", "pynull") if k in keys]
+    out = []
+    for title, metric in (("throughput: MB/s of the median wall time; ratio = ours / other", mbs),
+                          ("server CPU efficiency: MB per CPU second of the server process (median); "
+                           "ratio = ours / other (below 1: ours spends more CPU per MB)", mb_per_cpu)):
+        header = ["workload", "direction", "MB"] + cols + [f"ours/{k}" for k in ratio_cols]
+        rows = []
+        for w in workloads:
+            for d in ("ingest", "read"):
+                ours = metric(w, "ours", d)
+                rows.append([w, d, f"{nbytes(w) / 1e6:.0f}"] + [fmt(metric(w, k, d)) for k in cols] +
+                            [ratio(ours, metric(w, k, d)) for k in ratio_cols])
+        out += ["", title] + table_lines(header, rows, markdown)
+    rss_cols = [k for k in ("ours", "base", "null", "parquet") if k in keys]
+    rows = [[w, d] + [fmt(rss.get((w, k, d))) for k in rss_cols] for w in workloads for d in ("ingest", "read")]
+    out += ["", "peak RSS MiB (VmHWM during the call, max over runs; null and parquet are one process)"]
+    out += table_lines(["workload", "direction"] + rss_cols, rows, markdown)
 
+    def described(path):
+        return f"{path} (built {time.strftime('%Y-%m-%d %H:%M', time.gmtime(os.path.getmtime(path)))} UTC)"
     imu = f"imu {args.imu_rows:,} rows in {args.imu_batch_rows}-row batches" if "imu" in workloads else ""
     blob = (f"blobs {args.blobs} x {args.blob_kb} KiB in {args.blob_batch_rows}-row batches"
             if any(w != "imu" for w in workloads) else "")
-    print()
-    print(f"flight_throughput: {', '.join(x for x in (imu, blob) if x)}; chunk {args.chunk_size_mb} MiB; "
-          f"median of {args.repeat} interleaved runs")
-    print(f"load average (1/5/15 min) at start {load_start[0]:.2f}/{load_start[1]:.2f}/{load_start[2]:.2f}, "
-          f"at end {load_end[0]:.2f}/{load_end[1]:.2f}/{load_end[2]:.2f}; {os.cpu_count()} CPUs")
-    print(f"ours = {args.bin}" + (f"; base = {args.baseline_bin}" if args.baseline_bin else ""))
-    print("ours/parquet: ingest against the Flight + Parquet ceiling, read against the Parquet read ceiling")
-    print()
-    print("\n".join(lines))
-    print()
-    print("peak RSS (VmHWM during the call, max over runs; null and parquet are one process)")
-    print("\n".join(rss_lines))
-    if args.markdown:
-        print()
-        print("\n".join(md))
-        print()
-        print("\n".join(rss_md))
+    head = [f"flight_throughput: {', '.join(x for x in (imu, blob) if x)}; chunk {args.chunk_size_mb} MiB; "
+            f"median of {args.repeat} interleaved runs",
+            f"load average (1/5/15 min) at start {load_start[0]:.2f}/{load_start[1]:.2f}/{load_start[2]:.2f}, "
+            f"at end {load_end[0]:.2f}/{load_end[1]:.2f}/{load_end[2]:.2f}; {os.cpu_count()} CPUs",
+            f"ours = {described(args.bin)}" + (f"; base = {described(args.baseline_bin)}" if args.baseline_bin else ""),
+            f"ceiling = {described(args.ceiling_bin)}: {args.ceiling_said}",
+            "parquet = Flight + Parquet ceiling for ingest, Parquet read ceiling for read"]
+    if markdown:  # ready to paste into bench/README.md
+        head = [f"- {line}" for line in head]
+    print("\n".join([""] + head + out))
 
 
 def main(argv=None):
@@ -451,7 +477,8 @@ def main(argv=None):
                 return mosaicod_put(client, w, schema, batches, fmt, tag)
             servers.append(Server(key, proc.pid, put, lambda loc, client=client: mosaicod_get(client, loc)))
 
-        proc, client = start_ceiling(args.ceiling_bin, os.path.join(tmp, "ceiling"), args.chunk_size_mb, procs)
+        proc, client, args.ceiling_said = start_ceiling(args.ceiling_bin, os.path.join(tmp, "ceiling"),
+                                                        args.chunk_size_mb, args.ceiling_alloc, procs)
         for mode in ("null", "parquet"):
             servers.append(Server(mode, proc.pid,
                                   lambda w, schema, batches, mode=mode, client=client:
@@ -473,18 +500,21 @@ def main(argv=None):
                 return put_s, desc.command
             servers.append(Server("pynull", pyproc.pid, pyput, lambda t: ceiling_get(pyclient, t)))
 
-        times, rss = measure(args, workloads, servers)
+        runs, rss = measure(args, workloads, servers)
     finally:
         for p in procs:
             stop(p)
         subprocess.run(["rm", "-rf", tmp])
     load_end = os.getloadavg()
-    report(args, workloads, [s.key for s in servers], times, rss, load_start, load_end)
+    keys = [s.key for s in servers]
+    report(args, workloads, keys, runs, rss, load_start, load_end)
+    if args.markdown:
+        report(args, workloads, keys, runs, rss, load_start, load_end, markdown=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": {k: v for k, v in vars(args).items()}, "load_start": load_start, "load_end": load_end,
                        "bytes": {w: sum(b.nbytes for b in workloads[w][1]) for w in workloads},
-                       "seconds": {"|".join(k): v for k, v in times.items()},
+                       "wall_and_cpu_seconds": {"|".join(k): v for k, v in runs.items()},
                        "peak_rss_mib": {"|".join(k): v for k, v in rss.items()}}, f, indent=1)
 
 

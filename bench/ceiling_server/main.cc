@@ -2,16 +2,22 @@
 //
 //   mosaicod_bench_ceiling --port P --data-dir DIR [--chunk-size-mb 64] [--host 127.0.0.1]
 //
-// Prints "listening on <port>" once it serves; stops on SIGTERM/SIGINT.
+// Prints "listening on <port> (<allocators>)" once it serves; stops on SIGTERM/SIGINT.
+//
+// Allocators: the libraries' defaults (the wheel's Arrow pool, glibc's dynamic mmap threshold), NOT mosaicod's
+// process-memory policy (server/process_memory.h: jemalloc pool, 64 KiB mmap threshold), which is one of mosaicod's
+// own choices and whose cost the ratios should show. To run with the daemon's settings, start this binary with
+// ARROW_DEFAULT_MEMORY_POOL=jemalloc MALLOC_MMAP_THRESHOLD_=65536 (flight_throughput.py --ceiling-alloc mosaicod).
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <arrow/flight/server.h>
+#include <arrow/memory_pool.h>
 
 #include "ceiling_server.h"
-#include "mosaico/server/process_memory.h"
 
 int main(int argc, char** argv) {
   mosaico::bench::CeilingOptions options;
@@ -43,9 +49,9 @@ int main(int argc, char** argv) {
     std::cerr << st.ToString() << "\n";
     return 1;
   }
-  // Same allocator settings as the daemon (jemalloc Arrow pool, fixed mmap threshold): linking process_memory.cc
-  // applies them before main.
-  std::printf("listening on %d (%s)\n", (*server)->port(), mosaico::server::ProcessMemoryDefaults().c_str());
+  const char* mmap_threshold = std::getenv("MALLOC_MMAP_THRESHOLD_");
+  std::printf("listening on %d (arrow_pool=%s malloc_mmap_threshold=%s)\n", (*server)->port(),
+              arrow::default_memory_pool()->backend_name().c_str(), mmap_threshold ? mmap_threshold : "glibc-dynamic");
   std::fflush(stdout);
   st = (*server)->Serve();
   if (!st.ok()) {
