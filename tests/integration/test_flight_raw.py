@@ -302,6 +302,36 @@ def test_list_flights_one_per_sequence(raw, uploaded):
         assert "/" not in p[0] and ":" not in p[0], f"list_flights lists a non-sequence {p[0]!r}"
 
 
+def test_list_flights_pages_with_after_and_limit(flight, new_name):
+    # ListFlights criteria {"after", "limit"} (docs/PROTOCOL_NOTES.md "Listing"): pages in name order that walk the
+    # whole listing; the SDK's empty criteria still get everything.
+    prefix = new_name()
+    names = [f"{prefix}_{i}" for i in range(5)]
+    for n in names:
+        create_sequence(flight, n)
+
+    def page(**crit):
+        return [p.decode() for i in flight.list_flights(criteria=json.dumps(crit).encode())
+                for p in (i.descriptor.path or [])]
+
+    everything = [p.decode() for i in flight.list_flights() for p in (i.descriptor.path or [])]
+    assert everything == sorted(everything, key=lambda n: n.encode()), "list_flights is not in name order"
+    assert [n for n in everything if n.startswith(prefix)] == names
+    assert page(after=names[0], limit=2) == names[1:3]
+    assert page(limit=0) == []
+    walked, after = [], ""
+    while True:
+        got = page(after=after, limit=3)
+        assert len(got) <= 3
+        walked += got
+        if len(got) < 3:
+            break
+        after = got[-1]
+    assert walked == everything
+    for bad in (b"not json", b"[1]", b'{"limit": -1}', b'{"skip": 2}'):
+        expect_error("INVALID_ARGUMENT", lambda: list(flight.list_flights(criteria=bad)), what=f"criteria {bad!r}")
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # GetFlightInfo on a sequence
 # ----------------------------------------------------------------------------------------------------------------------

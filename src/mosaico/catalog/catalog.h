@@ -172,6 +172,19 @@ class Catalog {
                                                        int64_t created_at_ns) = 0;
   virtual arrow::Result<SequenceRecord> GetSequence(const std::string& name) = 0;
   virtual arrow::Result<std::vector<SequenceRecord>> ListSequences() = 0;  // ordered by name
+  // One page of that listing: at most `limit` sequences whose name sorts after `after` (from the first when
+  // empty), ordered by name like ListSequences. Lets a caller walk the catalog without holding all of it
+  // (ListFlights); pages read at different times see the catalog as it is then. The default pages ListSequences;
+  // the backends answer from the name index, at a cost that follows the page, not the catalog.
+  virtual arrow::Result<std::vector<SequenceRecord>> ListSequencesPage(const std::string& after, int64_t limit) {
+    ARROW_ASSIGN_OR_RAISE(auto all, ListSequences());
+    std::vector<SequenceRecord> out;
+    for (auto& seq : all) {
+      if (static_cast<int64_t>(out.size()) >= limit) break;
+      if (seq.name > after) out.push_back(std::move(seq));
+    }
+    return out;
+  }
   // Removes the sequence with its sessions, topics, chunks, stats and notifications.
   virtual arrow::Status DeleteSequence(const std::string& name) = 0;
   // Names (ordered) of the sequences with an unlocked session or with no session at all: where a create, an

@@ -14,6 +14,7 @@
 #include "mosaico/server/flight_schema.h"
 #include "mosaico/server/logged_reader.h"
 #include "mosaico/server/process_memory.h"
+#include "mosaico/server/sequence_listing.h"
 #include "mosaico/server/service_metrics.h"
 #include "mosaico/server/status_mapping.h"
 
@@ -97,17 +98,11 @@ MosaicoFlightService::~MosaicoFlightService() {
                s.capacity, s.peak_in_use, s.waits, s.oversize_grants, s.reclaimed_bytes);
 }
 
-arrow::Status MosaicoFlightService::ListFlights(const fl::ServerCallContext&, const fl::Criteria*,
+arrow::Status MosaicoFlightService::ListFlights(const fl::ServerCallContext&, const fl::Criteria* criteria,
                                                 std::unique_ptr<fl::FlightListing>* listings) {
   auto run = [&]() -> arrow::Status {
-    ARROW_ASSIGN_OR_RAISE(auto sequences, lifecycle_->catalog()->ListSequences());
-    std::vector<fl::FlightInfo> infos;
-    infos.reserve(sequences.size());
-    for (const auto& seq : sequences) {
-      ARROW_ASSIGN_OR_RAISE(auto info, info_builder_.ForListing(seq));
-      infos.push_back(std::move(info));
-    }
-    *listings = std::make_unique<fl::SimpleFlightListing>(std::move(infos));
+    ARROW_ASSIGN_OR_RAISE(auto parsed, ParseListCriteria(criteria));
+    *listings = std::make_unique<SequenceListing>(lifecycle_->catalog(), info_builder_, std::move(parsed));
     return arrow::Status::OK();
   };
   return Finish("ListFlights", "*", run());

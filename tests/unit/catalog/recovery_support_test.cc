@@ -1,6 +1,7 @@
 // What start-up recovery (recovery/startup_recovery.h) asks the catalog, on every backend: Catalog::ClaimJobByKey
 // (claim one particular job of the event queue, to run a sync_notifications job before serving) and
-// Catalog::ListOpenSequences (where a create, upload or finalize can have been cut short).
+// Catalog::ListOpenSequences (where a create, upload or finalize can have been cut short); and
+// Catalog::ListSequencesPage, which ListFlights pages the catalog with.
 #include <gtest/gtest.h>
 
 #include "catalog/catalog_test_util.h"
@@ -79,6 +80,45 @@ TEST_P(OpenSequencesTest, ListsSequencesWithAnUnlockedSessionOrNone) {
 }
 
 MOSAICO_CATALOG_BACKENDS(OpenSequencesTest);
+
+class SequencePagesTest : public OnEachBackend<CatalogTest> {};
+
+std::vector<std::string> Names(const std::vector<SequenceRecord>& seqs) {
+  std::vector<std::string> out;
+  for (const auto& s : seqs) out.push_back(s.name);
+  return out;
+}
+
+// Catalog::ListSequencesPage (ListFlights, server/sequence_listing.h): pages in ListSequences' byte order.
+TEST_P(SequencePagesTest, PagesWalkTheNamesInOrderAfterTheGivenOne) {
+  for (const char* name : {"b", "a", "B", "a_1", "a.2", "c"}) {
+    MOSAICO_ASSERT_OK(catalog_->CreateSequence(name, "{}", 1).status());
+  }
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto all, catalog_->ListSequences());
+  std::vector<std::string> walked;
+  std::string after;
+  while (true) {
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto page, catalog_->ListSequencesPage(after, 4));
+    ASSERT_LE(page.size(), 4u);
+    for (const auto& s : page) walked.push_back(s.name);
+    if (page.size() < 4) break;
+    after = page.back().name;
+  }
+  EXPECT_EQ(walked, Names(all));
+  EXPECT_EQ(walked, (std::vector<std::string>{"B", "a", "a.2", "a_1", "b", "c"}));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto after_a, catalog_->ListSequencesPage("a", 2));
+  EXPECT_EQ(Names(after_a), (std::vector<std::string>{"a.2", "a_1"}));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto none, catalog_->ListSequencesPage("c", 10));
+  EXPECT_TRUE(none.empty());
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto zero, catalog_->ListSequencesPage("", 0));
+  EXPECT_TRUE(zero.empty());
+  // the base-class answer (paging ListSequences) agrees with the backend's query
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto generic, catalog_->Catalog::ListSequencesPage("a", 3));
+  EXPECT_EQ(Names(generic), (std::vector<std::string>{"a.2", "a_1", "b"}));
+  EXPECT_EQ(generic[0].id, after_a[0].id);
+}
+
+MOSAICO_CATALOG_BACKENDS(SequencePagesTest);
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

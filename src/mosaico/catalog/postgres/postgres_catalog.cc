@@ -61,6 +61,20 @@ arrow::Result<std::vector<SequenceRecord>> PostgresCatalog::ListSequences() {
   return out;
 }
 
+arrow::Result<std::vector<SequenceRecord>> PostgresCatalog::ListSequencesPage(const std::string& after,
+                                                                           int64_t limit) {
+  std::vector<SequenceRecord> out;
+  if (limit <= 0) return out;
+  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
+  // Served by sequences_name_c (the byte order ListSequences uses): the page costs what it returns.
+  ARROW_ASSIGN_OR_RAISE(PgResult res,
+                        conn->Exec(std::string(kSelectSequence) +
+                                       " WHERE q.name COLLATE \"C\" > $1 ORDER BY q.name COLLATE \"C\" LIMIT $2",
+                                   PgParams::Of(after, limit)));
+  for (int r = 0; r < res.rows(); ++r) out.push_back(postgres::ReadSequence(res, r));
+  return out;
+}
+
 arrow::Result<std::vector<std::string>> PostgresCatalog::ListOpenSequences() {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(

@@ -41,6 +41,7 @@ class PostgresCatalog final : public Catalog {
                                                int64_t created_at_ns) override;
   arrow::Result<SequenceRecord> GetSequence(const std::string& name) override;
   arrow::Result<std::vector<SequenceRecord>> ListSequences() override;
+  arrow::Result<std::vector<SequenceRecord>> ListSequencesPage(const std::string& after, int64_t limit) override;
   arrow::Status DeleteSequence(const std::string& name) override;
   arrow::Result<std::vector<std::string>> ListOpenSequences() override;
 

@@ -86,6 +86,22 @@ arrow::Result<std::vector<SequenceRecord>> SqliteCatalog::ListSequences() {
   return out;
 }
 
+arrow::Result<std::vector<SequenceRecord>> SqliteCatalog::ListSequencesPage(const std::string& after, int64_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<SequenceRecord> out;
+  if (limit <= 0) return out;
+  // The UNIQUE index on name serves both the range and the order: the page costs what it returns.
+  ARROW_ASSIGN_OR_RAISE(Statement stmt,
+                        conn_->Prepare(std::string(kSelectSequence) + " WHERE q.name > ? ORDER BY q.name LIMIT ?"));
+  ARROW_RETURN_NOT_OK(stmt.BindAll(after, limit));
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(sqlite::ReadSequence(stmt));
+  }
+  return out;
+}
+
 arrow::Result<std::vector<std::string>> SqliteCatalog::ListOpenSequences() {
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(
