@@ -139,10 +139,12 @@ arrow::Result<AbandonedSessionsReport> SweepAbandonedSessions(lifecycle::Lifecyc
                                                               const AbandonedSessionsOptions& options, int64_t now_ns,
                                                               const std::function<bool()>& should_stop) {
   Sweep sweep(lifecycle, options, now_ns);
-  ARROW_ASSIGN_OR_RAISE(auto sequences, lifecycle.catalog()->ListSequences());
-  for (const auto& seq : sequences) {
+  // Only sequences with an unfinalized session can hold an abandoned one: one catalog query names them (with the
+  // sequences that have no session at all), instead of a ListSessions round trip per sequence of the catalog.
+  ARROW_ASSIGN_OR_RAISE(auto sequences, lifecycle.catalog()->ListOpenSequences());
+  for (const auto& name : sequences) {
     if (should_stop && should_stop()) return arrow::Status::Cancelled("abandoned-session sweep interrupted");
-    ARROW_RETURN_NOT_OK(sweep.Sequence(seq.name, should_stop));
+    ARROW_RETURN_NOT_OK(sweep.Sequence(name, should_stop));
   }
   ARROW_RETURN_NOT_OK(sweep.first_error);
   return std::move(sweep.report);

@@ -18,6 +18,9 @@
 //    refuses a locked session and one with streams open here).
 //  - One failing session does not stop the others: the first error is returned after all were tried.
 //  - `should_stop` (optional) is polled between sessions: true -> Cancelled (the rest waits for the next run).
+//  - Cost: one catalog query for the sequences with an unfinalized session (Catalog::ListOpenSequences), then
+//    per such sequence its sessions, and topics and store times only for sessions past the idle limit -- finalized
+//    sequences, the bulk of a large catalog, are not visited one by one.
 #pragma once
 
 #include <cstdint>

@@ -91,9 +91,16 @@ arrow::Result<std::optional<JobRecord>> PostgresCatalog::ClaimJob(const std::str
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   ARROW_ASSIGN_OR_RAISE(
       PgResult res,
-      conn->Exec("WITH pick AS (SELECT id FROM jobs WHERE (state = 'pending' AND run_after_ns <= $1) OR "
-                 "(state = 'running' AND lease_expires_ns <= $1) ORDER BY run_after_ns, id LIMIT 1 "
-                 "FOR UPDATE SKIP LOCKED) "
+      // Two probes, each the first row of its partial index, then the earlier of the two. One OR'ed query was
+      // answered by a bitmap of every due job, sorted: a claim cost O(backlog), 34 ms at 15k due jobs, and the
+      // further behind the queue, the slower it was worked off. (The candidate not taken is locked only until
+      // this statement commits; a concurrent claimer skips it meanwhile, as SKIP LOCKED always allows.)
+      conn->Exec("WITH p AS (SELECT id, run_after_ns FROM jobs WHERE state = 'pending' AND run_after_ns <= $1 "
+                 "ORDER BY run_after_ns, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+                 "r AS (SELECT id, run_after_ns FROM jobs WHERE state = 'running' AND lease_expires_ns <= $1 "
+                 "ORDER BY run_after_ns, id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+                 "pick AS (SELECT id FROM (SELECT id, run_after_ns FROM p UNION ALL SELECT id, run_after_ns FROM r) c "
+                 "ORDER BY run_after_ns, id LIMIT 1) "
                  "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, "
                  "lease_expires_ns = $3, updated_at_ns = $1 FROM pick WHERE jobs.id = pick.id RETURNING " +
                      [] {
