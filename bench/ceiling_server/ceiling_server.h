@@ -22,7 +22,8 @@
 //    mosaicod's read::OpenChunkFile and decoded one row group at a time with the batch size mosaicod's
 //    read::ChunkCursor uses (max_decode_rows, fewer for wide rows so one batch stays near max_batch_bytes); the
 //    decoded batches go to the wire as they are (no merge, no re-batching, no window, no schema conforming).
-//  - Errors are returned to the client as Flight errors; the server keeps serving.
+//  - Errors are returned to the client as Flight errors; the server keeps serving. Uploads of different names may
+//    run concurrently. flight_throughput.py starts one process per mode, so that each has its own peak RSS.
 #pragma once
 
 #include <cstdint>
