@@ -207,6 +207,39 @@ TEST_P(MetadataTest, StoredTextThatIsNotAnObjectFailsMetadataQueriesOnly) {
   EXPECT_EQ(Find({}), (Names{"broken/t", "fine/t"}));
 }
 
+// PostgreSQL pushes metadata predicates into SQL as supersets (catalog/postgres/pg_metadata_sql.h) and evaluates
+// the exact semantics on the survivors; these are the cases where the JSONB value and ours differ.
+TEST_P(MetadataTest, PushedDownPredicatesKeepTheExactSemantics) {
+  Doc("digits", R"({"n":1.00000000000000000001,"s":"rain"})");  // the double 1.0 for us, not 1 for JSONB
+  Doc("one", R"({"n":1,"s":["rain"]})");                          // JSONPath's lax mode looks into arrays
+  Doc("bigd", R"({"n":9007199254740993.0})");                   // the double 2^53
+  Doc("nested", R"({"a":[{"s":"rain"}],"b":{"c":{"s":"rain"}}})");
+  EXPECT_EQ(SeqsWhere("n", P(Op::kEq, {int64_t{1}})), (Names{"digits", "one"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kEq, {1.0})), (Names{"digits", "one"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kIn, {int64_t{1}, S("x")})), (Names{"digits", "one"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kLeq, {int64_t{1}})), (Names{"digits", "one"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kGeq, {1.0})), (Names{"bigd", "digits", "one"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kBetween, {int64_t{1}, int64_t{1}})), (Names{"digits", "one"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kOutside, {int64_t{1}, int64_t{2}})), (Names{"bigd"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kEq, {int64_t{9007199254740992}})), (Names{"bigd"}));
+  EXPECT_EQ(SeqsWhere("s", P(Op::kEq, {S("rain")})), (Names{"digits"}));
+  EXPECT_EQ(SeqsWhere("s", P(Op::kMatch, {S("ra*")})), (Names{"digits"}));
+  EXPECT_EQ(SeqsWhere("s", P(Op::kGeq, {S("r")})), (Names{"digits"}));
+  EXPECT_EQ(SeqsWhere("**.s", P(Op::kEq, {S("rain")})), (Names{"digits", "nested"}));
+  EXPECT_EQ(SeqsWhere("*.s", P(Op::kEq, {S("rain")})), Names{});
+  EXPECT_EQ(SeqsWhere("b.*.s", P(Op::kIn, {S("rain"), true})), (Names{"nested"}));
+}
+
+// Text PostgreSQL cannot hold as JSONB (a NUL character) has a NULL JSONB copy; such rows still take part.
+TEST_P(MetadataTest, MetadataWithoutAJsonbCopyIsStillMatched) {
+  Doc("nul", R"({"s":"a\u0000b","k":"v"})");
+  Doc("plain", R"({"s":"ab","k":"v"})");
+  EXPECT_EQ(SeqsWhere("k", P(Op::kEq, {S("v")})), (Names{"nul", "plain"}));
+  EXPECT_EQ(SeqsWhere("s", P(Op::kEq, {S(std::string("a\0b", 3))})), (Names{"nul"}));
+  EXPECT_EQ(SeqsWhere("s", P(Op::kMatch, {S("a*")})), (Names{"nul", "plain"}));
+  EXPECT_EQ(Find(TopicMeta("x", P(Op::kExists))), Names{});
+}
+
 MOSAICO_CATALOG_BACKENDS(MetadataTest);
 
 }  // namespace

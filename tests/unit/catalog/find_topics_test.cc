@@ -89,6 +89,22 @@ TEST_P(NameFieldTest, EveryOperatorOnSequenceName) {
   EXPECT_EQ(Seqs(P(Op::kNotExists, {ScalarValue()})), Names{});
 }
 
+// The literal prefix of a $match is pushed down as a byte range (SQLite) or a LIKE (PostgreSQL): LIKE's own
+// special characters and non-ASCII prefixes must stay literal.
+TEST_P(NameFieldTest, GlobPrefixesWithLikeSpecialsAndNonAscii) {
+  for (const char* s : {"a_b1", "a%b2", "axb3", "a\\b4", "ab", "\xc3\xa9t\xc3\xa9", "\xc3\xa9z"}) {
+    Seq(s);
+    Topic(s, "t");
+  }
+  EXPECT_EQ(Seqs(P(Op::kMatch, {S("a_b*")})), (Names{"a_b1"}));
+  EXPECT_EQ(Seqs(P(Op::kMatch, {S("a%*")})), (Names{"a%b2"}));
+  EXPECT_EQ(Seqs(P(Op::kMatch, {S("a\\*")})), (Names{"a\\b4"}));
+  EXPECT_EQ(Seqs(P(Op::kMatch, {S("a?b#")})), (Names{"a%b2", "a\\b4", "a_b1", "axb3"}));
+  EXPECT_EQ(Seqs(P(Op::kMatch, {S("\xc3\xa9t*")})), (Names{"\xc3\xa9t\xc3\xa9"}));
+  EXPECT_EQ(Seqs(P(Op::kMatch, {S("\xc3\xa9*")})), (Names{"\xc3\xa9t\xc3\xa9", "\xc3\xa9z"}));
+  EXPECT_EQ(Seqs(P(Op::kMatch, {S("ab*")})), (Names{"ab"}));
+}
+
 TEST_P(NameFieldTest, ArgumentsOfAnotherKindNeverMatch) {
   Seq("5");
   Topic("5", "t");
@@ -143,6 +159,10 @@ TEST_P(NameFieldTest, TopicNameWithLeadingSlash) {
     EXPECT_EQ(slashed(P(Op::kMatch, {S("//front/imu")}), behind), Names{}) << behind;
     EXPECT_EQ(slashed(P(Op::kMatch, {S("[/]rear*")}), behind), (Names{"s/rear/imu"})) << behind;
     EXPECT_EQ(slashed(P(Op::kMatch, {S("*/imu")}), behind), (Names{"s/front/imu", "s/rear/imu"})) << behind;
+    // A literal prefix narrows the search by a name range first (both backends); the glob decides.
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("/front/*")}), behind), (Names{"s/front/cam", "s/front/imu"})) << behind;
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("/re*u")}), behind), (Names{"s/rear/imu"})) << behind;
+    EXPECT_EQ(slashed(P(Op::kMatch, {S("/rear/imu*")}), behind), (Names{"s/rear/imu"})) << behind;
     EXPECT_EQ(slashed(P(Op::kEq, {S("/rear/imu")}), behind), (Names{"s/rear/imu"})) << behind;
     EXPECT_EQ(slashed(P(Op::kIn, {S("/rear/imu"), S("front/cam")}), behind), (Names{"s/rear/imu"})) << behind;
     EXPECT_EQ(slashed(P(Op::kLt, {S("/g")}), behind), (Names{"s/front/cam", "s/front/imu"})) << behind;

@@ -12,6 +12,8 @@
 #include "catalog/catalog_test_util.h"
 #include "mosaico/catalog/catalog_url.h"
 #include "mosaico/catalog/postgres/pg_admin.h"
+#include "mosaico/catalog/postgres/pg_conn.h"
+#include "mosaico/catalog/postgres/pg_migrations.h"
 
 namespace mosaico::catalog::testing {
 namespace {
@@ -40,6 +42,37 @@ TEST_F(PostgresCatalogTest, ReopenIsIdempotentAndPersists) {
   MOSAICO_ASSERT_OK_AND_ASSIGN(auto all, second->ListSequences());
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].name, "kept");
+}
+
+// Migration 4 (metadata queries in SQL) on a catalog made before it: the C-collated name index and the partial
+// indexes of unparsed metadata appear, and pushed-down queries find what was stored before.
+TEST_F(PostgresCatalogTest, Migration4AddsTheQueryIndexesToAnExistingCatalog) {
+  MOSAICO_ASSERT_OK(catalog_->CreateSequence("old_run", R"({"env":{"weather":"rain"}})", 1).status());
+  catalog_.reset();
+  const char* kIndexes =
+      "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+      "('sequences_name_c', 'sequences_metadata_unparsed', 'topics_metadata_unparsed')";
+  {
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto conn, postgres::PgConnection::Connect(catalog_url()));
+    MOSAICO_ASSERT_OK(conn->ExecScript(
+        "DROP INDEX sequences_name_c; DROP INDEX sequences_metadata_unparsed; DROP INDEX topics_metadata_unparsed; "
+        "DELETE FROM schema_migrations WHERE version >= 4;"));
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto none, conn->Exec(kIndexes));
+    EXPECT_EQ(none.Text(0, 0), "0");
+  }
+  MOSAICO_ASSERT_OK_AND_ASSIGN(catalog_, OpenCatalog(catalog_url()));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto conn, postgres::PgConnection::Connect(catalog_url()));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto all, conn->Exec(kIndexes));
+  EXPECT_EQ(all.Text(0, 0), "3");
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto version, conn->Exec("SELECT max(version) FROM schema_migrations"));
+  EXPECT_EQ(version.Text(0, 0), std::to_string(postgres::PgLatestSchemaVersion()));
+  MustCreateTopic(MustCreateSession("old_run", "k"), "imu");
+  TopicFilter f;
+  f.sequence.metadata.push_back({{"env", "weather"}, {PredicateOp::kEq, {std::string("rain")}}});
+  f.sequence.fields.push_back({EntityField::kName, {PredicateOp::kMatch, {std::string("old_*")}}});
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto found, catalog_->FindTopics(f));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].sequence_name + "/" + found[0].topic_name, "old_run/imu");
 }
 
 TEST_F(PostgresCatalogTest, UnreachableServerIsIOError) {

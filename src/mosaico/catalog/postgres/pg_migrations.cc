@@ -160,12 +160,28 @@ ALTER TABLE api_keys ADD CONSTRAINT api_keys_permissions_flags CHECK (permission
 ALTER TABLE api_keys DROP COLUMN permission;
 )sql";
 
+// Version 4: metadata queries pushed into SQL (postgres/pg_metadata_sql.h). Sequence names get a C-collated
+// index, which serves the LIKE prefix of a name $match (byte order; the unique index has the database's collation);
+// two partial indexes find at once the rows whose JSONB copy is NULL or not an object (user_metadata text that
+// PostgreSQL cannot parse), which FindTopics must keep for the exact evaluation; fresh statistics for the planner.
+constexpr char kMigration4[] = R"sql(
+CREATE INDEX IF NOT EXISTS sequences_name_c ON sequences (name COLLATE "C");
+CREATE INDEX IF NOT EXISTS sequences_metadata_unparsed ON sequences (id)
+  WHERE metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object';
+CREATE INDEX IF NOT EXISTS topics_metadata_unparsed ON topics (id)
+  WHERE metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object';
+ANALYZE sequences;
+ANALYZE topics;
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
        kMigration1},
       {2, "api keys: salted token hashes, permissions, expiry, revocation", kMigration2},
       {3, "api keys: permissions as independent flags (read=1 write=2 delete=4), ladder keys migrated", kMigration3},
+      {4, "metadata queries in SQL: C-collated sequence name index, partial indexes of unparsed metadata",
+       kMigration4},
   };
   return kMigrations;
 }

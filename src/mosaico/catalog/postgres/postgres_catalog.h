@@ -12,8 +12,9 @@
 //  - Event queue: ClaimJob picks its job with SELECT ... FOR UPDATE SKIP LOCKED, so concurrent claimers (threads
 //    or daemons) never wait on each other's candidate and never claim the same job twice.
 //  - FindTopics: field predicates run as SQL (text compared byte-wise with COLLATE "C", like SQLite's BINARY);
-//    metadata predicates are prefiltered on the JSONB copy of user_metadata and then evaluated exactly by
-//    MetadataMatcher (a backend-neutral class) on the verbatim text, so both backends agree.
+//    metadata predicates are pushed into SQL as superset conditions on the JSONB copy of user_metadata
+//    (postgres/pg_metadata_sql.h; the GIN index serves equalities) and the rows that pass are evaluated exactly
+//    by MetadataMatcher (a backend-neutral class) on the verbatim text, so both backends agree.
 #pragma once
 
 #include <memory>

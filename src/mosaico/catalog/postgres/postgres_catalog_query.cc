@@ -1,19 +1,26 @@
 // PostgresCatalog: queries (catalog/topic_filter.h states the semantics; both backends must agree exactly).
 //
 // FindTopics runs one SELECT. Field predicates whose arguments all have the column's type become SQL on the
-// column (text compared with COLLATE "C" = byte order, like SQLite's BINARY; created_at_ns as BIGINT); $match
-// with a wildcard, predicates with arguments of another type and very long $in lists are evaluated in C++ on the
-// fetched row with core::Holds / core::Glob (the exact semantics). Metadata predicates are prefiltered in SQL on
-// the JSONB copy of user_metadata (a plain key, no "*"/"**", must be present; a superset of the exact answer) and
-// then evaluated exactly by MetadataMatcher (backend-neutral) on the verbatim text. A stored
-// user_metadata that is not a JSON object fails the query with IOError, as in SQLite.
+// column: equalities and $in compare plainly (the database's collation is deterministic, so equal means
+// byte-equal, and the name/tag btree indexes serve them), ranges with COLLATE "C" (byte order, like SQLite's
+// BINARY); created_at_ns as BIGINT. $match with a wildcard pushes its literal prefix as a LIKE on the C-collated
+// name index and is then checked in C++ with core::Glob; predicates with arguments of another type and very long
+// $in lists are evaluated in C++ on the fetched row with core::Holds (the exact semantics). Metadata predicates
+// are pushed into SQL as superset conditions on the JSONB copy of user_metadata (postgres/pg_metadata_sql.h: GIN-
+// served JSONPath equalities, JSONPath numeric ranges, ...) and the survivors are evaluated exactly by
+// MetadataMatcher (backend-neutral) on the verbatim text. Rows whose JSONB is NULL or not an object (text
+// PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact evaluation: a first cheap statement (partial
+// indexes, migration 4) asks whether the table has any, and only then is the pushed condition OR-ed with them.
+// A stored user_metadata that is not a JSON object fails the query with IOError, as in SQLite.
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 
 #include "mosaico/catalog/postgres/pg_conn.h"
+#include "mosaico/catalog/postgres/pg_metadata_sql.h"
 #include "mosaico/catalog/postgres/postgres_catalog.h"
 #include "mosaico/catalog/metadata_matcher.h"
 #include "mosaico/core/errors.h"
@@ -81,7 +88,12 @@ class QueryBuilder {
       auto matcher = MetadataMatcher::Make(filter.metadata);
       if (!matcher.ok()) return WithContext(matcher.status(), entity);
       (sequence ? seq_matcher_ : topic_matcher_) = std::move(*matcher);
-      for (const MetadataPredicate& m : filter.metadata) AddMetadataPrefilter(alias + "metadata_jsonb", m);
+      std::vector<std::string>& pushed = sequence ? seq_pushed_ : topic_pushed_;
+      auto param = [this](const std::string& v) { return Param(v); };
+      for (const MetadataPredicate& m : filter.metadata) {
+        std::string condition = postgres::MetadataSupersetSql(alias + "metadata_jsonb", m, param);
+        if (!condition.empty()) pushed.push_back(std::move(condition));
+      }
     }
     return arrow::Status::OK();
   }
@@ -102,14 +114,22 @@ class QueryBuilder {
     where_.push_back("t.ontology_tag IN (" + list + ")");
   }
 
-  std::string Sql() const {
+  // Which tables' pushed metadata conditions must also let unparsed rows through (see UnparsedSql).
+  bool has_pushed_sequence_metadata() const { return !seq_pushed_.empty(); }
+  bool has_pushed_topic_metadata() const { return !topic_pushed_.empty(); }
+
+  std::string Sql(bool sequences_unparsed, bool topics_unparsed) const {
     std::string sql =
         "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.schema_ipc, "
         "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
-        "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id), "
-        "q.user_metadata, t.user_metadata, q.created_at_ns, t.created_at_ns "
-        "FROM topics t JOIN sequences q ON q.id = t.sequence_id";
-    for (size_t i = 0; i < where_.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where_[i];
+        "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id), ";
+    sql += seq_matcher_ ? "q.user_metadata, " : "NULL::text, ";
+    sql += topic_matcher_ ? "t.user_metadata, " : "NULL::text, ";
+    sql += "q.created_at_ns, t.created_at_ns FROM topics t JOIN sequences q ON q.id = t.sequence_id";
+    std::vector<std::string> where = where_;
+    AddPushed(seq_pushed_, "q.metadata_jsonb", sequences_unparsed, &where);
+    AddPushed(topic_pushed_, "t.metadata_jsonb", topics_unparsed, &where);
+    for (size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
     return sql;
   }
 
@@ -127,6 +147,12 @@ class QueryBuilder {
   std::string Value(const ScalarValue& v) {
     if (const auto* s = std::get_if<std::string>(&v)) return Param(*s);
     return Param(std::get<int64_t>(v));
+  }
+
+  // The glob's literal prefix as a LIKE the C-collated name index serves (a superset; the glob is checked after).
+  void AddGlobPrefix(const std::string& stored_column, const std::string& pattern) {
+    const std::string like = postgres::GlobPrefixLikePattern(pattern);
+    if (!like.empty()) where_.push_back(stored_column + " COLLATE \"C\" LIKE " + Param(like));
   }
 
   // slash: the value compared is '/' || column (FieldPredicate::with_leading_slash; text columns only).
@@ -151,19 +177,21 @@ class QueryBuilder {
       auto glob = Glob::Compile(pattern);
       if (!glob.ok()) return WithContext(glob.status(), what);
       if (HasWildcard(pattern)) {
+        if (pattern[0] == '/') AddGlobPrefix(stored_column, pattern.substr(1));
         checks_.push_back({col, integer, p, std::move(*glob), slash});
       } else if (pattern.empty() || pattern[0] != '/') {
         where_.push_back("FALSE");  // '/' || name never equals it
       } else {
-        where_.push_back(stored_column + " COLLATE \"C\" = " + Param(pattern.substr(1)));
+        where_.push_back(stored_column + " = " + Param(pattern.substr(1)));
       }
       return arrow::Status::OK();
     }
     const std::string column = slash ? "('/' || " + stored_column + ")" : stored_column;
     const std::string c = integer ? column : column + " COLLATE \"C\"";
+    // Equality needs no COLLATE "C" (deterministic collations: equal = byte-equal) and so keeps the indexes.
     switch (p.op) {
-      case PredicateOp::kEq: where_.push_back(c + " = " + Value(p.args[0])); break;
-      case PredicateOp::kNeq: where_.push_back(c + " <> " + Value(p.args[0])); break;
+      case PredicateOp::kEq: where_.push_back(column + " = " + Value(p.args[0])); break;
+      case PredicateOp::kNeq: where_.push_back(column + " <> " + Value(p.args[0])); break;
       case PredicateOp::kLt: where_.push_back(c + " < " + Value(p.args[0])); break;
       case PredicateOp::kLeq: where_.push_back(c + " <= " + Value(p.args[0])); break;
       case PredicateOp::kGt: where_.push_back(c + " > " + Value(p.args[0])); break;
@@ -195,8 +223,9 @@ class QueryBuilder {
         auto glob = Glob::Compile(pattern);
         if (!glob.ok()) return WithContext(glob.status(), what);
         if (!HasWildcard(pattern)) {
-          where_.push_back(c + " = " + Param(pattern));
+          where_.push_back(column + " = " + Param(pattern));
         } else {
+          AddGlobPrefix(stored_column, pattern);
           checks_.push_back({col, integer, p, std::move(*glob), slash});
         }
         break;
@@ -207,20 +236,22 @@ class QueryBuilder {
     return arrow::Status::OK();
   }
 
-  // Present-key prefilter for a plain key: rows without it cannot satisfy any operator but $nex. Rows whose JSONB
-  // is NULL or not an object stay, so the exact evaluation sees (and rejects) them as SQLite would.
-  void AddMetadataPrefilter(const std::string& jsonb, const MetadataPredicate& m) {
-    if (m.predicate.op == PredicateOp::kNotExists || m.key.empty()) return;
-    for (const std::string& seg : m.key) {
-      if (seg == "*" || seg == "**" || seg.empty()) return;
+  // The pushed conditions of one entity, AND-ed; with `unparsed`, rows whose JSONB is NULL or not an object
+  // also pass, so the exact evaluation sees them (and fails the query on a non-object) as SQLite would.
+  static void AddPushed(const std::vector<std::string>& pushed, const std::string& jsonb, bool unparsed,
+                        std::vector<std::string>* where) {
+    if (pushed.empty()) return;
+    if (!unparsed) {
+      where->insert(where->end(), pushed.begin(), pushed.end());
+      return;
     }
-    std::string path;
-    for (const std::string& seg : m.key) path += (path.empty() ? "" : ", ") + Param(seg) + "::text";
-    where_.push_back("(" + jsonb + " IS NULL OR jsonb_typeof(" + jsonb + ") <> 'object' OR " + jsonb +
-                     " #> ARRAY[" + path + "] IS NOT NULL)");
+    std::string all;
+    for (const std::string& c : pushed) all += (all.empty() ? "" : " AND ") + c;
+    where->push_back("(" + jsonb + " IS NULL OR jsonb_typeof(" + jsonb + ") <> 'object' OR (" + all + "))");
   }
 
   std::vector<std::string> where_;
+  std::vector<std::string> seq_pushed_, topic_pushed_;
   PgParams params_;
   std::vector<RowCheck> checks_;
   std::unique_ptr<MetadataMatcher> seq_matcher_, topic_matcher_;
@@ -253,14 +284,33 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   if (filter.ontology_tags) builder.AddTags(*filter.ontology_tags);
 
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
-  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(builder.Sql(), builder.params()));
+  bool sequences_unparsed = false, topics_unparsed = false;
+  if (builder.has_pushed_sequence_metadata() || builder.has_pushed_topic_metadata()) {
+    // Both served by the partial indexes of migration 4, so this costs a round trip, not a scan.
+    ARROW_ASSIGN_OR_RAISE(
+        PgResult unparsed,
+        conn->Exec("SELECT EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR "
+                   "jsonb_typeof(metadata_jsonb) <> 'object'), EXISTS (SELECT 1 FROM topics WHERE "
+                   "metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object')"));
+    sequences_unparsed = unparsed.Text(0, 0) == "t";
+    topics_unparsed = unparsed.Text(0, 1) == "t";
+  }
+  ARROW_ASSIGN_OR_RAISE(PgResult res,
+                        conn->Exec(builder.Sql(sequences_unparsed, topics_unparsed), builder.params()));
   std::vector<TopicMatch> out;
+  std::unordered_map<int64_t, bool> seq_ok_by_id;
   for (int r = 0; r < res.rows(); ++r) {
     bool pass = true;
     for (const RowCheck& check : builder.checks()) pass = pass && RowPasses(res, r, check);
     if (!pass) continue;
-    ARROW_ASSIGN_OR_RAISE(bool seq_ok, MetadataPasses(builder.seq_matcher(), res.Text(r, kSeqMeta)));
-    if (!seq_ok) continue;
+    // A sequence's metadata is evaluated once, however many of its topics come back.
+    const int64_t sequence_id = res.Int64(r, kSeqId);
+    auto known = seq_ok_by_id.find(sequence_id);
+    if (known == seq_ok_by_id.end()) {
+      ARROW_ASSIGN_OR_RAISE(bool ok, MetadataPasses(builder.seq_matcher(), res.Text(r, kSeqMeta)));
+      known = seq_ok_by_id.emplace(sequence_id, ok).first;
+    }
+    if (!known->second) continue;
     ARROW_ASSIGN_OR_RAISE(bool topic_ok, MetadataPasses(builder.topic_matcher(), res.Text(r, kTopicMeta)));
     if (!topic_ok) continue;
     TopicMatch m;

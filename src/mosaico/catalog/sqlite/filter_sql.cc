@@ -141,7 +141,15 @@ class Builder {
       slashed.sql = "('/' || " + column.sql + ")";
       slashed.index_only_for_equality = false;
       slashed.with_leading_slash = false;
-      return FieldCondition(slashed, p);
+      ARROW_ASSIGN_OR_RAISE(std::string condition, FieldCondition(slashed, p));
+      if (native && p.op == PredicateOp::kMatch) {
+        const std::string& pattern = std::get<std::string>(p.args[0]);
+        if (!pattern.empty() && pattern[0] == '/') {
+          std::string range = PrefixRange(column.sql, pattern.substr(1));
+          if (!range.empty()) return "(" + condition + " AND " + range + ")";  // '?'s in binding order
+        }
+      }
+      return condition;
     }
     if (!native) return HoldsCondition(column, p);
 
@@ -169,13 +177,29 @@ class Builder {
         auto glob = Glob::Compile(pattern);
         if (!glob.ok()) return WithContext(glob.status(), column.what);
         if (!HasWildcard(pattern)) return c + " = " + Param(pattern);
-        return "mosaico_glob(" + Param(pattern) + ", " + c + ")";
+        std::string range = PrefixRange(c, pattern);
+        std::string glob_call = "mosaico_glob(" + Param(pattern) + ", " + c + ")";
+        return range.empty() ? glob_call : "(" + range + " AND " + glob_call + ")";
       }
       case PredicateOp::kExists:
       case PredicateOp::kNotExists:
         break;  // handled above
     }
     return HoldsCondition(column, p);
+  }
+
+  // The byte range of the texts that start with the glob's literal prefix (up to its first wildcard): a
+  // superset of its matches that the column's index can serve; "" when the pattern starts with a wildcard.
+  std::string PrefixRange(const std::string& column, const std::string& pattern) {
+    const size_t end = pattern.find_first_of("*?#[");
+    std::string low = pattern.substr(0, end);
+    if (low.empty()) return "";
+    std::string high = low;  // the first text after every text with the prefix: increment the last byte < 0xFF
+    while (!high.empty() && static_cast<unsigned char>(high.back()) == 0xFF) high.pop_back();
+    if (high.empty()) return column + " >= " + Param(low);
+    high.back() = static_cast<char>(static_cast<unsigned char>(high.back()) + 1);
+    std::string low_param = Param(low);
+    return column + " >= " + low_param + " AND " + column + " < " + Param(high);
   }
 
   std::string HoldsCondition(const Column& column, const ScalarPredicate& p) {

@@ -1,0 +1,267 @@
+#include "mosaico/catalog/postgres/pg_metadata_sql.h"
+
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace mosaico::catalog::postgres {
+namespace {
+
+constexpr size_t kMaxPushedInList = 64;
+
+bool IsWildcard(const std::string& segment) { return segment == "*" || segment == "**"; }
+
+bool PlainKey(const MetadataPredicate& m) {
+  for (const std::string& s : m.key) {
+    if (s.empty() || IsWildcard(s)) return false;
+  }
+  return !m.key.empty();
+}
+
+// A JSONPath string literal; nullopt for text PostgreSQL cannot hold (NUL), which no JSONB value contains.
+std::optional<std::string> PathString(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == 0) return std::nullopt;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::optional<std::string> JsonPath(const std::vector<std::string>& key) {
+  std::string out = "$";
+  for (const std::string& s : key) {
+    if (s == "*") {
+      out += ".*";
+    } else if (s == "**") {
+      out += ".**";
+    } else {
+      auto quoted = PathString(s);
+      if (!quoted) return std::nullopt;
+      out += "." + *quoted;
+    }
+  }
+  return out;
+}
+
+std::string Int128Text(__int128 v) {
+  if (v == 0) return "0";
+  const bool negative = v < 0;
+  unsigned __int128 u = negative ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string digits;
+  while (u > 0) {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  }
+  return negative ? "-" + digits : digits;
+}
+
+std::optional<std::string> DoubleText(double d) {
+  if (!std::isfinite(d)) return std::nullopt;
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", d);
+  return std::string(buf);
+}
+
+// Bounds (as JSONPath numeric literals) of an interval of decimals containing every stored number that our
+// reader would parse to a value equal to `v`; a missing side is unbounded. nullopt when v is not a number.
+struct Widened {
+  std::optional<std::string> low, high;
+};
+std::optional<Widened> WidenedNumber(const ScalarValue& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) {
+    // A stored double equal to *i is within half an ulp (<= |i| * 2^-53) of the decimal it was parsed from.
+    const __int128 value = *i;
+    const __int128 margin = 1 + ((value < 0 ? -value : value) >> 50);
+    return Widened{Int128Text(value - margin), Int128Text(value + margin)};
+  }
+  if (const auto* d = std::get_if<double>(&v)) {
+    if (std::isnan(*d)) return std::nullopt;
+    // Far wider than the rounding of decimal -> double (2^-53 relative) and of %.17g (< 10^-16 relative).
+    const double margin = std::fabs(*d) * 0x1p-40 + 1e-300;
+    return Widened{DoubleText(*d - margin), DoubleText(*d + margin)};
+  }
+  return std::nullopt;
+}
+
+std::string Conj(const std::vector<std::string>& terms, const char* op) {
+  std::string out;
+  for (const std::string& t : terms) out += (out.empty() ? "" : std::string(" ") + op + " ") + t;
+  return terms.size() > 1 ? "(" + out + ")" : out;
+}
+
+// A JSONPath filter expression on '@' that holds whenever `value == arg` holds exactly; nullopt: anything might.
+std::optional<std::string> EqualityFilter(const ScalarValue& arg) {
+  if (const auto* b = std::get_if<bool>(&arg)) return std::string(*b ? "@ == true" : "@ == false");
+  if (const auto* s = std::get_if<std::string>(&arg)) {
+    auto literal = PathString(*s);
+    if (!literal) return std::nullopt;
+    return "@ == " + *literal;
+  }
+  auto w = WidenedNumber(arg);
+  if (!w) return std::nullopt;
+  std::vector<std::string> terms;
+  if (w->low) terms.push_back("@ >= " + *w->low);
+  if (w->high) terms.push_back("@ <= " + *w->high);
+  if (terms.empty()) return std::nullopt;
+  return Conj(terms, "&&");
+}
+
+// The JSONPath filter for a numeric comparison (lt..geq, between, outside); nullopt when an arg is not a number.
+std::optional<std::string> NumericFilter(const ScalarPredicate& p) {
+  std::vector<Widened> w;
+  for (const ScalarValue& a : p.args) {
+    auto one = WidenedNumber(a);
+    if (!one) return std::nullopt;
+    w.push_back(*one);
+  }
+  auto at_least = [](const Widened& x) { return x.low ? std::optional<std::string>("@ >= " + *x.low) : std::nullopt; };
+  auto at_most = [](const Widened& x) { return x.high ? std::optional<std::string>("@ <= " + *x.high) : std::nullopt; };
+  std::vector<std::string> terms;
+  switch (p.op) {
+    case PredicateOp::kLt:
+    case PredicateOp::kLeq:
+      if (w.size() != 1) return std::nullopt;
+      if (auto t = at_most(w[0])) terms.push_back(*t);
+      break;
+    case PredicateOp::kGt:
+    case PredicateOp::kGeq:
+      if (w.size() != 1) return std::nullopt;
+      if (auto t = at_least(w[0])) terms.push_back(*t);
+      break;
+    case PredicateOp::kBetween:
+      if (w.size() != 2) return std::nullopt;
+      if (auto t = at_least(w[0])) terms.push_back(*t);
+      if (auto t = at_most(w[1])) terms.push_back(*t);
+      break;
+    case PredicateOp::kOutside: {
+      if (w.size() != 2) return std::nullopt;
+      // v < a or v > b: below a's upper widening or above b's lower widening.
+      auto below = at_most(w[0]), above = at_least(w[1]);
+      if (!below || !above) return std::nullopt;
+      return "(" + *below + " || " + *above + ")";
+    }
+    default:
+      return std::nullopt;
+  }
+  if (terms.empty()) return std::nullopt;
+  return Conj(terms, "&&");
+}
+
+std::string TextArray(const std::vector<std::string>& key, const std::function<std::string(const std::string&)>& param) {
+  std::string out;
+  for (const std::string& s : key) out += (out.empty() ? "" : ", ") + param(s) + "::text";
+  return "ARRAY[" + out + "]";
+}
+
+}  // namespace
+
+std::string GlobPrefixLikePattern(const std::string& glob_pattern) {
+  std::string out;
+  for (char c : glob_pattern) {
+    if (c == '*' || c == '?' || c == '#' || c == '[') break;
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out.empty() ? out : out + "%";
+}
+
+std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& m,
+                                const std::function<std::string(const std::string&)>& param) {
+  const ScalarPredicate& p = m.predicate;
+  if (p.op == PredicateOp::kNotExists || m.key.empty()) return "";
+  const bool plain = PlainKey(m);
+  auto path = JsonPath(m.key);
+  if (!path) return "";
+  // Holds when `filter` holds for some item the path reaches (lax mode: arrays are looked into, a superset).
+  auto with_filter = [&](const std::string& filter) {
+    const std::string text = *path + " ? (" + filter + ")";
+    // `@?` lets the GIN index serve plain-key equalities; for wildcard keys the function form avoids a
+    // full-index bitmap scan that recheck then discards.
+    return plain ? "(" + jsonb + " @? " + param(text) + "::jsonpath)"
+                 : "jsonb_path_exists(" + jsonb + ", " + param(text) + "::jsonpath)";
+  };
+  // Parameters are added only for the text returned: each one must appear in the SQL.
+  auto present = [&]() {
+    return plain ? "(" + jsonb + " #> " + TextArray(m.key, param) + " IS NOT NULL)" : std::string();
+  };
+
+  switch (p.op) {
+    case PredicateOp::kEq:
+    case PredicateOp::kIn: {
+      if (p.op == PredicateOp::kEq && p.args.size() != 1) return present();
+      if (p.args.empty() || p.args.size() > kMaxPushedInList) return present();
+      std::vector<std::string> alternatives;
+      for (const ScalarValue& a : p.args) {
+        if (std::holds_alternative<std::monostate>(a)) continue;  // null equals nothing
+        auto f = EqualityFilter(a);
+        if (!f) return present();
+        alternatives.push_back(*f);
+      }
+      if (alternatives.empty()) return present();
+      return with_filter(Conj(alternatives, "||"));
+    }
+    case PredicateOp::kLt:
+    case PredicateOp::kLeq:
+    case PredicateOp::kGt:
+    case PredicateOp::kGeq:
+    case PredicateOp::kBetween:
+    case PredicateOp::kOutside: {
+      if (auto f = NumericFilter(p)) return with_filter(*f);
+      bool strings = !p.args.empty();
+      for (const ScalarValue& a : p.args) strings = strings && std::holds_alternative<std::string>(a);
+      const size_t arity = p.op == PredicateOp::kBetween ? 2 : 1;
+      if (!strings || !plain || p.op == PredicateOp::kOutside || p.args.size() != arity) return present();
+      for (const ScalarValue& a : p.args) {
+        if (std::get<std::string>(a).find('\0') != std::string::npos) return present();
+      }
+      // Byte order, like the exact comparison of strings; non-string values may pass (a superset).
+      const std::string text = "((" + jsonb + " #>> " + TextArray(m.key, param) + ") COLLATE \"C\"";
+      auto arg = [&](size_t i) { return param(std::get<std::string>(p.args[i])); };
+      switch (p.op) {
+        case PredicateOp::kLt: return text + " < " + arg(0) + ")";
+        case PredicateOp::kLeq: return text + " <= " + arg(0) + ")";
+        case PredicateOp::kGt: return text + " > " + arg(0) + ")";
+        case PredicateOp::kGeq: return text + " >= " + arg(0) + ")";
+        case PredicateOp::kBetween: {
+          std::string low = arg(0);
+          return text + " BETWEEN " + low + " AND " + arg(1) + ")";
+        }
+        default: return "";  // not reached: kOutside returned above
+      }
+    }
+    case PredicateOp::kMatch: {
+      if (p.args.size() != 1) return present();
+      const auto* pattern = std::get_if<std::string>(&p.args[0]);
+      if (pattern == nullptr) return present();
+      std::string prefix;
+      for (char c : *pattern) {
+        if (c == '*' || c == '?' || c == '#' || c == '[') break;
+        prefix += c;
+      }
+      if (prefix.empty()) return present();
+      auto literal = PathString(prefix);
+      if (!literal) return present();
+      return with_filter("@ starts with " + *literal);
+    }
+    case PredicateOp::kExists:
+    case PredicateOp::kNeq:
+      return present();
+    case PredicateOp::kNotExists:
+      break;
+  }
+  return "";
+}
+
+}  // namespace mosaico::catalog::postgres

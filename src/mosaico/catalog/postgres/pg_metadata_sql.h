@@ -1,0 +1,34 @@
+// Pushes user_metadata predicates (catalog/topic_filter.h) into PostgreSQL as conditions on the JSONB copy of
+// user_metadata, so that only (a superset of) the matching rows leave the server.
+//
+// Contract:
+//  - MetadataSupersetSql returns a SQL condition on `jsonb` that holds for EVERY row whose user_metadata satisfies
+//    the predicate under the exact semantics (MetadataMatcher), provided that row's JSONB is a non-NULL object
+//    (the caller keeps rows whose JSONB is NULL or not an object some other way). It may hold for rows that do
+//    not match: the caller still evaluates MetadataMatcher on the survivors. Empty string: nothing worth pushing.
+//  - Why only a superset: stored numbers are parsed to int64/double by our JSON reader, while JSONB keeps their
+//    exact decimal value ("1.00000000000000000001" is the double 1.0 for us, not 1 for PostgreSQL), so numeric
+//    bounds are widened by more than any rounding; JSONPath's lax mode also looks inside arrays, which our
+//    semantics never do; $match only pushes its literal prefix.
+//  - Plain keys with string/boolean $eq/$in become JSONPath equality (`@?`), which the GIN (jsonb_path_ops) index
+//    on the column serves. Numeric comparisons become JSONPath ranges; string ranges compare the text with
+//    COLLATE "C" (byte order); keys with "*" / "**" use jsonb_path_exists (no index can serve them, and `@?`
+//    would make the planner scan the whole GIN index first).
+//  - Every value reaches SQL as a bound parameter, added through `param` (which returns its "$n").
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "mosaico/catalog/topic_filter.h"
+
+namespace mosaico::catalog::postgres {
+
+std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& predicate,
+                                const std::function<std::string(const std::string&)>& param);
+
+// A $match pattern's literal prefix (up to its first wildcard), escaped for LIKE with the default '\' escape and
+// followed by '%'; empty when the pattern starts with a wildcard. A superset of the glob's matches by byte prefix.
+std::string GlobPrefixLikePattern(const std::string& glob_pattern);
+
+}  // namespace mosaico::catalog::postgres
