@@ -57,6 +57,18 @@ arrow::Status ChunkCursor::Advance(int64_t rows) {
   return LoadNextBatch();
 }
 
+// Decode wide rows in smaller batches so one decoded batch stays within max_batch_bytes, and split the row group
+// evenly: 65536 rows that fit 46000 per batch are decoded as 2 x 32768, not 46000 + 19536 (a short batch the merge
+// would emit alone or copy into the next one).
+int64_t ChunkCursor::DecodeBatchRows(const parquet::RowGroupMetaData& meta) const {
+  const ReadOptions& options = ctx_->options;
+  const int64_t rows = std::max<int64_t>(1, meta.num_rows());
+  const int64_t row_bytes = std::max<int64_t>({1, meta.total_byte_size() / rows, ctx_->decoded_row_bytes});
+  const int64_t most = std::clamp<int64_t>(options.max_batch_bytes / row_bytes, 1, options.max_decode_rows);
+  const int64_t batches = (rows + most - 1) / most;
+  return (rows + batches - 1) / batches;
+}
+
 arrow::Status ChunkCursor::LoadNextBatch() {
   ReadStats& stats = *ctx_->stats;
   const ReadOptions& options = ctx_->options;
@@ -64,10 +76,7 @@ arrow::Status ChunkCursor::LoadNextBatch() {
     if (!row_group_reader_) {
       if (next_row_group_ == row_groups_.size()) break;
       const int rg = row_groups_[next_row_group_++];
-      // Decode wide rows in smaller batches so one decoded batch stays near max_batch_bytes.
-      auto meta = file_.metadata->RowGroup(rg);
-      const int64_t row_bytes = std::max<int64_t>(1, meta->total_byte_size() / std::max<int64_t>(1, meta->num_rows()));
-      file_.reader->set_batch_size(std::clamp<int64_t>(options.max_batch_bytes / row_bytes, 1, options.max_decode_rows));
+      file_.reader->set_batch_size(DecodeBatchRows(*file_.metadata->RowGroup(rg)));
       auto reader = file_.reader->GetRecordBatchReader({rg});
       if (!reader.ok()) return WithContext(reader.status(), "chunk '" + chunk_.object_key + "'");
       row_group_reader_ = std::move(*reader);
@@ -117,7 +126,8 @@ arrow::Status ChunkCursor::AcceptBatch(std::shared_ptr<arrow::RecordBatch> batch
   ts_ = ts;  // the conformed batch shares the buffers
   pos_ = begin;
   end_ = end;
-  bytes_per_row_ = std::max<int64_t>(1, arrow::util::TotalBufferSize(*batch_) / n);
+  bytes_per_row_ = std::max<int64_t>(1, (arrow::util::TotalBufferSize(*batch_) + n - 1) / n);
+  ctx_->decoded_row_bytes = bytes_per_row_;
   *has_rows = true;
   return arrow::Status::OK();
 }

@@ -8,7 +8,8 @@
 //    batch(); only rows inside the window are exposed (trimmed by binary search, never by a full filter).
 //  - Exposed batches carry the topic's Schema object (schema_conform.h).
 //  - Memory: one row group's column chunks plus one decoded batch of at most max_decode_rows rows (fewer when
-//    rows are wide, so a decoded batch stays near max_batch_bytes).
+//    rows are wide, so a decoded batch stays near max_batch_bytes). A row group is decoded in equal batches
+//    (no short tail batch) sized to fit max_batch_bytes, so the merge can emit each one whole, zero-copy.
 //  - Corrupt data fails loudly instead of merging wrongly: null or unsorted timestamps are IOError.
 #pragma once
 
@@ -36,6 +37,10 @@ struct ReadContext {
   TimeWindow window;
   ReadOptions options;
   ReadStats* stats = nullptr;
+  // Decoded (Arrow) bytes per row seen in the last decoded batch of this read, 0 before the first: sizes the next
+  // decode so that a decoded batch fits one output batch whole (Parquet's uncompressed size underestimates it:
+  // validity bitmaps, delta-encoded timestamps).
+  mutable int64_t decoded_row_bytes = 0;
 };
 
 class ChunkCursor {
@@ -69,6 +74,7 @@ class ChunkCursor {
 
  private:
   arrow::Status LoadNextBatch();
+  int64_t DecodeBatchRows(const parquet::RowGroupMetaData& meta) const;
   arrow::Status AcceptBatch(std::shared_ptr<arrow::RecordBatch> batch, bool* has_rows);
   void Release();
   arrow::Status Corrupt(const std::string& what) const;
