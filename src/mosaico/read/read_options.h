@@ -20,6 +20,8 @@ struct ReadOptions {
   int64_t max_decode_rows = 65536;
   // Parquet decoding of the columns of one batch on Arrow's CPU pool.
   bool use_threads = false;
+  // OpenTopicReader: decode this many batches ahead on a background thread (0: on the caller's thread).
+  int readahead_batches = 0;
   arrow::MemoryPool* pool = arrow::default_memory_pool();
 };
 

@@ -9,6 +9,8 @@
 //    window are opened, lazily, and only their row groups whose statistics overlap it are decoded. Memory is
 //    bounded by the number of chunks overlapping at one instant, not by the topic size
 //    (see sorted_merge_reader.h).
+//  - opts.readahead_batches > 0: the rows are decoded on a background thread that many batches ahead of the
+//    consumer (read/readahead_reader.h), so decoding overlaps sending; same output.
 //  - Errors: invalid window or a topic schema without an int64 timestamp_ns -> Invalid (INVALID_ARGUMENT);
 //    unreadable or inconsistent chunks -> IOError naming the object key, from ReadNext.
 #pragma once
@@ -32,7 +34,9 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> OpenTopicReader(std::sh
                                                                         std::vector<catalog::ChunkRecord> chunks,
                                                                         TimeWindow window, ReadOptions opts = {});
 
-// What a reader returned by OpenTopicReader has touched so far; unset for any other reader.
+// What a reader returned by OpenTopicReader has touched so far; unset for any other reader, and, with
+// opts.readahead_batches > 0, unset while its background thread is still reading (Close() it first, or read it to
+// the end).
 std::optional<ReadStats> GetReadStats(const arrow::RecordBatchReader& reader);
 
 }  // namespace mosaico::read

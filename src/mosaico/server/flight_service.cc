@@ -246,6 +246,7 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   ARROW_ASSIGN_OR_RAISE(auto chunks, catalog->ListChunks(topic.id, /*with_stats=*/false));
   read::ReadOptions options;
   options.max_batch_bytes = config_.grpc_target_encode_message_size;
+  options.readahead_batches = 2;  // decode the next batches while gRPC sends this one
   const auto chunks_total = static_cast<int64_t>(chunks.size());
   ARROW_ASSIGN_OR_RAISE(auto reader, read::OpenTopicReader(lifecycle_->store(), schema, std::move(chunks),
                                                            req.window, options));

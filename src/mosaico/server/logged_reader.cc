@@ -12,7 +12,10 @@ class LoggedReader final : public arrow::RecordBatchReader {
  public:
   LoggedReader(std::shared_ptr<arrow::RecordBatchReader> inner, std::string topic, int64_t chunks_total)
       : inner_(std::move(inner)), topic_(std::move(topic)), chunks_total_(chunks_total) {}
-  ~LoggedReader() override { Log(); }
+  ~LoggedReader() override {
+    if (!complete_) (void)inner_->Close();  // an abandoned read: stop its readahead thread so its stats can be read
+    Log();
+  }
 
   std::shared_ptr<arrow::Schema> schema() const override { return inner_->schema(); }
 
