@@ -279,13 +279,18 @@ def start_daemon(binary, data_dir, chunk_mb, procs):
     return proc, client
 
 
-# mosaicod's process-memory policy (src/mosaico/server/process_memory.h), for --ceiling-alloc mosaicod
-MOSAICOD_ALLOC_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "MALLOC_MMAP_THRESHOLD_": "65536"}
+# Allocator settings of the ceiling servers (--ceiling-alloc). mosaicod's process-memory policy
+# (src/mosaico/server/process_memory.h) is jemalloc for Arrow and a fixed 64 KiB glibc mmap threshold.
+CEILING_ALLOC_ENV = {
+    "default": {},  # the libraries' defaults: the wheel's Arrow pool (mimalloc), glibc's dynamic mmap threshold
+    "arrow-jemalloc": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"},  # mosaicod's Arrow pool only
+    "mosaicod": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "MALLOC_MMAP_THRESHOLD_": "65536"},
+}
 
 
 def start_ceiling(binary, data_dir, chunk_mb, alloc, procs):
     port = free_port()
-    env = dict(os.environ, **MOSAICOD_ALLOC_ENV) if alloc == "mosaicod" else None
+    env = dict(os.environ, **CEILING_ALLOC_ENV[alloc])
     proc = subprocess.Popen([binary, "--port", str(port), "--data-dir", data_dir, "--chunk-size-mb", str(chunk_mb)],
                             stdout=subprocess.PIPE, text=True, env=env)
     procs.append(proc)
@@ -312,10 +317,10 @@ def stop(proc):
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="regression-guard sizes: --imu-rows 1000000 --blobs 48 --repeat 5 (explicit options win)")
+                    help="regression-guard sizes: --imu-rows 1000000 --blobs 96 --repeat 5 (explicit options win)")
     ap.add_argument("--imu-rows", type=int, help="IMU rows (default 5,000,000; --quick 1,000,000)")
     ap.add_argument("--imu-batch-rows", type=int, default=65536)
-    ap.add_argument("--blobs", type=int, help="blob rows (default 200; --quick 48)")
+    ap.add_argument("--blobs", type=int, help="blob rows (default 200; --quick 96)")
     ap.add_argument("--blob-kb", type=int, default=1024, help="KiB per blob")
     ap.add_argument("--blob-batch-rows", type=int, default=8)
     ap.add_argument("--workloads", default="imu,blob-default,blob-image", help="comma-separated subset")
@@ -328,9 +333,10 @@ def parse_args(argv=None):
                     help="a second mosaicod measured in the same run (ours/base); default $MOSAICOD_BASELINE_BIN")
     ap.add_argument("--ceiling-bin", default=os.environ.get("MOSAICOD_CEILING_BIN", DEFAULT_CEILING_BIN),
                     help="bench/ceiling_server binary (default $MOSAICOD_CEILING_BIN or the build tree's)")
-    ap.add_argument("--ceiling-alloc", choices=("default", "mosaicod"), default="default",
-                    help="allocators of the ceiling server: the libraries' defaults, or mosaicod's process-memory "
-                         "policy (jemalloc Arrow pool, 64 KiB malloc mmap threshold)")
+    ap.add_argument("--ceiling-alloc", choices=tuple(CEILING_ALLOC_ENV), default="default",
+                    help="allocators of the ceiling servers: the libraries' defaults (mimalloc Arrow pool, glibc's "
+                         "dynamic mmap threshold), mosaicod's Arrow pool only (jemalloc), or mosaicod's whole "
+                         "process-memory policy (jemalloc + 64 KiB mmap threshold)")
     ap.add_argument("--python-null", action="store_true", help="also measure the pyarrow do-nothing server")
     ap.add_argument("--json", help="write every measurement to this file")
     ap.add_argument("--markdown", action="store_true", help="also print the table as Markdown (bench/README.md)")
@@ -340,7 +346,7 @@ def parse_args(argv=None):
     if args.repeat is None:
         args.repeat = 5 if args.quick else 3
     if args.blobs is None:
-        args.blobs = 48 if args.quick else 200
+        args.blobs = 96 if args.quick else 200
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     unknown = [w for w in args.workloads if w not in DECLARED]
     if unknown:
