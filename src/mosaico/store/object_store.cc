@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include <arrow/filesystem/localfs.h>
+#include <arrow/io/file.h>
 #include <arrow/io/memory.h>
 
 #include "mosaico/core/errors.h"
@@ -55,17 +56,45 @@ class ForwardingOutputStream : public arrow::io::OutputStream {
 };
 
 // A local file stream that fsyncs the file when closed, so an object is durable once its writer closes it.
+// While the object is written it asks the kernel to start writing back every kWritebackBytes already written
+// (sync_file_range SYNC_FILE_RANGE_WRITE: start, do not wait), so the disk works while the writer still encodes and
+// the fsync at close waits only for the last stretch. The durability is the fsync's, exactly as before; the early
+// writeback only moves disk work earlier (and keeps dirty page-cache memory low).
 class DurableLocalOutputStream : public ForwardingOutputStream {
  public:
+  static constexpr int64_t kWritebackBytes = 8 << 20;
+
   DurableLocalOutputStream(std::shared_ptr<arrow::io::OutputStream> inner, std::string path)
-      : ForwardingOutputStream(std::move(inner)), path_(std::move(path)) {}
+      : ForwardingOutputStream(std::move(inner)), path_(std::move(path)) {
+    if (auto* file = dynamic_cast<arrow::io::FileOutputStream*>(inner_.get())) fd_ = file->file_descriptor();
+  }
+  arrow::Status Write(const void* data, int64_t nbytes) override {
+    ARROW_RETURN_NOT_OK(inner_->Write(data, nbytes));
+    return Written(nbytes);
+  }
+  arrow::Status Write(const std::shared_ptr<arrow::Buffer>& data) override {
+    ARROW_RETURN_NOT_OK(inner_->Write(data));
+    return Written(data->size());
+  }
   arrow::Status Close() override {
     ARROW_RETURN_NOT_OK(inner_->Close());
     return SyncLocalPath(path_, false);
   }
 
  private:
+  arrow::Status Written(int64_t nbytes) {
+    written_ += nbytes;
+    if (fd_ < 0 || written_ - kicked_ < kWritebackBytes) return arrow::Status::OK();
+    // Best effort: a file system without it (or an error) leaves everything to the fsync at close.
+    (void)::sync_file_range(fd_, kicked_, written_ - kicked_, SYNC_FILE_RANGE_WRITE);
+    kicked_ = written_;
+    return arrow::Status::OK();
+  }
+
   std::string path_;
+  int fd_ = -1;
+  int64_t written_ = 0;
+  int64_t kicked_ = 0;
 };
 
 // Counts the bytes written through a store stream (store/store_metrics.h).
