@@ -3,6 +3,7 @@
 #include <string>
 
 #include <arrow/type.h>
+#include <arrow/util/compression.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/schema.h>
 
@@ -27,6 +28,13 @@ std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties() {
 arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,
     const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties) {
+  return ChunkWriterProperties(schema, zstd_level, row_group_rows, arrow_properties, {});
+}
+
+arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
+    const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,
+    const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties,
+    const std::vector<std::string>& uncompressed_columns) {
   parquet::WriterProperties::Builder builder;
   builder.compression(arrow::Compression::ZSTD)
       ->compression_level(zstd_level)
@@ -45,6 +53,11 @@ arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     } else if (column->physical_type() == parquet::Type::BYTE_ARRAY && !column->logical_type()->is_string()) {
       builder.disable_dictionary(path);  // blobs (images, point clouds) rarely repeat; hashing them is wasted work
     }
+  }
+  for (const auto& path : uncompressed_columns) {
+    // The file-wide zstd level would otherwise be applied to, and refused by, the uncompressed codec.
+    builder.compression(path, arrow::Compression::UNCOMPRESSED)
+        ->compression_level(path, arrow::util::kUseDefaultCompressionLevel);
   }
   return builder.build();
 }

@@ -6,12 +6,15 @@
 //    nested list item names), so types and field metadata read back as written.
 //  - ChunkWriterProperties(): zstd at `zstd_level`, row groups of at most `row_group_rows` rows, column statistics,
 //    and per-leaf encodings chosen for robotics data (see chunk_parquet.cc). Fails only if `schema` cannot be
-//    mapped to Parquet with `arrow_properties`.
+//    mapped to Parquet with `arrow_properties`. The overload with `uncompressed_columns` writes those leaf columns
+//    (Parquet dotted paths, as chunk_codec.h chooses them) UNCOMPRESSED instead.
 //  - kChunkWriteBufferBytes: the BufferedOutputStream size between the Parquet writer and the store stream.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <arrow/result.h>
 #include <arrow/type_fwd.h>
@@ -26,5 +29,9 @@ std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties();
 arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,
     const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties);
+arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
+    const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,
+    const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties,
+    const std::vector<std::string>& uncompressed_columns);
 
 }  // namespace mosaico::ingest

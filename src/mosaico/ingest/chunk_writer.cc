@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "mosaico/core/errors.h"
+#include "mosaico/ingest/chunk_codec.h"
 #include "mosaico/ingest/chunk_parquet.h"
 #include "mosaico/ingest/column_stats.h"
 #include "mosaico/ingest/compute_init.h"
@@ -271,9 +272,16 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
   auto sink = std::make_shared<store::ChecksumOutputStream>(buffered);
 
   arrow::Status st = [&]() -> arrow::Status {
+    // Blob columns that zstd does not shrink (camera frames, compressed clouds) are stored as they are.
+    ARROW_ASSIGN_OR_RAISE(auto codecs, ChooseChunkCodecs(table, options_.zstd_level));
+    for (const auto& c : codecs) {
+      spdlog::debug("event=chunk_codec chunk={} column={} codec={} sample_bytes={} zstd_saving={:.3f}", key, c.path,
+                    c.compress ? "zstd" : "uncompressed", c.sample_bytes, c.zstd_saving);
+    }
     auto arrow_properties = ChunkArrowWriterProperties();
-    ARROW_ASSIGN_OR_RAISE(auto properties, ChunkWriterProperties(*schema_, options_.zstd_level,
-                                                                 options_.row_group_rows, arrow_properties));
+    ARROW_ASSIGN_OR_RAISE(auto properties,
+                          ChunkWriterProperties(*schema_, options_.zstd_level, options_.row_group_rows,
+                                                arrow_properties, UncompressedColumns(codecs)));
     ARROW_ASSIGN_OR_RAISE(auto writer,
                           parquet::arrow::FileWriter::Open(*schema_, pool, sink, properties, arrow_properties));
     ARROW_RETURN_NOT_OK(writer->WriteTable(table, options_.row_group_rows));

@@ -3,9 +3,11 @@
 // Contract:
 //  - Append() buffers batches. Once the buffered batches reach options.target_chunk_bytes (Arrow buffer bytes,
 //    arrow::util::TotalBufferSize), they are flushed as ONE chunk: rows stably sorted by timestamp_ns, written as
-//    Parquet (zstd, row groups of at most row_group_rows rows, column statistics, the Arrow schema stored in the
-//    file metadata so types and field metadata read back as written) to layout::ChunkObject(seq, topic, upload,
-//    index), index 0, 1, 2, ...; the object is streamed (never assembled in memory) and checksummed on the way.
+//    Parquet (chunk_parquet.h: zstd at options.zstd_level, except blob columns that zstd does not shrink, stored
+//    uncompressed as chunk_codec.h decides per chunk; row groups of at most row_group_rows rows, column statistics,
+//    the Arrow schema stored in the file metadata so types and field metadata read back as written) to
+//    layout::ChunkObject(seq, topic, upload, index), index 0, 1, 2, ...; the object is streamed (never assembled in
+//    memory) and checksummed on the way.
 //    A chunk is therefore about target_chunk_bytes of Arrow data plus at most one batch (or less when the memory
 //    budget has it flushed early, see below).
 //  - Encoding is pipelined: a full chunk is sorted, encoded and written on a background thread (one of

@@ -1,0 +1,123 @@
+#include "mosaico/ingest/chunk_codec.h"
+
+#include <algorithm>
+#include <memory>
+#include <string_view>
+
+#include <arrow/api.h>
+#include <arrow/util/compression.h>
+
+namespace mosaico::ingest {
+namespace {
+
+bool IsBlobType(arrow::Type::type id) {
+  switch (id) {
+    case arrow::Type::BINARY: case arrow::Type::LARGE_BINARY: case arrow::Type::BINARY_VIEW:
+    case arrow::Type::FIXED_SIZE_BINARY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+template <typename ArrayType>
+void AppendValues(const arrow::Array& array, std::string* sample) {
+  const auto& values = static_cast<const ArrayType&>(array);
+  for (int64_t i = 0; i < values.length() && static_cast<int64_t>(sample->size()) < kCodecSampleBytes; ++i) {
+    if (values.IsNull(i)) continue;
+    const std::string_view v = values.GetView(i);
+    const size_t room = static_cast<size_t>(kCodecSampleBytes) - sample->size();
+    sample->append(v.data(), std::min(v.size(), room));
+  }
+}
+
+// The bytes of the first non-null values of a blob column, up to kCodecSampleBytes.
+std::string Sample(const arrow::ArrayVector& chunks) {
+  std::string sample;
+  for (const auto& chunk : chunks) {
+    if (static_cast<int64_t>(sample.size()) >= kCodecSampleBytes) break;
+    switch (chunk->type_id()) {
+      case arrow::Type::BINARY: AppendValues<arrow::BinaryArray>(*chunk, &sample); break;
+      case arrow::Type::LARGE_BINARY: AppendValues<arrow::LargeBinaryArray>(*chunk, &sample); break;
+      case arrow::Type::BINARY_VIEW: AppendValues<arrow::BinaryViewArray>(*chunk, &sample); break;
+      case arrow::Type::FIXED_SIZE_BINARY: AppendValues<arrow::FixedSizeBinaryArray>(*chunk, &sample); break;
+      default: break;
+    }
+  }
+  return sample;
+}
+
+class Chooser {
+ public:
+  Chooser(arrow::util::Codec* codec, std::vector<ColumnCodecChoice>* out) : codec_(codec), out_(out) {}
+
+  // Walks structs depth-first (the Parquet leaf order); lists, maps and unions are not entered.
+  arrow::Status Visit(const std::string& path, const arrow::ArrayVector& chunks) {
+    if (chunks.empty()) return arrow::Status::OK();
+    const auto& type = chunks.front()->type();
+    if (type->id() == arrow::Type::STRUCT) {
+      for (int f = 0; f < type->num_fields(); ++f) {
+        arrow::ArrayVector children;
+        children.reserve(chunks.size());
+        for (const auto& chunk : chunks) children.push_back(static_cast<const arrow::StructArray&>(*chunk).field(f));
+        ARROW_RETURN_NOT_OK(Visit(path + "." + type->field(f)->name(), children));
+      }
+      return arrow::Status::OK();
+    }
+    if (!IsBlobType(type->id())) return arrow::Status::OK();
+    ColumnCodecChoice choice;
+    choice.path = path;
+    const std::string sample = Sample(chunks);
+    choice.sample_bytes = static_cast<int64_t>(sample.size());
+    if (!sample.empty()) {
+      const auto* input = reinterpret_cast<const uint8_t*>(sample.data());
+      const int64_t bound = codec_->MaxCompressedLen(choice.sample_bytes, input);
+      buffer_.resize(static_cast<size_t>(bound));
+      ARROW_ASSIGN_OR_RAISE(int64_t compressed, codec_->Compress(choice.sample_bytes, input, bound, buffer_.data()));
+      choice.zstd_saving = 1.0 - static_cast<double>(compressed) / static_cast<double>(choice.sample_bytes);
+      choice.compress = choice.zstd_saving >= kMinZstdSaving;
+    }
+    out_->push_back(std::move(choice));
+    return arrow::Status::OK();
+  }
+
+ private:
+  arrow::util::Codec* codec_;
+  std::vector<ColumnCodecChoice>* out_;
+  std::vector<uint8_t> buffer_;
+};
+
+bool HasBlobLeaf(const arrow::DataType& type) {
+  if (type.id() == arrow::Type::STRUCT) {
+    for (const auto& f : type.fields()) {
+      if (HasBlobLeaf(*f->type())) return true;
+    }
+    return false;
+  }
+  return IsBlobType(type.id());
+}
+
+}  // namespace
+
+arrow::Result<std::vector<ColumnCodecChoice>> ChooseChunkCodecs(const arrow::Table& table, int zstd_level) {
+  std::vector<ColumnCodecChoice> out;
+  bool any = false;
+  for (const auto& field : table.schema()->fields()) any = any || HasBlobLeaf(*field->type());
+  if (!any) return out;
+  ARROW_ASSIGN_OR_RAISE(auto codec, arrow::util::Codec::Create(arrow::Compression::ZSTD, zstd_level));
+  Chooser chooser(codec.get(), &out);
+  for (int i = 0; i < table.num_columns(); ++i) {
+    ARROW_RETURN_NOT_OK(chooser.Visit(table.schema()->field(i)->name(), table.column(i)->chunks()));
+  }
+  return out;
+}
+
+std::vector<std::string> UncompressedColumns(const std::vector<ColumnCodecChoice>& choices) {
+  std::vector<std::string> out;
+  for (const auto& c : choices) {
+    if (!c.compress) out.push_back(c.path);
+  }
+  return out;
+}
+
+}  // namespace mosaico::ingest
