@@ -11,8 +11,9 @@
 
 namespace mosaico::ingest {
 
-std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties() {
+std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties(bool use_threads) {
   parquet::ArrowWriterProperties::Builder builder;
+  builder.set_use_threads(use_threads);
   // store_schema: the Arrow schema (types, field metadata) travels in the file metadata and is restored on read.
   // Non-compliant nested types keep Arrow's list item name ("item") so list types read back unchanged.
   builder.store_schema()->disable_compliant_nested_types();

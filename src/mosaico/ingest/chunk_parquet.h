@@ -3,7 +3,9 @@
 //
 // Contract:
 //  - ChunkArrowWriterProperties(): the Arrow side (the Arrow schema stored in the file metadata, non-compliant
-//    nested list item names), so types and field metadata read back as written.
+//    nested list item names), so types and field metadata read back as written. `use_threads` lets
+//    FileWriter::WriteRecordBatch (buffered row groups) encode the top-level columns in parallel on Arrow's CPU
+//    thread pool; it changes nothing in the file.
 //  - ChunkWriterProperties(): zstd at `zstd_level`, row groups of at most `row_group_rows` rows, column statistics,
 //    and per-leaf encodings chosen for robotics data (see chunk_parquet.cc). Fails only if `schema` cannot be
 //    mapped to Parquet with `arrow_properties`. The overload with `uncompressed_columns` writes those leaf columns
@@ -24,7 +26,7 @@ namespace mosaico::ingest {
 
 inline constexpr int64_t kChunkWriteBufferBytes = 1 << 20;
 
-std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties();
+std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties(bool use_threads = false);
 
 arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,

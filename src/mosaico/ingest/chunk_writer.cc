@@ -3,12 +3,14 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <arrow/io/buffered.h>
+#include <arrow/util/thread_pool.h>
 #include <arrow/util/byte_size.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -48,6 +50,19 @@ arrow::Result<std::shared_ptr<arrow::Table>> SortByTimestamp(std::shared_ptr<arr
   ARROW_ASSIGN_OR_RAISE(auto indices, arrow::compute::SortIndices(ts, arrow::compute::SortOrder::Ascending));
   ARROW_ASSIGN_OR_RAISE(arrow::Datum sorted, arrow::compute::Take(table, indices));
   return sorted.table();
+}
+
+// Column-parallel encoding (Arrow's CPU pool) pays off when a row group has several top-level columns and stays
+// small: buffered row groups hold a whole row group's encoded pages until it is complete, so wide rows (blobs)
+// are written column after column as before.
+constexpr int64_t kMaxParallelRowGroupBytes = 16 << 20;
+
+bool ParallelColumns(const arrow::Table& table, int64_t row_group_rows) {
+  if (table.num_columns() < 2 || table.num_rows() == 0 || arrow::GetCpuThreadPoolCapacity() < 2) return false;
+  const double bytes_per_row =
+      static_cast<double>(arrow::util::TotalBufferSize(table)) / static_cast<double>(table.num_rows());
+  return bytes_per_row * static_cast<double>(std::min(row_group_rows, table.num_rows())) <=
+         static_cast<double>(kMaxParallelRowGroupBytes);
 }
 
 }  // namespace
@@ -278,13 +293,25 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
       spdlog::debug("event=chunk_codec chunk={} column={} codec={} sample_bytes={} zstd_saving={:.3f}", key, c.path,
                     c.compress ? "zstd" : "uncompressed", c.sample_bytes, c.zstd_saving);
     }
-    auto arrow_properties = ChunkArrowWriterProperties();
+    const bool parallel = ParallelColumns(table, options_.row_group_rows);
+    auto arrow_properties = ChunkArrowWriterProperties(parallel);
     ARROW_ASSIGN_OR_RAISE(auto properties,
                           ChunkWriterProperties(*schema_, options_.zstd_level, options_.row_group_rows,
                                                 arrow_properties, UncompressedColumns(codecs)));
     ARROW_ASSIGN_OR_RAISE(auto writer,
                           parquet::arrow::FileWriter::Open(*schema_, pool, sink, properties, arrow_properties));
-    ARROW_RETURN_NOT_OK(writer->WriteTable(table, options_.row_group_rows));
+    if (parallel) {
+      // Buffered row groups: each piece is encoded column-parallel; row groups still hold row_group_rows rows.
+      arrow::TableBatchReader pieces(table);
+      while (true) {
+        std::shared_ptr<arrow::RecordBatch> piece;
+        ARROW_RETURN_NOT_OK(pieces.ReadNext(&piece));
+        if (!piece) break;
+        ARROW_RETURN_NOT_OK(writer->WriteRecordBatch(*piece));
+      }
+    } else {
+      ARROW_RETURN_NOT_OK(writer->WriteTable(table, options_.row_group_rows));
+    }
     ARROW_RETURN_NOT_OK(writer->Close());
     return sink->Close();  // no-op when the Parquet writer already closed it
   }();

@@ -14,6 +14,9 @@
 //    options.encoder's, shared by many writers, or else a thread of its own) while the next one fills, and at most
 //    one chunk is in flight. Without a budget, memory is therefore bounded by two chunks (plus the sort/encode
 //    working set of one), never by the upload. An encode error surfaces from a later Append or from Finish.
+//    Within a chunk whose row groups are small (<= 16 MiB of Arrow data, e.g. IMU rows; not blobs), the top-level
+//    columns are encoded in parallel on Arrow's CPU thread pool (buffered row groups: one row group's encoded
+//    pages are held until it is complete); the file is the same either way.
 //  - Finish() flushes the remainder (no chunk when nothing is buffered) and returns the records of all chunks in
 //    index order, with topic_id and id left 0 for the caller/catalog to fill.
 //  - Abort() deletes every object of the upload (layout::UploadDir). After a failed Append/Finish the writer is
