@@ -223,6 +223,8 @@ TEST_P(MetadataTest, PushedDownPredicatesKeepTheExactSemantics) {
   EXPECT_EQ(SeqsWhere("n", P(Op::kOutside, {int64_t{1}, int64_t{2}})), (Names{"bigd"}));
   EXPECT_EQ(SeqsWhere("n", P(Op::kEq, {int64_t{9007199254740992}})), (Names{"bigd"}));
   EXPECT_EQ(SeqsWhere("s", P(Op::kEq, {S("rain")})), (Names{"digits"}));
+  EXPECT_EQ(SeqsWhere("s", P(Op::kIn, {S("rain"), int64_t{1}, ScalarValue()})), (Names{"digits"}));
+  EXPECT_EQ(SeqsWhere("n", P(Op::kIn, {S("rain"), int64_t{1}})), (Names{"digits", "one"}));
   EXPECT_EQ(SeqsWhere("s", P(Op::kMatch, {S("ra*")})), (Names{"digits"}));
   EXPECT_EQ(SeqsWhere("s", P(Op::kGeq, {S("r")})), (Names{"digits"}));
   EXPECT_EQ(SeqsWhere("**.s", P(Op::kEq, {S("rain")})), (Names{"digits", "nested"}));

@@ -210,6 +210,33 @@ std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicat
         alternatives.push_back(*f);
       }
       if (alternatives.empty()) return present();
+      if (plain) {
+        // Strings and booleans only: JSONB containment, whose index recheck is cheaper than JSONPath's.
+        std::vector<std::string> documents;  // parameters are added only once every argument qualifies
+        bool all_qualify = true;
+        for (const ScalarValue& a : p.args) {
+          std::string value;
+          if (const auto* b = std::get_if<bool>(&a)) {
+            value = *b ? "true" : "false";
+          } else if (const auto* str = std::get_if<std::string>(&a)) {
+            value = *PathString(*str);  // a JSON string literal too; NUL was refused above
+          } else if (std::holds_alternative<std::monostate>(a)) {
+            continue;
+          } else {
+            all_qualify = false;
+            break;
+          }
+          for (auto it = m.key.rbegin(); it != m.key.rend(); ++it) {
+            value = "{" + *PathString(*it) + ":" + value + "}";  // key segments hold no NUL: JsonPath checked
+          }
+          documents.push_back(std::move(value));
+        }
+        if (all_qualify && !documents.empty()) {
+          std::vector<std::string> contains;
+          for (const std::string& d : documents) contains.push_back("(" + jsonb + " @> " + param(d) + "::jsonb)");
+          return Conj(contains, "OR");
+        }
+      }
       return with_filter(Conj(alternatives, "||"));
     }
     case PredicateOp::kLt:

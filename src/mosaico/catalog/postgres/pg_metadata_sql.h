@@ -10,8 +10,8 @@
 //    exact decimal value ("1.00000000000000000001" is the double 1.0 for us, not 1 for PostgreSQL), so numeric
 //    bounds are widened by more than any rounding; JSONPath's lax mode also looks inside arrays, which our
 //    semantics never do; $match only pushes its literal prefix.
-//  - Plain keys with string/boolean $eq/$in become JSONPath equality (`@?`), which the GIN (jsonb_path_ops) index
-//    on the column serves. Numeric comparisons become JSONPath ranges; string ranges compare the text with
+//  - Plain keys with string/boolean $eq/$in become JSONB containment (`@>` {"env":{"weather":"rain"}}), which the
+//    GIN (jsonb_path_ops) index on the column serves (a value reached through objects is always contained). Numeric comparisons become JSONPath ranges; string ranges compare the text with
 //    COLLATE "C" (byte order); keys with "*" / "**" use jsonb_path_exists (no index can serve them, and `@?`
 //    would make the planner scan the whole GIN index first).
 //  - Every value reaches SQL as a bound parameter, added through `param` (which returns its "$n").
