@@ -4,6 +4,8 @@
 //  - The returned reader decodes with the Arrow schema stored in the chunk (exact types, field metadata).
 //  - Errors carry the object key as context; a chunk without an INT64 timestamp_ns column is IOError.
 //  - No data pages are read here, only the footer.
+//  - A local object is memory-mapped (read in place, no copy out of the page cache); S3 objects are read with
+//    range requests through the store, as before.
 #pragma once
 
 #include <memory>
