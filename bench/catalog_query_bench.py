@@ -187,13 +187,23 @@ class PgServer:
         self.dir = os.path.join(args.dir, "pg")
         script = os.path.join(ROOT, "scripts", "pg_test_server.sh")
         url = subprocess.run([script, "url", self.dir], capture_output=True, text=True)
-        if url.returncode != 0 or not self._alive(url.stdout.strip()):
-            url = subprocess.run([script, "start", self.dir], capture_output=True, text=True, check=True)
+        alive = url.returncode == 0 and self._alive(url.stdout.strip())
+        if alive and self._alive(url.stdout.strip(), "SHOW shared_buffers", args.pg_shared_buffers) is False:
+            subprocess.run([script, "stop", self.dir], capture_output=True)  # restarted with the wanted cache
+            alive = False
+        if not alive:
+            env = dict(os.environ, PG_SHARED_BUFFERS=args.pg_shared_buffers)
+            url = subprocess.run([script, "start", self.dir], capture_output=True, text=True, check=True, env=env)
         self.admin = url.stdout.strip().splitlines()[-1]
 
     @staticmethod
-    def _alive(url):
-        return bool(url) and subprocess.run(["psql", url, "-qAtc", "SELECT 1"], capture_output=True).returncode == 0
+    def _alive(url, sql="SELECT 1", want=None):
+        if not url:
+            return False
+        r = subprocess.run(["psql", url, "-qAtc", sql], capture_output=True, text=True)
+        if want is not None:
+            return r.stdout.strip() == want
+        return r.returncode == 0
 
     def url(self, db):
         return self.admin.rsplit("/", 1)[0] + "/" + db
@@ -369,6 +379,8 @@ def main():
     ap.add_argument("--baseline-bin", help="a second binary (\"before\"), measured interleaved with --bin")
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--pg-shared-buffers", default="1GB",
+                    help="the PostgreSQL server's cache (the test server's 32MB holds 5%% of a 1M-topic catalog)")
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     info = fill(args)

@@ -8,7 +8,8 @@
 # The server listens on 127.0.0.1 only (no Unix socket outside DIR), trusts TCP connections from 127.0.0.1 for
 # the role `postgres` (test only: no passwords), and runs as the Debian `postgres` system user when started by
 # root (PostgreSQL refuses to run as root); DIR is chowned to it. The printed URL names the maintenance database
-# `postgres`; tests create one database each from it. Environment: PG_BIN (default /usr/lib/postgresql/15/bin).
+# `postgres`; tests create one database each from it. Environment: PG_BIN (default /usr/lib/postgresql/15/bin),
+# PG_SHARED_BUFFERS (default 32MB; benchmarks over large catalogs give it more).
 set -euo pipefail
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -57,7 +58,7 @@ EOF
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/socket" "$dir/port"; fi
     as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
       -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/socket -c fsync=off \
-          -c max_connections=200 -c shared_buffers=32MB" >/dev/null \
+          -c max_connections=200 -c shared_buffers=${PG_SHARED_BUFFERS:-32MB}" >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     url_of
     ;;
