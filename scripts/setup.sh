@@ -31,6 +31,7 @@ APT_PACKAGES=(
   libsqlite3-dev libpq-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libtomlplusplus-dev        # toml++ (header-only here): the config file (apps/mosaicod/config_file.cc)
   libssl-dev                 # libcrypto for API keys (src/mosaico/auth/): CSPRNG, HMAC-SHA256, constant-time compare
+  libisal-dev                # ISA-L: the CRC32 of every stored object (src/mosaico/store/checksum.cc)
   libcpp-httplib-dev         # cpp-httplib: the monitoring listener (src/mosaico/http/: /healthz, /readyz, /metrics)
   python3-venv               # .venv holding the pyarrow wheel, which supplies Arrow C++
   dpkg-dev file              # scripts/package.sh: dpkg-shlibdeps computes the .deb's dependencies (file: CPack's ELF check)

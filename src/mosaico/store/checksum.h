@@ -1,6 +1,6 @@
 // CRC32 checksums of stored objects.
 //
-// The checksum of an object is the CRC32 (zlib polynomial 0x04C11DB7, as computed by arrow::internal::crc32)
+// The checksum of an object is the CRC32 (zlib polynomial 0x04C11DB7, the value zlib's crc32() and arrow::internal::crc32 give; computed with ISA-L)
 // of all its bytes, rendered as exactly 8 lowercase hex digits ("%08x", e.g. "0a1b2c3d"). This is the string
 // catalog::ChunkRecord::checksum and upload.json carry, so a chunk can be verified by re-reading its object.
 //
