@@ -38,6 +38,7 @@ import time
 
 import pyarrow.flight as fl
 
+import bench_daemon
 from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,23 +69,10 @@ def topic_metadata(rnd, name):
 
 class Daemon:
     def __init__(self, binary, data_dir, extra=(), log_name=None):
-        self.port = free_port()
-        self.log_path = os.path.join(data_dir, log_name or f"daemon-{self.port}.log")
-        self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen([binary, "run", "--port", str(self.port), "--data-dir", data_dir,
-                                      "--job-workers", "0", "--http-port", "0", *extra],
-                                     stderr=self.log_file, stdout=self.log_file)
-        self.url = f"grpc://127.0.0.1:{self.port}"
-        self.client = fl.FlightClient(self.url)
-        deadline = time.time() + 600
-        while True:
-            try:
-                action(self.client, "info", {})
-                return
-            except Exception:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"daemon did not start, see {self.log_path}")
-                time.sleep(0.1)
+        d = bench_daemon.launch(binary, data_dir, ["--job-workers", "0", "--http-port", "0", *extra], log_name,
+                                timeout=600, poll=0.1)
+        self.port, self.log_path, self.log_file, self.proc = d.port, d.log_path, d.log_file, d.proc
+        self.url, self.client = d.url, d.client
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)

@@ -45,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow.flight as fl
 
+import bench_daemon
 from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
 from query_bench import SENSORS, action, sequence_metadata, topic_metadata
 
@@ -94,26 +95,14 @@ def filler(port, worker, n_workers, n_topics, limit, done, topics_done, ready, s
 
 class Daemon:
     def __init__(self, binary, data_dir, catalog_url=None):
-        self.port, self.http_port = free_port(), free_port()
+        self.http_port = free_port()
         self.data_dir = data_dir
         self.catalog_url = catalog_url
-        self.log_path = os.path.join(data_dir, f"daemon-{self.port}.log")
-        self.log_file = open(self.log_path, "w")
-        cmd = [binary, "run", "--port", str(self.port), "--http-port", str(self.http_port), "--data-dir", data_dir,
-               "--log-level", "info"]
+        args = ["--http-port", str(self.http_port), "--log-level", "info"]
         if catalog_url:
-            cmd += ["--catalog", catalog_url]
-        self.proc = subprocess.Popen(cmd, stdout=self.log_file, stderr=self.log_file)
-        self.client = fl.FlightClient(f"grpc://127.0.0.1:{self.port}")
-        deadline = time.time() + 60
-        while True:
-            try:
-                action(self.client, "info", {})
-                return
-            except Exception:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"daemon did not start, see {self.log_path}")
-                time.sleep(0.05)
+            args += ["--catalog", catalog_url]
+        d = bench_daemon.launch(binary, data_dir, args, timeout=60)
+        self.port, self.log_path, self.log_file, self.proc, self.client = d.port, d.log_path, d.log_file, d.proc, d.client
 
     def job_ms(self, kind="recover_sequence"):
         """Durations (ms) of the `kind` jobs finished since the last call, from the daemon's event=job_done lines."""

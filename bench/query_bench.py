@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
+import bench_daemon
 from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,21 +48,8 @@ class Daemon:
     """A mosaicod process whose stderr goes to a log file we can scan for structured events."""
 
     def __init__(self, binary, data_dir, extra=()):
-        self.port = free_port()
-        self.log_path = os.path.join(data_dir, f"daemon-{self.port}.log")
-        self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen([binary, "run", "--port", str(self.port), "--data-dir", data_dir,
-                                      "--log-level", "debug", *extra], stderr=self.log_file, stdout=self.log_file)
-        self.client = fl.FlightClient(f"grpc://127.0.0.1:{self.port}")
-        deadline = time.time() + 30
-        while True:
-            try:
-                action(self.client, "info", {})
-                return
-            except Exception:
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"daemon did not start, see {self.log_path}")
-                time.sleep(0.05)
+        d = bench_daemon.launch(binary, data_dir, ["--log-level", "debug", *extra])
+        self.port, self.log_path, self.log_file, self.proc, self.client = d.port, d.log_path, d.log_file, d.proc, d.client
 
     def log_size(self):
         self.log_file.flush()
