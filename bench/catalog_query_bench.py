@@ -39,32 +39,14 @@ import time
 import pyarrow.flight as fl
 
 import bench_daemon
+from query_bench import action, create_recorded_sequence
 from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-WEATHER = ["rain", "sun", "fog", "snow", "cloud"]
-SITES = ["turin", "milan", "lab", "track", "field"]
 SENSORS = [("imu", "IMU"), ("gps", "GPS"), ("cam_front", "Image"), ("cam_rear", "Image"), ("lidar", "PointCloud"),
            ("joints", "JointState"), ("odom", "Odometry"), ("tf", "Transform"), ("battery", "BatteryState"),
            ("radar", "Radar")]
-
-
-def action(client, name, body):
-    results = list(client.do_action(fl.Action(name, json.dumps(body).encode())))
-    return [json.loads(r.body.to_pybytes())["response"] for r in results]
-
-
-def sequence_metadata(rnd, i):
-    return {"env": {"weather": rnd.choice(WEATHER), "temp_c": rnd.randint(-10, 40), "wind": rnd.random() * 20},
-            "robot": {"id": f"r-{rnd.randint(0, 99):03d}", "fw": f"1.{rnd.randint(0, 9)}.{rnd.randint(0, 9)}"},
-            "site": rnd.choice(SITES), "run": i, "ok": rnd.random() < 0.9,
-            "operator": rnd.choice(["ada", "bob", "cy", "dee"]), "tags": ["a", "b"]}
-
-
-def topic_metadata(rnd, name):
-    return {"sensor": {"model": f"{name}-m{rnd.randint(1, 5)}", "rate_hz": rnd.choice([10, 30, 100, 1000])},
-            "frame_id": f"{name}_link", "calibrated": rnd.random() < 0.5}
 
 
 class Daemon:
@@ -89,13 +71,7 @@ def _fill_worker(url, indices, seed, counter):
     def one(i):
         rnd = random.Random(seed * 1_000_003 + i)
         seq = f"run_{i:06d}"
-        action(client, "sequence_create", {"locator": seq, "user_metadata": sequence_metadata(rnd, i)})
-        session = action(client, "session_create", {"locator": seq})[0]
-        for name, tag in SENSORS:
-            action(client, "topic_create", {"session_uuid": session["uuid"], "locator": f"{seq}/{name}",
-                                            "serialization_format": "default", "ontology_tag": tag,
-                                            "user_metadata": topic_metadata(rnd, name)})
-        action(client, "session_finalize", {"session_uuid": session["uuid"]})
+        create_recorded_sequence(client, seq, rnd, i, SENSORS)
         with counter.get_lock():
             counter.value += 1
 

@@ -47,7 +47,7 @@ import pyarrow.flight as fl
 
 import bench_daemon
 from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
-from query_bench import SENSORS, action, sequence_metadata, topic_metadata
+from query_bench import SENSORS, action, create_recorded_sequence
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CHECKPOINTS = [1000, 10000, 50000, 100000]
@@ -77,13 +77,7 @@ def filler(port, worker, n_workers, n_topics, limit, done, topics_done, ready, s
             continue
         rnd = random.Random(i)
         seq = seq_name(i)
-        action(client, "sequence_create", {"locator": seq, "user_metadata": sequence_metadata(rnd, i)})
-        session = action(client, "session_create", {"locator": seq})[0]
-        for name, tag in names:
-            action(client, "topic_create", {"session_uuid": session["uuid"], "locator": f"{seq}/{name}",
-                                            "serialization_format": "default", "ontology_tag": tag,
-                                            "user_metadata": topic_metadata(rnd, name)})
-        action(client, "session_finalize", {"session_uuid": session["uuid"]})
+        create_recorded_sequence(client, seq, rnd, i, names)
         with done.get_lock():
             done.value += 1
         with topics_done.get_lock():

@@ -104,6 +104,18 @@ def topic_metadata(rnd, name):
             "frame_id": f"{name}_link", "calibrated": rnd.random() < 0.5}
 
 
+def create_recorded_sequence(client, seq, rnd, i, sensors):
+    """What the SDK does for one recording without data: the sequence with metadata, a session, one topic per
+    (name, ontology tag) in `sensors` with metadata, and the session's finalize (which enqueues recover_sequence)."""
+    action(client, "sequence_create", {"locator": seq, "user_metadata": sequence_metadata(rnd, i)})
+    session = action(client, "session_create", {"locator": seq})[0]
+    for name, tag in sensors:
+        action(client, "topic_create", {"session_uuid": session["uuid"], "locator": f"{seq}/{name}",
+                                        "serialization_format": "default", "ontology_tag": tag,
+                                        "user_metadata": topic_metadata(rnd, name)})
+    action(client, "session_finalize", {"session_uuid": session["uuid"]})
+
+
 def create_catalog(client, n_sequences, seed=7):
     rnd_master = random.Random(seed)
     seeds = [rnd_master.random() for _ in range(n_sequences)]
@@ -111,13 +123,7 @@ def create_catalog(client, n_sequences, seed=7):
     def one(i):
         rnd = random.Random(seeds[i])
         seq = f"run_{i:05d}"
-        action(client, "sequence_create", {"locator": seq, "user_metadata": sequence_metadata(rnd, i)})
-        session = action(client, "session_create", {"locator": seq})[0]
-        for name, tag in SENSORS:
-            action(client, "topic_create", {"session_uuid": session["uuid"], "locator": f"{seq}/{name}",
-                                            "serialization_format": "default", "ontology_tag": tag,
-                                            "user_metadata": topic_metadata(rnd, name)})
-        action(client, "session_finalize", {"session_uuid": session["uuid"]})
+        create_recorded_sequence(client, seq, rnd, i, SENSORS)
 
     done = 0
     started = time.time()
