@@ -47,7 +47,7 @@ import pyarrow.flight as fl
 
 import bench_daemon
 from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
-from query_bench import SENSORS, action, create_recorded_sequence
+from query_bench import SENSORS, action, create_recorded_sequence, latency
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CHECKPOINTS = [1000, 10000, 50000, 100000]
@@ -159,14 +159,7 @@ class Daemon:
 # ---------------------------------------------------------------- measurements
 
 def p50(fn, repeat):
-    fn()  # warm-up
-    samples = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    samples.sort()
-    return samples[len(samples) // 2]
+    return latency(fn, repeat)[0]
 
 
 def latencies(daemon, created, n_topics, repeat, rnd):
