@@ -280,13 +280,11 @@ def start_daemon(binary, data_dir, chunk_mb, procs):
 
 
 # Allocator settings of the ceiling servers (--ceiling-alloc). mosaicod's process-memory policy
-# (src/mosaico/server/process_memory.h) is jemalloc for Arrow, glibc arenas capped at half the cores (2..8) and a
-# fixed 32 MiB glibc mmap threshold (64 KiB before 2026-12-06).
+# (src/mosaico/server/process_memory.h) is jemalloc for Arrow and a fixed 64 KiB glibc mmap threshold.
 CEILING_ALLOC_ENV = {
     "default": {},  # the libraries' defaults: the wheel's Arrow pool (mimalloc), glibc's dynamic mmap threshold
     "arrow-jemalloc": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"},  # mosaicod's Arrow pool only
-    "mosaicod": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
-                 "MALLOC_ARENA_MAX": str(min(8, max(2, (os.cpu_count() or 2) // 2)))},
+    "mosaicod": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "MALLOC_MMAP_THRESHOLD_": "65536"},
 }
 
 

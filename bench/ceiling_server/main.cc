@@ -5,7 +5,7 @@
 // Prints "listening on <port> (<allocators>)" once it serves; stops on SIGTERM/SIGINT.
 //
 // Allocators: the libraries' defaults (the wheel's Arrow pool, glibc's dynamic mmap threshold), NOT mosaicod's
-// process-memory policy (server/process_memory.h: jemalloc pool, capped glibc arenas, 32 MiB mmap threshold), which is one of mosaicod's
+// process-memory policy (server/process_memory.h: jemalloc pool, 64 KiB mmap threshold), which is one of mosaicod's
 // own choices and whose cost the ratios should show. To run with the daemon's settings, start this binary with
 // ARROW_DEFAULT_MEMORY_POOL=jemalloc MALLOC_MMAP_THRESHOLD_=65536 (flight_throughput.py --ceiling-alloc mosaicod).
 #include <csignal>

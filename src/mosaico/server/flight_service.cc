@@ -145,9 +145,7 @@ arrow::Status MosaicoFlightService::DoPut(const fl::ServerCallContext& context,
                                           std::unique_ptr<fl::FlightMessageReader> reader,
                                           std::unique_ptr<fl::FlightMetadataWriter>) {
   std::string target = DescribeDescriptor(reader->descriptor());
-  auto status = Finish("DoPut", target, DoPutImpl(context, reader.get(), &target));
-  RequestFreedMemoryRelease();  // the upload's message buffers and chunks are freed by now (process_memory.h)
-  return status;
+  return Finish("DoPut", target, DoPutImpl(context, reader.get(), &target));
 }
 
 arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& context, fl::FlightMessageReader* reader,

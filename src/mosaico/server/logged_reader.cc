@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/read/topic_reader.h"
-#include "mosaico/server/process_memory.h"
 #include "mosaico/server/service_metrics.h"
 
 namespace mosaico::server {
@@ -16,7 +15,6 @@ class LoggedReader final : public arrow::RecordBatchReader {
   ~LoggedReader() override {
     if (!complete_) (void)inner_->Close();  // an abandoned read: stop its readahead thread so its stats can be read
     Log();
-    RequestFreedMemoryRelease();  // the read's buffers are freed by now (process_memory.h)
   }
 
   std::shared_ptr<arrow::Schema> schema() const override { return inner_->schema(); }
