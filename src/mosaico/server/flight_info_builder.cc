@@ -2,6 +2,7 @@
 
 #include "mosaico/core/json.h"
 #include "mosaico/ingest/schema_check.h"
+#include "mosaico/read/topic_stripes.h"
 #include "mosaico/read/window_count.h"
 #include "mosaico/server/flight_schema.h"
 
@@ -49,8 +50,9 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForListing(const catalog::Seque
                               meta.dump());
 }
 
-arrow::Result<FlightInfoBuilder::Endpoint> FlightInfoBuilder::TopicEndpoint(const TopicRecord& topic,
-                                                                           const TimeWindow& window) {
+arrow::Result<FlightInfoBuilder::TopicEndpoints> FlightInfoBuilder::EndpointsOf(const TopicRecord& topic,
+                                                                                const DataRequest& request) {
+  const TimeWindow& window = request.window;
   ARROW_ASSIGN_OR_RAISE(auto summary, catalog_->SummarizeTopic(topic.id));
   OrderedJson meta;
   meta["resource_locator"] = topic.sequence_name + "/" + topic.name;
@@ -64,23 +66,49 @@ arrow::Result<FlightInfoBuilder::Endpoint> FlightInfoBuilder::TopicEndpoint(cons
                        {"total_chunks_count", summary.total_chunks},
                        {"total_row_count", summary.total_rows},
                        {"interval", Interval(summary.ts_min, summary.ts_max)}};
-  Endpoint out;
+  TopicEndpoints out;
   out.rows = summary.total_rows;
   out.bytes = summary.total_bytes;
+  std::optional<std::vector<catalog::ChunkRecord>> chunks;
   if (window.is_bounded()) {
-    ARROW_ASSIGN_OR_RAISE(auto chunks, catalog_->ListChunks(topic.id, /*with_stats=*/false));
-    ARROW_ASSIGN_OR_RAISE(auto count, read::CountRowsInWindow(store_, chunks, window));
+    ARROW_ASSIGN_OR_RAISE(chunks, catalog_->ListChunks(topic.id, /*with_stats=*/false));
+    ARROW_ASSIGN_OR_RAISE(auto count, read::CountRowsInWindow(store_, *chunks, window));
     meta["time_window_info"] = {{"row_count", count.row_count}, {"interval", Interval(count.first_ts, count.last_ts)}};
     out.rows = count.row_count;
   } else {
     meta["time_window_info"] = nullptr;
   }
-  DataRequest ticket_request;
-  ticket_request.locator.sequence = topic.sequence_name;
-  ticket_request.locator.topic = topic.name;
-  ticket_request.window = window;
-  out.endpoint.ticket = fl::Ticket{EncodeTicket(ticket_request)};
-  out.endpoint.app_metadata = meta.dump();
+  out.metadata = meta.dump();
+
+  // Striped: one endpoint per slice (read/topic_stripes.h), each a self-contained ticket for its sub-window.
+  std::vector<read::Stripe> stripes{read::Stripe{window, out.bytes}};
+  if (request.stripes > 1 && topic.schema_ipc && summary.total_chunks > 0) {
+    if (!chunks) {
+      ARROW_ASSIGN_OR_RAISE(chunks, catalog_->ListChunks(topic.id, /*with_stats=*/false));
+    }
+    ARROW_ASSIGN_OR_RAISE(stripes, read::PlanTopicStripes(*store_, *chunks, window, request.stripes));
+  }
+  const bool striped = request.stripes > 1;
+  for (size_t i = 0; i < stripes.size(); ++i) {
+    DataRequest ticket_request;
+    ticket_request.locator.sequence = topic.sequence_name;
+    ticket_request.locator.topic = topic.name;
+    ticket_request.window = stripes[i].window;
+    fl::FlightEndpoint endpoint;
+    endpoint.ticket = fl::Ticket{EncodeTicket(ticket_request)};
+    if (striped) {
+      OrderedJson stripe_meta = meta;
+      stripe_meta["stripe"] = {{"index", i},
+                               {"count", stripes.size()},
+                               {"timestamp_ns_start", OptionalNs(stripes[i].window.start_ns)},
+                               {"timestamp_ns_end", OptionalNs(stripes[i].window.end_ns)},
+                               {"estimated_bytes", stripes[i].estimated_bytes}};
+      endpoint.app_metadata = stripe_meta.dump();
+    } else {
+      endpoint.app_metadata = out.metadata;
+    }
+    out.endpoints.push_back(std::move(endpoint));
+  }
   return out;
 }
 
@@ -111,21 +139,22 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForSequence(const fl::FlightDes
   std::vector<fl::FlightEndpoint> endpoints;
   int64_t rows = 0, bytes = 0;
   for (const auto& t : topics) {
-    ARROW_ASSIGN_OR_RAISE(auto ep, TopicEndpoint(t, request.window));
+    ARROW_ASSIGN_OR_RAISE(auto ep, EndpointsOf(t, request));
     rows += ep.rows;
     bytes += ep.bytes;
-    endpoints.push_back(std::move(ep.endpoint));
+    for (auto& e : ep.endpoints) endpoints.push_back(std::move(e));
   }
-  return fl::FlightInfo::Make(*arrow::schema({}), descriptor, endpoints, rows, bytes, false, meta.dump());
+  // Striped: a topic's endpoints are consecutive and must be concatenated in order.
+  return fl::FlightInfo::Make(*arrow::schema({}), descriptor, endpoints, rows, bytes, /*ordered=*/request.stripes > 1,
+                              meta.dump());
 }
 
 arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForTopic(const fl::FlightDescriptor& descriptor,
                                                          const DataRequest& request) {
   ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(request.locator.sequence, request.locator.topic));
   ARROW_ASSIGN_OR_RAISE(auto schema, FlightTopicSchema(topic));
-  ARROW_ASSIGN_OR_RAISE(auto ep, TopicEndpoint(topic, request.window));
-  return fl::FlightInfo::Make(*schema, descriptor, {ep.endpoint}, ep.rows, ep.bytes, /*ordered=*/true,
-                              ep.endpoint.app_metadata);
+  ARROW_ASSIGN_OR_RAISE(auto ep, EndpointsOf(topic, request));
+  return fl::FlightInfo::Make(*schema, descriptor, ep.endpoints, ep.rows, ep.bytes, /*ordered=*/true, ep.metadata);
 }
 
 }  // namespace mosaico::server

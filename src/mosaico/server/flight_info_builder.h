@@ -4,6 +4,11 @@
 //      "sessions":[{"locator","created_at_ns","completed_at_ns","locked","topics":["<seq>/<topic>",...]}]},
 //    one endpoint per topic (ordered by name), empty schema.
 //  - topic: exactly one endpoint; FlightInfo.schema = the topic's schema snapshot in Flight form (FlightTopicSchema).
+//  - striped (descriptor "stripes": N > 1): each topic's single endpoint becomes up to N consecutive endpoints, the
+//    stripes of read/topic_stripes.h in time order, each with its own ticket (the stripe's sub-window: a ticket
+//    like any other, valid on any connection or daemon) and the topic's app_metadata plus
+//    "stripe": {"index","count","timestamp_ns_start","timestamp_ns_end","estimated_bytes"}; FlightInfo.ordered =
+//    true. Concatenating a topic's stripe streams in endpoint order gives exactly its unstriped stream.
 //  - every endpoint: opaque ticket (locator + window) and app_metadata {"resource_locator","created_at_ns",
 //      "completed_at_ns","locked","ontology_tag","serialization_format","user_metadata",
 //      "data_info":{"total_bytes","total_chunks_count","total_row_count","interval":{"start_ns","end_ns"}|null},
@@ -37,12 +42,13 @@ class FlightInfoBuilder {
                                                        const DataRequest& request);
   arrow::Result<arrow::flight::FlightInfo> ForTopic(const arrow::flight::FlightDescriptor& descriptor,
                                                     const DataRequest& request);
-  struct Endpoint {
-    arrow::flight::FlightEndpoint endpoint;
+  struct TopicEndpoints {
+    std::vector<arrow::flight::FlightEndpoint> endpoints;  // one, or the stripes in order
+    std::string metadata;                                  // the topic's endpoint app_metadata (no "stripe")
     int64_t rows = 0;
     int64_t bytes = 0;
   };
-  arrow::Result<Endpoint> TopicEndpoint(const catalog::TopicRecord& topic, const TimeWindow& window);
+  arrow::Result<TopicEndpoints> EndpointsOf(const catalog::TopicRecord& topic, const DataRequest& request);
 
   std::shared_ptr<catalog::Catalog> catalog_;
   std::shared_ptr<store::ObjectStore> store_;

@@ -1,5 +1,7 @@
 #include "mosaico/server/flight_requests.h"
 
+#include <algorithm>
+
 #include "mosaico/core/errors.h"
 #include "mosaico/core/json.h"
 
@@ -14,6 +16,14 @@ arrow::Result<DataRequest> ParseDataJson(const Json& cmd) {
   ARROW_ASSIGN_OR_RAISE(req.window.end_ns, OptionalInt64(cmd, "timestamp_ns_end"));
   ARROW_RETURN_NOT_OK(req.window.Validate());
   return req;
+}
+
+arrow::Status ParseStripes(const Json& cmd, DataRequest* req) {
+  ARROW_ASSIGN_OR_RAISE(auto stripes, OptionalInt64(cmd, "stripes"));
+  if (!stripes) return arrow::Status::OK();
+  if (*stripes < 1) return InvalidArgument("field 'stripes' must be an integer >= 1, not " + std::to_string(*stripes));
+  req->stripes = static_cast<int>(std::min<int64_t>(*stripes, kMaxStripes));
+  return arrow::Status::OK();
 }
 
 }  // namespace
@@ -31,7 +41,9 @@ arrow::Result<DataRequest> ParseDataDescriptor(const arrow::flight::FlightDescri
     return InvalidArgument("unsupported descriptor type");
   }
   ARROW_ASSIGN_OR_RAISE(auto cmd, ParseJsonObject(descriptor.cmd, "descriptor command"));
-  return ParseDataJson(cmd);
+  ARROW_ASSIGN_OR_RAISE(auto req, ParseDataJson(cmd));
+  ARROW_RETURN_NOT_OK(ParseStripes(cmd, &req));
+  return req;
 }
 
 arrow::Result<PutRequest> ParsePutDescriptor(const arrow::flight::FlightDescriptor& descriptor) {
