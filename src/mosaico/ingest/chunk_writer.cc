@@ -237,7 +237,11 @@ arrow::Status ChunkWriter::StartFlush() {
   // The chunk's budget goes with it and is released once the encode dropped the table: it drains on its own.
   MemoryReservation chunk_memory = std::move(held_);
   chunk_memory.MarkDraining();
-  const auto index = static_cast<int32_t>(chunks_.size());
+  if (static_cast<int64_t>(chunks_.size()) >= options_.max_chunks) {
+    return arrow::Status::Invalid("the upload to '", sequence_, "/", topic_path_, "' exceeds ", options_.max_chunks,
+                                  " chunks (a stripe's limit); send it over more stripes or larger chunks");
+  }
+  const auto index = static_cast<int32_t>(options_.first_chunk_index + static_cast<int64_t>(chunks_.size()));
   auto encode = [this, table = std::move(table), index, chunk_memory = std::move(chunk_memory)]() mutable {
     auto record = EncodeChunk(std::move(table), index);
     chunk_memory.Release();

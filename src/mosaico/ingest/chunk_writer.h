@@ -6,7 +6,7 @@
 //    Parquet (chunk_parquet.h: zstd at options.zstd_level, except blob columns that zstd does not shrink, stored
 //    uncompressed as chunk_codec.h decides per chunk; row groups of at most row_group_rows rows, column statistics,
 //    the Arrow schema stored in the file metadata so types and field metadata read back as written) to
-//    layout::ChunkObject(seq, topic, upload, index), index 0, 1, 2, ...; the object is streamed (never assembled in
+//    layout::ChunkObject(seq, topic, upload, index), index 0, 1, 2, ... (from options.first_chunk_index); the object is streamed (never assembled in
 //    memory) and checksummed on the way.
 //    A chunk is therefore about target_chunk_bytes of Arrow data plus at most one batch (or less when the memory
 //    budget has it flushed early, see below).
@@ -93,6 +93,10 @@ struct ChunkWriterOptions {
   BudgetWait memory_wait;  // how Append waits for memory_budget (cancellation, time limit, name in logs)
   // Encodes run here (shared by many writers; must outlive their in-flight chunks); null: a thread per chunk.
   std::shared_ptr<EncodeExecutor> encoder;
+  // Chunk indices (and object names) are first_chunk_index, +1, ...; at most max_chunks of them (a flush beyond
+  // fails with INVALID_ARGUMENT). A stripe of a striped upload writes its own range (stripe_ledger.h).
+  int32_t first_chunk_index = 0;
+  int64_t max_chunks = int64_t{1} << 31;
 };
 
 class ChunkWriter {

@@ -14,9 +14,11 @@
 #include "mosaico/server/flight_schema.h"
 #include "mosaico/server/logged_reader.h"
 #include "mosaico/server/process_memory.h"
+#include "mosaico/server/put_stream.h"
 #include "mosaico/server/sequence_listing.h"
 #include "mosaico/server/service_metrics.h"
 #include "mosaico/server/status_mapping.h"
+#include "mosaico/server/striped_put.h"
 
 namespace mosaico::server {
 namespace fl = arrow::flight;
@@ -56,15 +58,6 @@ arrow::Status CheckDescriptorBytes(const fl::FlightDescriptor& d, int64_t limit)
   return CheckFieldBytes("the flight descriptor", bytes, limit, "--max-action-body-bytes");
 }
 
-// An error reading the client's FlightData stream. A malformed message (bad flatbuffer, wrong body, unexpected
-// message type) is the client's fault: INVALID_ARGUMENT, not the IOError the IPC reader reports; a client that went
-// away (or a shutdown) aborts the upload.
-arrow::Status StreamReadError(const fl::ServerCallContext& context, const arrow::Status& st, const std::string& target) {
-  if (context.is_cancelled()) return Aborted("upload to '" + target + "' was cancelled before the client finished it");
-  if (fl::FlightStatusDetail::UnwrapStatus(st)) return st;
-  return InvalidArgument("malformed FlightData in the upload to '" + target + "': " + st.message());
-}
-
 }  // namespace
 
 MosaicoFlightService::MosaicoFlightService(ServerConfig config, std::shared_ptr<lifecycle::Lifecycle> lifecycle)
@@ -80,6 +73,8 @@ MosaicoFlightService::MosaicoFlightService(ServerConfig config, std::shared_ptr<
   // working sets, which the budget does not count, whatever the number of streams.
   const int encodes = std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   encoder_ = std::make_shared<ingest::EncodeExecutor>(encodes);
+  striped_uploads_ = std::make_unique<ingest::StripedUploads>(config_.upload_idle_timeout_seconds,
+                                                               "--upload-idle-timeout-seconds");
   spdlog::info("event=ingest_memory_budget mib={} source={} machine_mib={} max_concurrent_streams={} "
                "concurrent_encodes={} {}",
                budget >> 20, config_.ingest_memory_mb < 0 ? "auto" : "--ingest-memory-mb", machine >> 20,
@@ -143,74 +138,35 @@ arrow::Status MosaicoFlightService::GetSchema(const fl::ServerCallContext&, cons
 
 arrow::Status MosaicoFlightService::DoPut(const fl::ServerCallContext& context,
                                           std::unique_ptr<fl::FlightMessageReader> reader,
-                                          std::unique_ptr<fl::FlightMetadataWriter>) {
+                                          std::unique_ptr<fl::FlightMetadataWriter> writer) {
   std::string target = DescribeDescriptor(reader->descriptor());
-  return Finish("DoPut", target, DoPutImpl(context, reader.get(), &target));
+  return Finish("DoPut", target, DoPutImpl(context, reader.get(), writer.get(), &target));
 }
 
 arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& context, fl::FlightMessageReader* reader,
-                                              std::string* target) {
+                                              fl::FlightMetadataWriter* writer, std::string* target) {
   ARROW_ASSIGN_OR_RAISE(auto slot, stream_slots_.Acquire("DoPut", *target));
   ARROW_RETURN_NOT_OK(CheckDescriptorBytes(reader->descriptor(), config_.max_action_body_bytes));
   ARROW_ASSIGN_OR_RAISE(auto request, ParsePutDescriptor(reader->descriptor()));
+  ARROW_ASSIGN_OR_RAISE(auto stripes, ParsePutStripes(reader->descriptor()));
   *target = request.locator.ToString();
+  auto options = UploadWriterOptions(config_, ingest_budget_, encoder_, context, *target);
+  if (stripes) {  // one stripe of a striped upload (striped_put.h)
+    StripedPutDeps deps{lifecycle_.get(), striped_uploads_.get(), &config_, std::move(options)};
+    return DoStripedPut(context, reader, writer, request, *stripes, deps, *target);
+  }
   ARROW_ASSIGN_OR_RAISE(auto admitted, lifecycle_->AdmitUpload(request.locator, request.topic_uuid));
   auto schema_read = reader->GetSchema();
   if (!schema_read.ok()) return StreamReadError(context, schema_read.status(), *target);
   std::shared_ptr<arrow::Schema> schema = *std::move(schema_read);
-
-  ingest::ChunkWriterOptions options;
-  options.target_chunk_bytes = config_.chunk_target_bytes;
-  options.row_group_rows = config_.row_group_rows;
-  // Over the memory budget a message waits before it is buffered, and the stream reads nothing more meanwhile
-  // (gRPC flow control holds the client). The wait ends with the call (client gone, shutdown) or after the idle
-  // limit: no upload sits in the daemon longer than that without progress, whoever is the cause.
-  options.memory_budget = ingest_budget_;
-  options.encoder = encoder_;
-  options.memory_wait.cancelled = [&context] { return context.is_cancelled(); };
-  if (config_.upload_idle_timeout_seconds > 0) {
-    options.memory_wait.max_wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(config_.upload_idle_timeout_seconds));
-    options.memory_wait.max_wait_flag = "--upload-idle-timeout-seconds";
-  }
-  options.memory_wait.what = "upload to '" + *target + "'";
   ARROW_ASSIGN_OR_RAISE(auto upload, ingest::TopicUpload::Begin(lifecycle_->catalog(), lifecycle_->store(),
                                                                 admitted.topic, schema, options));
   UploadOutcome outcome;  // mosaicod_uploads_total: aborted unless committed below
-  // gRPC gives no way to interrupt a blocked read, so the idle limit is checked when the next message arrives
-  // (or the client goes away); an upload that paused too long is aborted, never committed. The pause counts from
-  // the end of the previous message's Write: time this daemon spent (waiting for memory, a chunk encode) is not
-  // the client's.
-  RequestDeadline idle(config_.upload_idle_timeout_seconds, "--upload-idle-timeout-seconds");
-  while (true) {
-    auto next = reader->Next();
-    if (!next.ok()) return StreamReadError(context, next.status(), *target);
-    fl::FlightStreamChunk chunk = *std::move(next);
-    if (idle.Expired()) return idle.Exceeded("the pause between two messages of the upload to '" + *target + "'");
-    if (chunk.app_metadata) {
-      ARROW_RETURN_NOT_OK(CheckFieldBytes("app_metadata of a FlightData message", chunk.app_metadata->size(),
-                                          config_.grpc_max_decode_message_size, "--max-message-mb"));
-    }
-    if (!chunk.data) {
-      if (chunk.app_metadata) {  // metadata-only message: nothing to store
-        idle.Restart();
-        continue;
-      }
-      break;
-    }
-    ARROW_RETURN_NOT_OK(CheckBatchBytes(*chunk.data, config_.grpc_max_decode_message_size, *target));
-    // The IPC reader trusts the declared offsets and lengths: a hostile message could make later code read out of
-    // bounds. Full validation (buffer sizes, offsets, UTF-8, dictionary indices) before anything touches the rows.
-    if (auto valid = chunk.data->ValidateFull(); !valid.ok()) {
-      return InvalidArgument("malformed record batch in the upload to '" + *target + "': " + valid.message());
-    }
-    ARROW_RETURN_NOT_OK(upload->Write(chunk.data));
-    CountReceived(*chunk.data);
-    idle.Restart();
-  }
-  // A client that vanishes (or a shutdown that cancels the call) also ends the message stream; only a stream the
-  // client closed itself is a complete upload. Returning here destroys `upload`, which aborts it.
-  if (context.is_cancelled()) return Aborted("upload to '" + *target + "' was cancelled before the client finished it");
+  // Returning early destroys `upload`, which aborts it.
+  ARROW_RETURN_NOT_OK(ReceiveUploadBatches(context, reader, config_, *target,
+                                           [&](const std::shared_ptr<arrow::RecordBatch>& batch) {
+                                             return upload->Write(batch);
+                                           }));
   ARROW_RETURN_NOT_OK(upload->Commit());
   outcome.Committed();
   spdlog::info("event=upload_committed topic={} rows={} chunks={}", *target, upload->rows_written(),

@@ -6,7 +6,8 @@
 //   ListFlights    one FlightInfo per sequence, descriptor PATH [seq]
 //   GetFlightInfo  sequence or topic metadata + tickets (flight_info_builder.h)
 //   GetSchema      a topic's schema snapshot (empty schema for a sequence)
-//   DoPut          one upload into one topic (ingest/topic_upload.h)
+//   DoPut          one upload into one topic (ingest/topic_upload.h), or one stripe of a striped upload
+//                  (striped_put.h; docs/PROTOCOL_NOTES.md "Striped uploads")
 //   DoGet          a topic's rows, sorted by timestamp_ns, trimmed to the ticket's window (read/)
 //   DoAction       JSON actions (actions/action_registry.h)
 //   ListActions    the registered action names
@@ -24,6 +25,7 @@
 #include "mosaico/auth/authenticator.h"
 #include "mosaico/ingest/chunk_writer.h"
 #include "mosaico/ingest/memory_budget.h"
+#include "mosaico/ingest/striped_uploads.h"
 #include "mosaico/lifecycle/lifecycle.h"
 #include "mosaico/server/actions/action_registry.h"
 #include "mosaico/server/flight_info_builder.h"
@@ -57,7 +59,7 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
 
  private:
   arrow::Status DoPutImpl(const arrow::flight::ServerCallContext& context, arrow::flight::FlightMessageReader* reader,
-                          std::string* target);
+                          arrow::flight::FlightMetadataWriter* writer, std::string* target);
   arrow::Status DoGetImpl(const arrow::flight::Ticket& request, std::unique_ptr<arrow::flight::FlightDataStream>* stream,
                           std::string* target);
   // The serialized result frames of one action, in order.
@@ -71,6 +73,7 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
   StreamSlots stream_slots_;  // --max-concurrent-streams (limits.h)
   std::shared_ptr<ingest::MemoryBudget> ingest_budget_;  // --ingest-memory-mb; null: no budget
   std::shared_ptr<ingest::EncodeExecutor> encoder_;      // encodes the chunks of every upload (chunk_writer.h)
+  std::unique_ptr<ingest::StripedUploads> striped_uploads_;  // striped DoPuts in progress (striped_put.h)
 };
 
 }  // namespace mosaico::server

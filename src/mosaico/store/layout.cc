@@ -1,5 +1,7 @@
 #include "mosaico/store/layout.h"
 
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
@@ -112,20 +114,23 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// "chunk-000012.parquet" -> 12; -1 when the name is not a chunk name.
+// "chunk-000012.parquet" -> 12, "chunk-3000012.parquet" -> 3000012 (a stripe's range, ingest/stripe_ledger.h):
+// 6 to 10 digits, at most INT32_MAX, no sign; -1 when the name is not a chunk name.
 int32_t ChunkIndex(const std::string& name) {
   static const std::string kPrefix = "chunk-";
   static const std::string kSuffix = ".parquet";
-  if (name.size() != kPrefix.size() + 6 + kSuffix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0 ||
-      !EndsWith(name, kSuffix)) {
+  if (name.size() < kPrefix.size() + 6 + kSuffix.size() || name.size() > kPrefix.size() + 10 + kSuffix.size() ||
+      name.compare(0, kPrefix.size(), kPrefix) != 0 || !EndsWith(name, kSuffix)) {
     return -1;
   }
-  int32_t value = 0;
-  for (size_t i = kPrefix.size(); i < kPrefix.size() + 6; ++i) {
+  int64_t value = 0;
+  for (size_t i = kPrefix.size(); i < name.size() - kSuffix.size(); ++i) {
     if (name[i] < '0' || name[i] > '9') return -1;
     value = value * 10 + (name[i] - '0');
   }
-  return value;
+  // Only the canonical spelling: ChunkObject writes at least 6 digits, more only without leading zeros.
+  if (name.size() > kPrefix.size() + 6 + kSuffix.size() && name[kPrefix.size()] == '0') return -1;
+  return value > INT32_MAX ? -1 : static_cast<int32_t>(value);
 }
 
 bool IsNotificationName(const std::string& name) {

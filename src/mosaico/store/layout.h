@@ -5,7 +5,8 @@
 //   sequences/<seq>/sessions/<session key>/finalized.json      commit marker: the session is locked (completed)
 //   sequences/<seq>/topics/<topic>/topic.json                  topic manifest (session, tag, format, metadata)
 //   sequences/<seq>/topics/<topic>/schema.arrow                schema snapshot (Arrow IPC stream, no batches)
-//   sequences/<seq>/topics/<topic>/uploads/<upload>/chunk-<n>.parquet   data chunks of one DoPut stream
+//   sequences/<seq>/topics/<topic>/uploads/<upload>/chunk-<n>.parquet   data chunks of one upload (n: %06d;
+//                                                                       stripe s of a striped one: s*1000000+k)
 //   sequences/<seq>/topics/<topic>/uploads/<upload>/upload.json         commit marker of that stream: chunk list,
 //                                                                       row counts, stats, checksums
 //   sequences/<seq>/notifications/<created ns>-<id>.json       one sequence-level notification
