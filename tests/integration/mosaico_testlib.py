@@ -216,6 +216,58 @@ def put_batches(client, locator: str, topic_uuid: str, schema: pa.Schema, batche
         writer.close()
 
 
+def striped_put_descriptor(locator: str, topic_uuid: str, stripes: int, stripe: int) -> fl.FlightDescriptor:
+    """DoPut descriptor of one stripe of a striped upload (docs/PROTOCOL_NOTES.md, "Striped uploads")."""
+    return fl.FlightDescriptor.for_command(json.dumps(
+        {"resource_locator": locator, "topic_uuid": topic_uuid, "stripes": stripes, "stripe": stripe}))
+
+
+def put_stripe(location: str, locator: str, topic_uuid: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch],
+               stripes: int, stripe: int) -> dict:
+    """One complete stripe over its own connection; returns the stripe's PutResult JSON. Raises the server's error."""
+    client = fl.FlightClient(location)
+    try:
+        writer, reader = client.do_put(striped_put_descriptor(locator, topic_uuid, stripes, stripe), schema)
+        try:
+            for b in batches:
+                writer.write_batch(b)
+            writer.done_writing()
+            buf = reader.read()
+        finally:
+            writer.close()
+        assert buf is not None, f"stripe {stripe} of {locator!r}: no PutResult"
+        return json.loads(buf.to_pybytes())
+    finally:
+        client.close()
+
+
+def put_striped(location: str, locator: str, topic_uuid: str, schema: pa.Schema,
+                stripe_batches: Sequence[Sequence[pa.RecordBatch]]) -> list[dict]:
+    """A striped upload: stripe i sends stripe_batches[i], all stripes at once (a thread and a connection each).
+    Returns the replies by stripe; raises the first stripe error (after every thread ended)."""
+    import threading
+
+    n = len(stripe_batches)
+    replies: list = [None] * n
+    errors: list = [None] * n
+
+    def run(i: int):
+        try:
+            replies[i] = put_stripe(location, locator, topic_uuid, schema, stripe_batches[i], n, i)
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in errors:
+        if e is not None:
+            raise e
+    return replies
+
+
 def get_info(client, locator: str, start: Optional[int] = None, end: Optional[int] = None) -> fl.FlightInfo:
     return client.get_flight_info(info_descriptor(locator, start, end))
 
