@@ -1,0 +1,324 @@
+#include "mosaico/client/writer.h"
+
+#include <vector>
+
+#include <arrow/flight/client.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/record_batch.h>
+#include <arrow/type.h>
+
+#include "core.h"
+#include "locators.h"
+
+namespace mosaico::client {
+namespace fl = arrow::flight;
+
+// -- TopicWriter ---------------------------------------------------------------------------------------------------
+
+struct TopicWriter::Impl {
+  std::shared_ptr<ClientCore> core;
+  std::string sequence;
+  std::string locator;
+  Model model;
+  int64_t max_bytes = 0;
+  std::unique_ptr<fl::FlightStreamWriter> writer;
+  std::unique_ptr<fl::FlightMetadataReader> metadata_reader;
+  RowBuilder rows{nullptr};
+  std::vector<std::shared_ptr<arrow::RecordBatch>> pending;
+  int64_t pending_bytes = 0;
+  int64_t rows_written = 0, batches_written = 0, bytes_written = 0, dropped = 0;
+  std::string last_error;
+
+  arrow::Status Fail(arrow::Status st) {
+    if (!st.ok()) last_error = st.ToString();
+    return st;
+  }
+
+  arrow::Status Send(const std::shared_ptr<arrow::RecordBatch>& batch, int64_t size) {
+    auto st = writer->WriteRecordBatch(*batch);
+    if (!st.ok()) {
+      // The stream broke: the server's reason comes with Close.
+      auto closed = writer->Close();
+      writer.reset();
+      return Fail(Annotate(closed.ok() ? st : closed, "upload of topic '" + locator + "'"));
+    }
+    rows_written += batch->num_rows();
+    batches_written += 1;
+    bytes_written += size;
+    return arrow::Status::OK();
+  }
+
+  arrow::Status FlushPending() {
+    if (pending.empty()) return arrow::Status::OK();
+    std::shared_ptr<arrow::RecordBatch> batch;
+    if (pending.size() == 1) {
+      batch = pending.front();
+    } else {
+      ARROW_ASSIGN_OR_RAISE(batch, arrow::ConcatenateRecordBatches(pending));
+    }
+    const int64_t size = pending_bytes;
+    pending.clear();
+    pending_bytes = 0;
+    return Send(batch, size);
+  }
+
+  arrow::Status Queue(std::shared_ptr<arrow::RecordBatch> batch, int64_t size) {
+    if (pending_bytes + size > max_bytes) ARROW_RETURN_NOT_OK(FlushPending());
+    pending.push_back(std::move(batch));
+    pending_bytes += size;
+    if (pending_bytes >= max_bytes) return FlushPending();
+    return arrow::Status::OK();
+  }
+
+  arrow::Status Drop(int64_t size) {
+    dropped += 1;
+    last_error = "Record dropped for topic '" + locator + "': its size alone (" + std::to_string(size) +
+                 " bytes) exceeds the transport's message-size limit (" + std::to_string(max_bytes) +
+                 " bytes) and it cannot be split further.";
+    // Reported as the SDK does; a failure to report is not the upload's failure.
+    (void)core->Action("topic_notification_create",
+                       {{"locator", locator}, {"notification_type", "error"}, {"msg", last_error}});
+    return arrow::Status::OK();
+  }
+
+  arrow::Status SplitAndQueue(const std::shared_ptr<arrow::RecordBatch>& batch) {
+    if (batch->num_rows() == 0) return arrow::Status::OK();
+    int64_t size = 0;
+    ARROW_RETURN_NOT_OK(arrow::ipc::GetRecordBatchSize(*batch, &size));
+    if (size <= max_bytes) return Queue(batch, size);
+    if (batch->num_rows() == 1) return Drop(size);
+    const int64_t half = batch->num_rows() / 2;
+    ARROW_RETURN_NOT_OK(SplitAndQueue(batch->Slice(0, half)));
+    return SplitAndQueue(batch->Slice(half));
+  }
+
+  arrow::Status FlushRows() {
+    if (rows.num_rows() == 0) return arrow::Status::OK();
+    ARROW_ASSIGN_OR_RAISE(auto batch, rows.Flush());
+    return SplitAndQueue(batch);
+  }
+
+  arrow::Status CheckOpen() const {
+    if (writer == nullptr) {
+      return arrow::Status::Invalid("topic '", locator, "': the writer is closed",
+                                    last_error.empty() ? "" : " (" + last_error + ")");
+    }
+    return arrow::Status::OK();
+  }
+};
+
+TopicWriter::TopicWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TopicWriter::~TopicWriter() {
+  if (impl_ && impl_->writer) (void)Close(/*flush=*/false);
+}
+
+const std::string& TopicWriter::locator() const { return impl_->locator; }
+const Model& TopicWriter::model() const { return impl_->model; }
+bool TopicWriter::is_open() const { return impl_->writer != nullptr; }
+int64_t TopicWriter::rows_written() const { return impl_->rows_written; }
+int64_t TopicWriter::batches_written() const { return impl_->batches_written; }
+int64_t TopicWriter::bytes_written() const { return impl_->bytes_written; }
+int64_t TopicWriter::dropped_records() const { return impl_->dropped; }
+const std::string& TopicWriter::last_error() const { return impl_->last_error; }
+RowBuilder& TopicWriter::rows() { return impl_->rows; }
+
+arrow::Status TopicWriter::Write(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  ARROW_RETURN_NOT_OK(impl_->CheckOpen());
+  if (batch == nullptr) return arrow::Status::Invalid("topic '", impl_->locator, "': null batch");
+  const auto& want = *impl_->model.schema;
+  const auto& got = *batch->schema();
+  if (got.num_fields() != want.num_fields()) {
+    return impl_->Fail(arrow::Status::Invalid("topic '", impl_->locator, "': schema mismatch: the batch has ",
+                                              got.num_fields(), " fields, the topic ", want.num_fields(), " (",
+                                              want.ToString(), ")"));
+  }
+  for (int i = 0; i < want.num_fields(); ++i) {
+    const auto& w = want.field(i);
+    const auto& g = got.field(i);
+    if (w->name() != g->name() || !w->type()->Equals(*g->type(), /*check_metadata=*/false)) {
+      return impl_->Fail(arrow::Status::Invalid("topic '", impl_->locator, "': schema mismatch at field ", i,
+                                                ": expected '", w->name(), "' ", w->type()->ToString(), ", got '",
+                                                g->name(), "' ", g->type()->ToString()));
+    }
+  }
+  // The stream's schema (with the model's field metadata) for every batch sent.
+  auto rebound = arrow::RecordBatch::Make(impl_->model.schema, batch->num_rows(), batch->columns());
+  return impl_->Fail(impl_->SplitAndQueue(rebound));
+}
+
+arrow::Status TopicWriter::AppendRow(int64_t timestamp_ns) {
+  ARROW_RETURN_NOT_OK(impl_->CheckOpen());
+  ARROW_RETURN_NOT_OK(impl_->rows.Append(timestamp_ns));
+  if (impl_->rows.estimated_bytes() >= impl_->max_bytes) return impl_->Fail(impl_->FlushRows());
+  return arrow::Status::OK();
+}
+
+arrow::Status TopicWriter::Flush() {
+  ARROW_RETURN_NOT_OK(impl_->CheckOpen());
+  ARROW_RETURN_NOT_OK(impl_->Fail(impl_->FlushRows()));
+  return impl_->Fail(impl_->FlushPending());
+}
+
+arrow::Status TopicWriter::Close(bool flush) {
+  if (impl_->writer == nullptr) return arrow::Status::OK();
+  arrow::Status st;
+  if (flush) {
+    st = impl_->FlushRows();
+    if (st.ok()) st = impl_->FlushPending();
+    if (impl_->writer == nullptr) return impl_->Fail(st);  // the stream broke while flushing
+  }
+  auto done = impl_->writer->DoneWriting();
+  auto closed = impl_->writer->Close();
+  impl_->writer.reset();
+  if (st.ok() && !closed.ok()) st = Annotate(closed, "upload of topic '" + impl_->locator + "'");
+  if (st.ok() && !done.ok()) st = Annotate(done, "upload of topic '" + impl_->locator + "'");
+  return impl_->Fail(st);
+}
+
+arrow::Status TopicWriter::Finalize() { return Close(/*flush=*/true); }
+
+// -- SessionWriter -------------------------------------------------------------------------------------------------
+
+struct SessionWriter::Impl {
+  std::shared_ptr<ClientCore> core;
+  std::string sequence;
+  std::string uuid;
+  std::string locator;
+  WriterOptions options;
+  std::vector<std::pair<std::string, std::unique_ptr<TopicWriter>>> topics;
+  bool finished = false;
+
+  int64_t MaxBytes() const {
+    if (options.max_batch_bytes > 0) return options.max_batch_bytes;
+    int64_t limit = core->server_info().max_decode_message_size;
+    if (limit <= 0) limit = 4 << 20;
+    return static_cast<int64_t>(static_cast<double>(limit) * 0.9);
+  }
+};
+
+SessionWriter::SessionWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SessionWriter::~SessionWriter() {
+  if (impl_ && !impl_->finished) (void)Abort("SessionWriter destroyed before Finalize");
+}
+
+const std::string& SessionWriter::sequence_name() const { return impl_->sequence; }
+const std::string& SessionWriter::session_locator() const { return impl_->locator; }
+bool SessionWriter::finished() const { return impl_->finished; }
+
+TopicWriter* SessionWriter::topic(const std::string& topic) const {
+  const std::string name = NormalizeTopic(topic);
+  for (const auto& [n, w] : impl_->topics) {
+    if (n == name) return w.get();
+  }
+  return nullptr;
+}
+
+arrow::Result<TopicWriter*> SessionWriter::CreateTopic(const std::string& topic, const Model& model,
+                                                       const nlohmann::json& user_metadata) {
+  if (impl_->finished) {
+    return arrow::Status::Invalid("session '", impl_->locator, "' is finished: no new topic '", topic, "'");
+  }
+  const std::string name = NormalizeTopic(topic);
+  if (name.empty()) return arrow::Status::Invalid("topic name '", topic, "' is empty");
+  if (this->topic(name) != nullptr) {
+    return arrow::Status::AlreadyExists("topic '", name, "' was already created in session '", impl_->locator, "'");
+  }
+  if (model.schema == nullptr) return arrow::Status::Invalid("topic '", name, "': the model has no schema");
+  if (!user_metadata.is_object()) return arrow::Status::Invalid("topic '", name, "': user_metadata must be an object");
+  const std::string locator = impl_->sequence + "/" + name;
+  nlohmann::json body = {{"session_uuid", impl_->uuid},
+                         {"locator", locator},
+                         {"serialization_format", model.serialization_format},
+                         {"ontology_tag", model.ontology_tag},
+                         {"user_metadata", user_metadata}};
+  ARROW_ASSIGN_OR_RAISE(auto reply, impl_->core->Action("topic_create", body));
+  if (!reply.is_object() || !reply.contains("uuid") || !reply["uuid"].is_string()) {
+    return arrow::Status::Invalid("topic_create '", locator, "': no uuid in the reply ", reply.dump());
+  }
+  const nlohmann::json cmd = {{"resource_locator", locator}, {"topic_uuid", reply["uuid"].get<std::string>()}};
+  auto put = impl_->core->flight().DoPut(impl_->core->CallOptions(), fl::FlightDescriptor::Command(cmd.dump()),
+                                         model.schema);
+  if (!put.ok()) {
+    (void)impl_->core->Action("topic_delete", {{"locator", locator}});  // as the SDK does
+    return Annotate(put.status(), "open the upload of topic '" + locator + "'");
+  }
+  auto timpl = std::make_unique<TopicWriter::Impl>();
+  timpl->core = impl_->core;
+  timpl->sequence = impl_->sequence;
+  timpl->locator = locator;
+  timpl->model = model;
+  timpl->max_bytes = impl_->MaxBytes();
+  timpl->writer = std::move(put->writer);
+  timpl->metadata_reader = std::move(put->reader);
+  timpl->rows = RowBuilder(model.schema);
+  std::unique_ptr<TopicWriter> writer(new TopicWriter(std::move(timpl)));
+  TopicWriter* raw = writer.get();
+  impl_->topics.emplace_back(name, std::move(writer));
+  return raw;
+}
+
+arrow::Status SessionWriter::Finalize() {
+  if (impl_->finished) return arrow::Status::Invalid("session '", impl_->locator, "' is already finished");
+  arrow::Status first;
+  for (auto& [name, w] : impl_->topics) {
+    auto st = w->Close(/*flush=*/true);
+    if (!st.ok() && first.ok()) first = st;
+  }
+  if (first.ok()) {
+    auto fin = impl_->core->Action("session_finalize", {{"session_uuid", impl_->uuid}});
+    if (fin.ok()) {
+      impl_->finished = true;
+      return arrow::Status::OK();
+    }
+    first = fin.status();
+  }
+  (void)Abort(first.message());
+  return first;
+}
+
+arrow::Status SessionWriter::Abort(const std::string& reason) {
+  if (impl_->finished) return arrow::Status::OK();
+  impl_->finished = true;
+  for (auto& [name, w] : impl_->topics) (void)w->Close(/*flush=*/false);
+  if (impl_->options.on_error == ErrorPolicy::kDelete) {
+    return impl_->core->Action("session_delete", {{"locator", impl_->locator}}).status();
+  }
+  const std::string msg = "Session " + impl_->locator + " of sequence '" + impl_->sequence +
+                          "' aborted by the C++ client.\nInner err: '" + reason + "'";
+  auto reported = impl_->core->Action(
+      "sequence_notification_create", {{"locator", impl_->sequence}, {"notification_type", "error"}, {"msg", msg}});
+  auto fin = impl_->core->Action("session_finalize", {{"session_uuid", impl_->uuid}});
+  if (!reported.ok()) return reported.status();
+  return fin.status();
+}
+
+// -- Client (writing) ------------------------------------------------------------------------------------------------
+
+arrow::Result<std::unique_ptr<SessionWriter>> Client::CreateSession(const std::string& sequence,
+                                                                   WriterOptions options) {
+  const std::string name = NormalizeTopic(sequence);
+  ARROW_ASSIGN_OR_RAISE(auto reply, core_->Action("session_create", {{"locator", name}}));
+  if (!reply.is_object() || !reply.contains("uuid") || !reply.contains("locator")) {
+    return arrow::Status::Invalid("session_create '", name, "': unexpected reply ", reply.dump());
+  }
+  auto impl = std::make_unique<SessionWriter::Impl>();
+  impl->core = core_;
+  impl->sequence = name;
+  impl->uuid = reply["uuid"].get<std::string>();
+  impl->locator = reply["locator"].get<std::string>();
+  impl->options = options;
+  return std::unique_ptr<SessionWriter>(new SessionWriter(std::move(impl)));
+}
+
+arrow::Result<std::unique_ptr<SessionWriter>> Client::CreateSequence(const std::string& name,
+                                                                    const nlohmann::json& user_metadata,
+                                                                    WriterOptions options) {
+  if (!user_metadata.is_object()) {
+    return arrow::Status::Invalid("sequence '", name, "': user_metadata must be a JSON object");
+  }
+  ARROW_RETURN_NOT_OK(
+      core_->Action("sequence_create", {{"locator", NormalizeTopic(name)}, {"user_metadata", user_metadata}}).status());
+  return CreateSession(name, options);
+}
+
+}  // namespace mosaico::client
