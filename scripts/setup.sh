@@ -42,8 +42,11 @@ APT_TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # fuzz/ harnesses (scripts/fuzz.sh): clang++ with libFuzzer + sanitizers
   prometheus                 # tests/integration/test_metrics.py scrapes the daemon with a real Prometheus server
+  chromium                   # tests/integration/test_console.py drives the web console in it with Playwright
 )
 if ((WITH_TESTS)); then APT_PACKAGES+=("${APT_TEST_PACKAGES[@]}"); fi
+# npm (web/console: the console's plotting library, embedded at build time); a Node.js from elsewhere brings its own.
+if ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -82,6 +85,17 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   if ((WITH_TESTS)); then sha256sum requirements.txt | cut -d' ' -f1 > .venv/.requirements.sha256; fi
 else
   log "Python packages up to date"
+fi
+
+# The web console's front-end dependencies, pinned by web/console/package-lock.json (docs/CONSOLE.md), installed
+# before CMake runs: the build embeds them in the binary.
+lock_sum="$(sha256sum web/console/package-lock.json | cut -d' ' -f1)"
+if [ "$(cat web/console/node_modules/.lock.sha256 2>/dev/null)" != "$lock_sum" ]; then
+  log "installing the console's npm packages (npm ci in web/console)"
+  (cd web/console && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+  echo "$lock_sum" > web/console/node_modules/.lock.sha256
+else
+  log "console npm packages up to date"
 fi
 
 # Unit tests (GoogleTest) are configured only with --with-tests: a plain setup has no libgtest-dev.

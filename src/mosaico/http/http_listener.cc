@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include <httplib.h>
@@ -18,13 +20,53 @@ struct ListenState {
   std::atomic<bool> returned{false};
 };
 
+std::string RegexEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (std::strchr(".^$|()[]{}*+?\\", c) != nullptr) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+void Log(const httplib::Request& req, const std::string& path, int status,
+         std::chrono::steady_clock::time_point started) {
+  spdlog::debug("event=http_request method={} path={} status={} ms={}", req.method, path, status,
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                    .count());
+}
+
+void Fill(const Response& r, httplib::Response& res) {
+  res.status = r.status;
+  for (const auto& [name, value] : r.headers) res.set_header(name.c_str(), value);
+  res.set_content(r.body, r.content_type.c_str());
+}
+
 }  // namespace
+
+std::string Request::Param(const std::string& name, const std::string& fallback) const {
+  auto it = params.find(name);
+  return it == params.end() ? fallback : it->second;
+}
+
+std::string Request::Header(const std::string& name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() &&
+        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return value;
+    }
+  }
+  return "";
+}
 
 HttpListener::HttpListener(std::string host, std::unique_ptr<httplib::Server> server)
     : host_(std::move(host)), server_(std::move(server)) {}
 
 arrow::Result<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::string& host, int port,
-                                                                std::map<std::string, Handler> routes) {
+                                                                std::map<std::string, Handler> routes,
+                                                                std::vector<PrefixRoute> prefix_routes) {
   auto server = std::make_unique<httplib::Server>();
   server->new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   // cpp-httplib sets SO_REUSEPORT by default, which lets a second process bind the same port and share its
@@ -37,15 +79,13 @@ arrow::Result<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::strin
   server->set_write_timeout(5, 0);
   // An idle keep-alive connection holds a pool thread, and Stop() waits for it, this long.
   server->set_keep_alive_timeout(2);
+  server->set_payload_max_length(kMaxBodyBytes);
   for (auto& [path, handler] : routes) {
     server->Get(path, [path = path, handler = handler](const httplib::Request& req, httplib::Response& res) {
       const auto started = std::chrono::steady_clock::now();
       Response r = handler();
-      res.status = r.status;
-      res.set_content(r.body, r.content_type);
-      spdlog::debug("event=http_request method={} path={} status={} ms={}", req.method, path, r.status,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
-                        .count());
+      Fill(r, res);
+      Log(req, path, r.status, started);
     });
     auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
       res.status = 405;
@@ -57,8 +97,29 @@ arrow::Result<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::strin
     server->Delete(path, not_allowed);
     server->Patch(path, not_allowed);
   }
+  for (auto& route : prefix_routes) {
+    auto serve = [handler = route.handler](const httplib::Request& req, httplib::Response& res) {
+      const auto started = std::chrono::steady_clock::now();
+      Request request;
+      request.method = req.method;
+      request.path = req.path;
+      request.params.insert(req.params.begin(), req.params.end());
+      request.headers.insert(req.headers.begin(), req.headers.end());
+      request.body = req.body;
+      Response r = handler(request);
+      Fill(r, res);
+      Log(req, req.path, r.status, started);
+    };
+    const std::string pattern = RegexEscape(route.prefix) + ".*";
+    if (route.method == "GET") server->Get(pattern, serve);
+    if (route.method == "POST") server->Post(pattern, serve);
+    if (route.method == "DELETE") server->Delete(pattern, serve);
+  }
   std::string paths;
   for (const auto& [path, handler] : routes) paths += (paths.empty() ? "" : ", ") + path;
+  for (const auto& route : prefix_routes) {
+    if (paths.find(route.prefix) == std::string::npos) paths += ", " + route.prefix + "...";
+  }
   server->set_error_handler([paths](const httplib::Request&, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       res.set_content("not found; this listener serves " + paths + "\n", "text/plain; charset=utf-8");

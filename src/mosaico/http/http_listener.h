@@ -10,6 +10,9 @@
 //    own time. A path with no route is 404; another method on a route is 405.
 //  - Stop() stops accepting, lets the requests in progress finish and joins every thread; idempotent, also run by
 //    the destructor. Threads inherit the caller's signal mask (the daemon blocks SIGINT/SIGTERM before).
+//  - Prefix routes (the console, console/console_api.h) match every path that starts with their prefix, for one
+//    method (GET also answers HEAD); the handler gets the Request (path, query parameters, headers, body; bodies
+//    are capped at kMaxBodyBytes, 413 beyond) and may set extra response headers.
 //  - Every request is logged at debug level (event=http_request method path status ms).
 #pragma once
 
@@ -18,6 +21,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <arrow/result.h>
 #include <arrow/status.h>
@@ -32,16 +37,38 @@ struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 };
 using Handler = std::function<Response()>;
+
+struct Request {
+  std::string method;
+  std::string path;
+  std::multimap<std::string, std::string> params;   // decoded query parameters
+  std::multimap<std::string, std::string> headers;  // as cpp-httplib keeps them (case-insensitive lookup below)
+  std::string body;
+
+  // The first value of a query parameter / header, or `fallback`.
+  std::string Param(const std::string& name, const std::string& fallback = "") const;
+  std::string Header(const std::string& name) const;  // case-insensitive; "" when absent
+};
+using RequestHandler = std::function<Response(const Request&)>;
+
+struct PrefixRoute {
+  std::string method;  // "GET", "POST", "DELETE"
+  std::string prefix;  // e.g. "/api/"
+  RequestHandler handler;
+};
 
 class HttpListener {
  public:
   static constexpr int kThreads = 4;
+  static constexpr size_t kMaxBodyBytes = 1 << 20;
 
   // Routes: exact path -> handler.
   static arrow::Result<std::unique_ptr<HttpListener>> Bind(const std::string& host, int port,
-                                                           std::map<std::string, Handler> routes);
+                                                           std::map<std::string, Handler> routes,
+                                                           std::vector<PrefixRoute> prefix_routes = {});
   ~HttpListener();
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;

@@ -298,7 +298,8 @@ Monitoring::~Monitoring() { Stop(); }
 
 arrow::Result<std::unique_ptr<Monitoring>> Monitoring::Bind(const ServerConfig& config,
                                                             std::shared_ptr<catalog::Catalog> catalog,
-                                                            std::shared_ptr<store::ObjectStore> store) {
+                                                            std::shared_ptr<store::ObjectStore> store,
+                                                            std::vector<http::PrefixRoute> extra_routes) {
   if (config.http_port == 0) {
     spdlog::info("event=http_disabled note=\"--http-port 0: no /healthz, /readyz, /metrics\"");
     return nullptr;
@@ -317,7 +318,7 @@ arrow::Result<std::unique_ptr<Monitoring>> Monitoring::Bind(const ServerConfig& 
     return http::Response{503, "text/plain; charset=utf-8", "not ready\n" + body};
   };
   routes["/metrics"] = [m] { return http::Response{200, metrics::kTextContentType, m->RenderMetrics()}; };
-  auto listener = http::HttpListener::Bind(config.http_host, port, std::move(routes));
+  auto listener = http::HttpListener::Bind(config.http_host, port, std::move(routes), std::move(extra_routes));
   if (!listener.ok()) {
     if (explicit_port) {
       return arrow::Status::IOError(listener.status().message(),
@@ -333,8 +334,8 @@ arrow::Result<std::unique_ptr<Monitoring>> Monitoring::Bind(const ServerConfig& 
 
 void Monitoring::Start() {
   listener_->Start();
-  spdlog::info("event=http_listening uri=http://{}:{} endpoints=/healthz,/readyz,/metrics", listener_->host(),
-               listener_->port());
+  spdlog::info("event=http_listening uri=http://{}:{} endpoints=/healthz,/readyz,/metrics,/console/",
+               listener_->host(), listener_->port());
 }
 
 void Monitoring::Stop() {

@@ -13,13 +13,15 @@
 // Address (ServerConfig::http_host / http_port): port kHttpPortDefault (-1) is 6727 when free -- if that port is
 // taken (another daemon on this machine) the daemon warns once (event=http_unavailable) and serves Flight without
 // the listener; 0 disables the listener; any other port must be free, or the daemon refuses to start, naming the
-// address. The host defaults to 127.0.0.1 whatever --host is. There is no TLS and no API key on this listener:
-// keep it on loopback or a monitoring network.
+// address. The host defaults to 127.0.0.1 whatever --host is. There is no TLS on this listener, and no API key
+// on the monitoring endpoints: keep it on loopback or a monitoring network. The web console's routes
+// (console/console_api.h) share it and check API keys themselves when auth is on.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <arrow/result.h>
 #include <arrow/status.h>
@@ -28,9 +30,7 @@
 #include "mosaico/server/server_config.h"
 #include "mosaico/store/object_store.h"
 
-namespace mosaico::http {
-class HttpListener;
-}
+#include "mosaico/http/http_listener.h"
 
 namespace mosaico::server {
 
@@ -65,9 +65,11 @@ class Monitor {
 // default port is taken (warned). IOError naming the address and the flag when an explicit port cannot be bound.
 class Monitoring {
  public:
+  // `extra_routes`: more routes on the same listener (the web console, console/console_api.h).
   static arrow::Result<std::unique_ptr<Monitoring>> Bind(const ServerConfig& config,
                                                          std::shared_ptr<catalog::Catalog> catalog,
-                                                         std::shared_ptr<store::ObjectStore> store);
+                                                         std::shared_ptr<store::ObjectStore> store,
+                                                         std::vector<http::PrefixRoute> extra_routes = {});
   ~Monitoring();  // Stop()
 
   void Start();  // serves; logs event=http_listening uri=http://host:port

@@ -7,10 +7,12 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/catalog/catalog.h"
+#include "mosaico/console/console_api.h"
 #include "mosaico/jobs/background_jobs.h"
 #include "mosaico/server/auth_setup.h"
 #include "mosaico/server/flight_service.h"
 #include "mosaico/server/monitoring.h"
+#include "mosaico/server/peer_directory.h"
 #include "mosaico/server/service_metrics.h"
 #include "mosaico/server/startup_checks.h"
 #include "mosaico/server/tls_files.h"
@@ -62,9 +64,19 @@ arrow::Status RunServer(const ServerConfig& config) {
   ARROW_ASSIGN_OR_RAISE(auto authenticator, SetUpAuth(config, catalog, store));  // logs the mode
   // The monitoring port is bound before Flight starts: an explicit --http-port that is taken stops the start here.
   RegisterServiceMetrics();
-  ARROW_ASSIGN_OR_RAISE(auto monitoring, Monitoring::Bind(config, catalog, store));  // null: disabled
   auto lifecycle = std::make_shared<lifecycle::Lifecycle>(catalog, store);
+  // The web console shares the monitoring listener and the Flight service's Lifecycle (deletes see the uploads).
+  console::ConsoleOptions console_options{config.host, config.port, !tls.empty()};
+  ARROW_ASSIGN_OR_RAISE(auto monitoring,
+                        Monitoring::Bind(config, catalog, store,
+                                         console::ConsoleRoutes(catalog, store, lifecycle, authenticator,
+                                                                console_options)));  // null: disabled
   MosaicoFlightService service(config, lifecycle);
+  std::shared_ptr<PeerDirectory> peers;  // several daemons: registered once listening (peer_directory.h)
+  if (!config.advertise_uri.empty()) {
+    ARROW_ASSIGN_OR_RAISE(peers, PeerDirectory::Make(catalog, {config.advertise_uri, config.heartbeat_seconds}));
+    service.set_peers(peers);
+  }
 
   ARROW_ASSIGN_OR_RAISE(auto location, tls.empty() ? arrow::flight::Location::ForGrpcTcp(config.host, config.port)
                                                     : arrow::flight::Location::ForGrpcTls(config.host, config.port));
@@ -82,6 +94,12 @@ arrow::Status RunServer(const ServerConfig& config) {
   }
 
   if (monitoring) monitoring->Start();  // /healthz answering means Flight listens
+  if (peers) {
+    if (auto st = peers->Start(); !st.ok()) {
+      (void)service.Shutdown();
+      return st;
+    }
+  }
 
   // Background jobs once the server listens (start-up recovery ran before: apps/mosaicod PrepareCatalog).
   auto background = jobs::BackgroundJobs::Start(lifecycle, JobsConfig(config));
@@ -92,6 +110,7 @@ arrow::Status RunServer(const ServerConfig& config) {
     spdlog::info("event=shutdown_requested signal={} open_uploads={}", sig == SIGINT ? "SIGINT" : "SIGTERM",
                  lifecycle->uploads().open_uploads());
     if (background) background->RequestStop();  // no new jobs; the one in flight finishes below
+    if (peers) peers->Stop();  // leave the daemon registry: other daemons stop routing reads here
     if (monitoring) monitoring->SetShuttingDown();  // /readyz: 503 while in-flight calls drain
     auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(config.shutdown_grace_seconds);
     auto st = service.Shutdown(&deadline);
@@ -100,6 +119,7 @@ arrow::Status RunServer(const ServerConfig& config) {
   auto st = service.Wait();
   waiter.join();
   if (background) background->Stop();  // before the catalog closes
+  if (peers) peers->Stop();  // (a no-op after the waiter's) before the catalog closes
   if (monitoring) monitoring->Stop();   // answered health checks until here; its probes use the catalog
   spdlog::info("event=stopped open_uploads={}", lifecycle->uploads().open_uploads());
   return st;
