@@ -174,6 +174,18 @@ std::vector<Setting> MakeRegistry() {
        .scope = kServe, .default_text = "min(4 MiB, half the largest message)", .min = 1024, .max = 2047 * kMiB,
        .unit_note = "bytes", .bind = TargetMessageBytes()},
 
+      // ---- several daemons on one catalog (docs/PROTOCOL_NOTES.md "Striped reads") ----
+      {.key = "cluster.advertise_uri", .flag = "--advertise-uri", .env = {"MOSAICOD_ADVERTISE_URI"},
+       .help = "The address clients should use for this daemon (grpc://host:port or grpc+tls://host:port), "
+               "registered in the catalog with a heartbeat; with several live, read endpoints spread over them. "
+               "Unset: not registered",
+       .scope = kServe, .bind = Bind(&ServerConfig::advertise_uri)},
+      {.key = "cluster.heartbeat_seconds", .flag = "--heartbeat-seconds", .env = {"MOSAICOD_HEARTBEAT_SECONDS"},
+       .type = SettingType::kFloat,
+       .help = "How often a daemon with --advertise-uri beats in the catalog; it counts as dead (aged out) after "
+               "3 missed beats",
+       .scope = kServe, .min = 0.05, .max = 3600, .bind = Bind(&ServerConfig::heartbeat_seconds)},
+
       // ---- monitoring: /healthz, /readyz, /metrics (docs/OPERATIONS.md) ----
       {.key = "http.host", .flag = "--http-host", .env = {"MOSAICOD_HTTP_HOST"},
        .help = "Address of the monitoring listener (plain HTTP, no API key: keep it on loopback or a monitoring "

@@ -160,6 +160,15 @@ struct CatalogStats {
   std::vector<JobCount> jobs;  // pending, running and failed jobs only (done jobs are history)
 };
 
+// One daemon serving this catalog, as clients should reach it (its --advertise-uri), and its last heartbeat
+// (server/peer_directory.h).
+struct DaemonRecord {
+  std::string uri;
+  int64_t started_at_ns = 0;
+  int64_t heartbeat_ns = 0;
+  bool operator==(const DaemonRecord&) const = default;
+};
+
 // What the default API-key methods of Catalog return.
 inline arrow::Status ApiKeysUnsupported() { return arrow::Status::NotImplemented("this catalog has no API keys"); }
 
@@ -296,6 +305,22 @@ class Catalog {
       const std::string& sequence_name, const std::optional<std::string>& topic_name) = 0;
   virtual arrow::Status PurgeNotifications(const std::string& sequence_name,
                                            const std::optional<std::string>& topic_name) = 0;
+
+  // --- daemons (DaemonRecord) ---
+  // Both backends implement these; the defaults (NotImplemented) only serve test doubles.
+  // Records `uri` as alive at now_ns (inserted, or its heartbeat and started_at_ns replaced).
+  virtual arrow::Status HeartbeatDaemon(const std::string& uri, int64_t started_at_ns, int64_t now_ns) {
+    return arrow::Status::NotImplemented("this catalog has no daemon registry");
+  }
+  // The daemons whose last heartbeat is at or after since_ns, ordered by uri.
+  virtual arrow::Result<std::vector<DaemonRecord>> ListLiveDaemons(int64_t since_ns) {
+    return arrow::Status::NotImplemented("this catalog has no daemon registry");
+  }
+  // Removes `uri` when given (a clean shutdown), and every daemon whose last heartbeat is before before_ns (dead
+  // ones age out); returns how many rows went.
+  virtual arrow::Result<int64_t> RemoveDaemons(const std::optional<std::string>& uri, int64_t before_ns) {
+    return arrow::Status::NotImplemented("this catalog has no daemon registry");
+  }
 
   // --- API keys (ApiKeyRecord) ---
   // Both backends implement these; the defaults (NotImplemented) only serve test doubles.

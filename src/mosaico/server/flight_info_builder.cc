@@ -144,6 +144,7 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForSequence(const fl::FlightDes
     bytes += ep.bytes;
     for (auto& e : ep.endpoints) endpoints.push_back(std::move(e));
   }
+  ARROW_RETURN_NOT_OK(AddLocations(&endpoints));
   // Striped: a topic's endpoints are consecutive and must be concatenated in order.
   return fl::FlightInfo::Make(*arrow::schema({}), descriptor, endpoints, rows, bytes, /*ordered=*/request.stripes > 1,
                               meta.dump());
@@ -154,7 +155,21 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForTopic(const fl::FlightDescri
   ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(request.locator.sequence, request.locator.topic));
   ARROW_ASSIGN_OR_RAISE(auto schema, FlightTopicSchema(topic));
   ARROW_ASSIGN_OR_RAISE(auto ep, EndpointsOf(topic, request));
+  ARROW_RETURN_NOT_OK(AddLocations(&ep.endpoints));
   return fl::FlightInfo::Make(*schema, descriptor, ep.endpoints, ep.rows, ep.bytes, /*ordered=*/true, ep.metadata);
+}
+
+arrow::Status FlightInfoBuilder::AddLocations(std::vector<fl::FlightEndpoint>* endpoints) const {
+  if (!peers_ || endpoints->empty()) return arrow::Status::OK();
+  const auto locations = peers_->Locations(endpoints->size());
+  if (locations.empty()) return arrow::Status::OK();
+  for (size_t i = 0; i < endpoints->size(); ++i) {
+    for (const auto& uri : locations[i]) {
+      ARROW_ASSIGN_OR_RAISE(auto location, fl::Location::Parse(uri));
+      (*endpoints)[i].locations.push_back(std::move(location));
+    }
+  }
+  return arrow::Status::OK();
 }
 
 }  // namespace mosaico::server

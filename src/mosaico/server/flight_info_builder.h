@@ -9,6 +9,8 @@
 //    like any other, valid on any connection or daemon) and the topic's app_metadata plus
 //    "stripe": {"index","count","timestamp_ns_start","timestamp_ns_end","estimated_bytes"}; FlightInfo.ordered =
 //    true. Concatenating a topic's stripe streams in endpoint order gives exactly its unstriped stream.
+//  - locations: none with one daemon (clients reuse their connection); with several live daemons registered
+//    (--advertise-uri), every endpoint lists all their uris, rotated per endpoint and per reply (peer_directory.h).
 //  - every endpoint: opaque ticket (locator + window) and app_metadata {"resource_locator","created_at_ns",
 //      "completed_at_ns","locked","ontology_tag","serialization_format","user_metadata",
 //      "data_info":{"total_bytes","total_chunks_count","total_row_count","interval":{"start_ns","end_ns"}|null},
@@ -23,6 +25,7 @@
 
 #include "mosaico/catalog/catalog.h"
 #include "mosaico/server/flight_requests.h"
+#include "mosaico/server/peer_directory.h"
 #include "mosaico/store/object_store.h"
 
 namespace mosaico::server {
@@ -31,6 +34,10 @@ class FlightInfoBuilder {
  public:
   FlightInfoBuilder(std::shared_ptr<catalog::Catalog> catalog, std::shared_ptr<store::ObjectStore> store)
       : catalog_(std::move(catalog)), store_(std::move(store)) {}
+
+  // Several daemons (server/peer_directory.h): endpoints list the live daemons' uris, rotated per reply. Unset,
+  // or fewer than two live: no locations (the caller's connection). Set before the service takes calls.
+  void set_peers(std::shared_ptr<PeerDirectory> peers) { peers_ = std::move(peers); }
 
   arrow::Result<arrow::flight::FlightInfo> ForRequest(const arrow::flight::FlightDescriptor& descriptor,
                                                       const DataRequest& request);
@@ -50,8 +57,11 @@ class FlightInfoBuilder {
   };
   arrow::Result<TopicEndpoints> EndpointsOf(const catalog::TopicRecord& topic, const DataRequest& request);
 
+  arrow::Status AddLocations(std::vector<arrow::flight::FlightEndpoint>* endpoints) const;
+
   std::shared_ptr<catalog::Catalog> catalog_;
   std::shared_ptr<store::ObjectStore> store_;
+  std::shared_ptr<PeerDirectory> peers_;
 };
 
 // The topic's schema snapshot (as uploaded); an empty schema when no upload ever opened.

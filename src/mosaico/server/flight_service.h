@@ -38,6 +38,8 @@ class MosaicoFlightService : public arrow::flight::FlightServerBase {
  public:
   MosaicoFlightService(ServerConfig config, std::shared_ptr<lifecycle::Lifecycle> lifecycle);
   ~MosaicoFlightService() override;  // logs what the ingest memory budget saw (event=ingest_memory_summary)
+  // Several daemons (server/peer_directory.h): GetFlightInfo endpoints list the live ones. Before Init.
+  void set_peers(std::shared_ptr<PeerDirectory> peers) { info_builder_.set_peers(std::move(peers)); }
 
   arrow::Status ListFlights(const arrow::flight::ServerCallContext& context, const arrow::flight::Criteria* criteria,
                             std::unique_ptr<arrow::flight::FlightListing>* listings) override;

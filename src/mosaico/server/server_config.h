@@ -54,6 +54,10 @@ struct ServerConfig {
   double compact_below_mb = -1;           // chunks under this many MiB (Parquet) are merged; 0: never; < 0: auto
   double compact_chunk_size_mb = 0;       // compacted chunks roll at this many MiB of Arrow data; 0: auto
   double compaction_grace_seconds = 600;  // a compacted topic's old upload is deleted this long after the swap
+  // Several daemons on one catalog (server/peer_directory.h): the uri clients should use for this daemon; empty:
+  // not registered (endpoints never carry locations). Beats every heartbeat_seconds; dead after 3 missed beats.
+  std::string advertise_uri;
+  double heartbeat_seconds = 2;
 
   // Compacted chunk size: compact_chunk_size_mb, or by default the ingest chunk size (then only chunks written
   // smaller than that get merged; a larger value lets ingest use small chunks, bounding its memory, and compaction

@@ -174,6 +174,16 @@ ANALYZE sequences;
 ANALYZE topics;
 )sql";
 
+// Version 5: the daemon registry (server/peer_directory.h; SQLite version 7): every daemon started with
+// --advertise-uri beats here; readers spread stripes over the live ones, dead ones age out.
+constexpr char kMigration5[] = R"sql(
+CREATE TABLE IF NOT EXISTS daemons (
+  uri            TEXT   PRIMARY KEY,
+  started_at_ns  BIGINT NOT NULL,
+  heartbeat_ns   BIGINT NOT NULL
+);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -182,6 +192,7 @@ const std::vector<Migration>& Migrations() {
       {3, "api keys: permissions as independent flags (read=1 write=2 delete=4), ladder keys migrated", kMigration3},
       {4, "metadata queries in SQL: C-collated sequence name index, partial indexes of unparsed metadata",
        kMigration4},
+      {5, "daemon registry: advertised uris and heartbeats", kMigration5},
   };
   return kMigrations;
 }

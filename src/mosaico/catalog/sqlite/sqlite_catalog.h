@@ -114,6 +114,10 @@ class SqliteCatalog final : public Catalog {
   arrow::Result<ApiKeyRecord> RevokeApiKey(const std::string& fingerprint, int64_t revoked_at_ns) override;
   arrow::Status DeleteApiKey(const std::string& fingerprint) override;
 
+  arrow::Status HeartbeatDaemon(const std::string& uri, int64_t started_at_ns, int64_t now_ns) override;
+  arrow::Result<std::vector<DaemonRecord>> ListLiveDaemons(int64_t since_ns) override;
+  arrow::Result<int64_t> RemoveDaemons(const std::optional<std::string>& uri, int64_t before_ns) override;
+
  private:
   SqliteCatalog(std::string path, std::unique_ptr<sqlite::Connection> conn);
 
