@@ -1,13 +1,25 @@
 #include "mosaico/catalog/sqlite/filter_sql.h"
 
+#include <atomic>
+#include <cstdlib>
 #include <limits>
 #include <utility>
+
+#include "mosaico/catalog/sqlite/metadata_index.h"
 
 #include "mosaico/core/errors.h"
 #include "mosaico/core/glob.h"
 
 namespace mosaico::catalog::sqlite {
 namespace {
+
+// MOSAICOD_NO_METADATA_INDEX=1 in the environment starts with the index off: bench/catalog_query_bench.py
+// measures the same binary with and without it.
+bool MetadataIndexDefault() {
+  const char* env = std::getenv("MOSAICOD_NO_METADATA_INDEX");
+  return env == nullptr || std::string(env) != "1";
+}
+std::atomic<bool> g_use_metadata_index{MetadataIndexDefault()};
 
 // Longer $in lists (up to 10 000 values) are not expanded into placeholders but bound as one ValueSet.
 constexpr size_t kMaxInlineInList = 64;
@@ -113,6 +125,17 @@ class Builder {
     if (!filter.metadata.empty()) {
       auto matcher = MetadataMatcher::Make(filter.metadata);
       if (!matcher.ok()) return WithContext(matcher.status(), entity);
+      if (g_use_metadata_index.load(std::memory_order_relaxed)) {
+        std::vector<SqlParam> params;
+        auto candidates = MetadataCandidatesSql(sequence ? MetadataOwner::kSequence : MetadataOwner::kTopic,
+                                                filter.metadata, &params, &out_.keys);
+        if (candidates) {
+          // '+t.id' when sequences drive the join: test membership, never probe topics by rowid per sequence.
+          const std::string id = sequence ? "q.id" : (sequence_driven_ ? "+t.id" : "t.id");
+          where->push_back(id + " IN (" + *candidates + ")");
+          for (SqlParam& p : params) out_.params.push_back(std::move(p));
+        }
+      }
       where->push_back("mosaico_meta(" + alias + ".user_metadata, " +
                        Param(PointerParam{matcher->get(), kMetadataMatcherPointerType}) + ")");
       out_.matchers.push_back(std::move(*matcher));
@@ -249,5 +272,7 @@ class Builder {
 }  // namespace
 
 arrow::Result<FindTopicsSql> BuildFindTopicsSql(const TopicFilter& filter) { return Builder().Build(filter); }
+
+void SetUseMetadataIndex(bool use) { g_use_metadata_index.store(use, std::memory_order_relaxed); }
 
 }  // namespace mosaico::catalog::sqlite

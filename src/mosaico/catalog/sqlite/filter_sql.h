@@ -7,7 +7,11 @@
 //    compare with the BINARY collation = UTF-8 byte order; created_at_ns as INTEGER), so indexes apply. Any
 //    other field predicate goes through mosaico_holds (exact core::Holds semantics, no SQL type affinity).
 //    $match becomes mosaico_glob (or `=` when the pattern has no wildcard); long $in lists become mosaico_in.
-//  - Metadata predicates of an entity become one mosaico_meta call (one JSON parse per row).
+//  - Metadata predicates of an entity become one mosaico_meta call (one JSON parse per row), and, when the
+//    metadata index can serve some of them (sqlite/metadata_index.h), an `id IN (<candidates>)` condition in
+//    front of it: sequences are then looked up by rowid from the candidates, topics too when they drive the
+//    join (when sequences drive it, a topic's id is only tested against the candidate set, '+t.id'). The
+//    candidates are a superset; mosaico_meta still decides, so results do not depend on the index.
 //  - With sequence conditions the join is driven by sequences (CROSS JOIN), so sequence conditions are
 //    evaluated once per sequence and topic conditions only on topics of surviving sequences, found through the
 //    (sequence_id, name) index; without them topics drive it (using e.g. the ontology_tag index) and each
@@ -46,7 +50,12 @@ struct FindTopicsSql {
   std::vector<std::unique_ptr<MetadataMatcher>> matchers;
   std::vector<std::unique_ptr<ScalarPredicate>> predicates;
   std::vector<std::unique_ptr<ValueSet>> value_sets;
+  std::vector<std::unique_ptr<std::vector<std::string>>> keys;  // wildcard metadata keys (mosaico_key_path)
 };
+
+// Testing/measurement switch: false makes BuildFindTopicsSql ignore the metadata index (the plan before it).
+// Starts false when the environment has MOSAICOD_NO_METADATA_INDEX=1 (bench/catalog_query_bench.py).
+void SetUseMetadataIndex(bool use);
 
 arrow::Result<FindTopicsSql> BuildFindTopicsSql(const TopicFilter& filter);
 

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "mosaico/catalog/sqlite/metadata_index.h"
 #include "mosaico/core/clock.h"
 #include "mosaico/core/errors.h"
 
@@ -13,6 +14,7 @@ struct Migration {
   int64_t version;
   const char* description;
   const char* sql;
+  arrow::Status (*fill)(Connection*) = nullptr;  // runs after `sql`, in the same transaction
 };
 
 // Version 1: the initial catalog. Child tables reference their parent with ON DELETE CASCADE, and every
@@ -172,6 +174,36 @@ DROP TABLE api_keys;
 ALTER TABLE api_keys_flags RENAME TO api_keys;
 )sql";
 
+// Version 6: the user-metadata index (sqlite/metadata_index.h): every non-null metadata value of a sequence or
+// topic as (owner, path, kind, value), paths interned. The value column has no declared type (BLOB affinity),
+// so integers, reals and texts are stored as given and compare by SQLite's rules (numbers numerically, texts
+// by bytes); kinds keep them apart. WITHOUT ROWID: the primary key (owner first, for the cascade) is the row,
+// and the value index carries the owner id, so a lookup never visits the table. Filled from the existing
+// rows by BackfillMetadataIndex (progress logged). IF NOT EXISTS and the backfill's INSERT OR IGNORE make it
+// safe to re-run (a test that rolls the recorded version back re-applies it).
+constexpr char kMigration6[] = R"sql(
+CREATE TABLE IF NOT EXISTS metadata_paths (
+  id    INTEGER PRIMARY KEY,
+  path  TEXT    NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS sequence_metadata_index (
+  sequence_id  INTEGER NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+  path_id      INTEGER NOT NULL,
+  kind         INTEGER NOT NULL,
+  value        NOT NULL,
+  PRIMARY KEY (sequence_id, path_id, kind, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sequence_metadata_by_value ON sequence_metadata_index (path_id, kind, value);
+CREATE TABLE IF NOT EXISTS topic_metadata_index (
+  topic_id     INTEGER NOT NULL REFERENCES topics(id) ON DELETE CASCADE,
+  path_id      INTEGER NOT NULL,
+  kind         INTEGER NOT NULL,
+  value        NOT NULL,
+  PRIMARY KEY (topic_id, path_id, kind, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS topic_metadata_by_value ON topic_metadata_index (path_id, kind, value);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
@@ -179,6 +211,8 @@ const std::vector<Migration>& Migrations() {
       {3, "event queue: jobs with dedup keys, leases and retries", kMigration3},
       {4, "api keys: salted token hashes, permissions, expiry, revocation", kMigration4},
       {5, "api keys: permissions as independent flags (read=1 write=2 delete=4), ladder keys migrated", kMigration5},
+      {6, "user metadata index: (owner, path, kind, value) rows for sequences and topics", kMigration6,
+       BackfillMetadataIndex},
   };
   return kMigrations;
 }
@@ -217,6 +251,9 @@ arrow::Status Migrate(Connection* conn) {
   for (const Migration& m : Migrations()) {
     if (m.version <= current) continue;
     ARROW_RETURN_NOT_OK(WithContext(conn->Exec(m.sql), "catalog migration " + std::to_string(m.version)));
+    if (m.fill != nullptr) {
+      ARROW_RETURN_NOT_OK(WithContext(m.fill(conn), "catalog migration " + std::to_string(m.version)));
+    }
     ARROW_ASSIGN_OR_RAISE(
         Statement record,
         conn->Prepare("INSERT INTO schema_migrations (version, description, applied_at_ns) VALUES (?, ?, ?)"));

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "mosaico/catalog/metadata_matcher.h"
+#include "mosaico/catalog/metadata_paths.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
 #include "mosaico/core/glob.h"
 #include "mosaico/core/scalar_predicate.h"
@@ -110,6 +111,20 @@ void InFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_int(ctx, found ? 1 : 0);
 }
 
+void KeyPathFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* key =
+      static_cast<const std::vector<std::string>*>(sqlite3_value_pointer(argv[0], kMetadataKeyPointerType));
+  if (key == nullptr) {
+    sqlite3_result_error(ctx, "mosaico_key_path: no key bound", -1);
+    return;
+  }
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  sqlite3_result_int(ctx, KeyMatchesPath(*key, DecodePath(TextOf(argv[1]))) ? 1 : 0);
+}
+
 struct FunctionSpec {
   const char* name;
   void (*fn)(sqlite3_context*, int, sqlite3_value**);
@@ -130,6 +145,7 @@ arrow::Status RegisterQueryFunctions(sqlite3* db) {
       {"mosaico_meta", MetaFunction},
       {"mosaico_holds", HoldsFunction},
       {"mosaico_in", InFunction},
+      {"mosaico_key_path", KeyPathFunction},
   };
   for (const FunctionSpec& f : kFunctions) {
     const int rc = sqlite3_create_function_v2(db, f.name, 2, kFlags, nullptr, f.fn, nullptr, nullptr, nullptr);

@@ -11,6 +11,9 @@
 //                                    REAL -> double, TEXT -> string, NULL -> null). Used for field predicates
 //                                    whose arguments are not of the column's type (exact, no SQL affinity).
 //   mosaico_in(value, set)           value is in a ValueSet (binary search); for long $in lists.
+//   mosaico_key_path(key, path)      a user_metadata query key (std::vector<std::string> of segments, "*" and
+//                                    "**" wildcards) reaches the encoded path of metadata_paths
+//                                    (catalog/metadata_paths.h, KeyMatchesPath).
 // The functions are SQLITE_DIRECTONLY (not usable from schema objects) and deterministic.
 #pragma once
 
@@ -27,6 +30,7 @@ namespace mosaico::catalog::sqlite {
 inline constexpr char kMetadataMatcherPointerType[] = "mosaico.metadata_matcher";
 inline constexpr char kScalarPredicatePointerType[] = "mosaico.scalar_predicate";
 inline constexpr char kValueSetPointerType[] = "mosaico.value_set";
+inline constexpr char kMetadataKeyPointerType[] = "mosaico.metadata_key";
 
 // Sorted, deduplicated integers and strings (byte order) for mosaico_in.
 struct ValueSet {

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "mosaico/catalog/sqlite/metadata_index.h"
 #include "mosaico/catalog/sqlite/migrations.h"
 #include "mosaico/catalog/sqlite/queries.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
@@ -54,15 +55,21 @@ arrow::Result<SequenceRecord> SqliteCatalog::CreateSequence(const std::string& n
                                                             const std::string& user_metadata_json,
                                                             int64_t created_at_ns) {
   std::lock_guard lock(mu_);
-  ARROW_ASSIGN_OR_RAISE(
-      Statement stmt,
-      conn_->Prepare("INSERT INTO sequences (name, user_metadata, created_at_ns) VALUES (?, ?, ?)"));
-  ARROW_RETURN_NOT_OK(stmt.BindAll(name, user_metadata_json, created_at_ns));
-  arrow::Status st = stmt.Run();
-  if (sqlite::IsUniqueViolation(st)) return AlreadyExists("sequence '" + name + "' already exists");
-  ARROW_RETURN_NOT_OK(st);
+  ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kWrite));
   SequenceRecord r;
+  {
+    ARROW_ASSIGN_OR_RAISE(
+        Statement stmt,
+        conn_->Prepare("INSERT INTO sequences (name, user_metadata, created_at_ns) VALUES (?, ?, ?)"));
+    ARROW_RETURN_NOT_OK(stmt.BindAll(name, user_metadata_json, created_at_ns));
+    arrow::Status st = stmt.Run();
+    if (sqlite::IsUniqueViolation(st)) return AlreadyExists("sequence '" + name + "' already exists");
+    ARROW_RETURN_NOT_OK(st);
+  }
   r.id = conn_->LastInsertId();
+  ARROW_RETURN_NOT_OK(
+      sqlite::WriteMetadataIndex(conn_.get(), sqlite::MetadataOwner::kSequence, r.id, user_metadata_json));
+  ARROW_RETURN_NOT_OK(txn.Commit());
   r.name = name;
   r.user_metadata_json = user_metadata_json;
   r.created_at_ns = created_at_ns;

@@ -1,6 +1,7 @@
 // SqliteCatalog: topics (create, look up, list, delete, schema snapshot).
 #include <utility>
 
+#include "mosaico/catalog/sqlite/metadata_index.h"
 #include "mosaico/catalog/sqlite/queries.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
@@ -43,7 +44,10 @@ arrow::Result<TopicRecord> SqliteCatalog::CreateTopic(const TopicRecord& topic) 
     if (sqlite::IsUniqueViolation(st)) return AlreadyExists("a topic with the given uuid already exists");
     ARROW_RETURN_NOT_OK(st);
   }
-  ARROW_ASSIGN_OR_RAISE(TopicRecord created, sqlite::FindTopicById(conn_.get(), conn_->LastInsertId()));
+  const int64_t topic_id = conn_->LastInsertId();
+  ARROW_RETURN_NOT_OK(
+      sqlite::WriteMetadataIndex(conn_.get(), sqlite::MetadataOwner::kTopic, topic_id, topic.user_metadata_json));
+  ARROW_ASSIGN_OR_RAISE(TopicRecord created, sqlite::FindTopicById(conn_.get(), topic_id));
   ARROW_RETURN_NOT_OK(txn.Commit());
   return created;
 }

@@ -1,0 +1,241 @@
+// The SQLite catalog's user-metadata index (catalog/metadata_paths.h, catalog/sqlite/metadata_index.h): path
+// encoding and key matching; FindTopics gives the same result with and without the index on random documents and
+// predicates; the query plan starts from the index instead of scanning every sequence; the migration fills the
+// index of an existing catalog; deleting entities removes their rows.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <functional>
+#include <random>
+
+#include "catalog/find_topics_test_util.h"
+#include "mosaico/catalog/metadata_paths.h"
+#include "mosaico/catalog/sqlite/filter_sql.h"
+#include "mosaico/catalog/sqlite/query_functions.h"
+
+namespace mosaico::catalog::testing {
+namespace {
+
+TEST(MetadataPathsTest, EncodingIsUnambiguous) {
+  EXPECT_EQ(EncodePath({"a", "b"}), "a.b");
+  EXPECT_EQ(EncodePath({"a.b"}), "a\\.b");
+  EXPECT_EQ(EncodePath({"a\\", "b"}), "a\\\\.b");
+  EXPECT_EQ(DecodePath("a\\.b"), (std::vector<std::string>{"a.b"}));
+  EXPECT_EQ(DecodePath("a\\\\.b"), (std::vector<std::string>{"a\\", "b"}));
+  EXPECT_EQ(DecodePath(""), (std::vector<std::string>{""}));
+  EXPECT_EQ(DecodePath("a..b"), (std::vector<std::string>{"a", "", "b"}));
+}
+
+TEST(MetadataPathsTest, KeysMatchPathsLikeTheMatcher) {
+  using V = std::vector<std::string>;
+  EXPECT_TRUE(KeyMatchesPath({"a", "b"}, V{"a", "b"}));
+  EXPECT_FALSE(KeyMatchesPath({"a", "b"}, V{"a"}));
+  EXPECT_TRUE(KeyMatchesPath({"*", "b"}, V{"x", "b"}));
+  EXPECT_FALSE(KeyMatchesPath({"*", "b"}, V{"b"}));
+  EXPECT_TRUE(KeyMatchesPath({"**", "b"}, V{"b"}));
+  EXPECT_TRUE(KeyMatchesPath({"**", "b"}, V{"x", "y", "b"}));
+  EXPECT_FALSE(KeyMatchesPath({"**", "b"}, V{"b", "y"}));
+  EXPECT_TRUE(KeyMatchesPath({"a", "**"}, V{"a"}));
+  EXPECT_TRUE(KeyMatchesPath({"a", "**"}, V{"a", "b", "c"}));
+  EXPECT_TRUE(KeyMatchesPath({"**", "b", "**"}, V{"a", "b", "c"}));
+  EXPECT_TRUE(KeyMatchesPath({"*"}, V{""}));
+  EXPECT_TRUE(KeyReachesRoot({"**", "**"}));
+  EXPECT_FALSE(KeyReachesRoot({"**", "a"}));
+}
+
+TEST(MetadataPathsTest, FlattenSkipsNullsArraysAndEarlierDuplicates) {
+  std::vector<MetadataEntry> out;
+  ASSERT_TRUE(FlattenMetadata(R"({"a":{"b":1,"n":null},"l":[{"x":1}],"d":1,"d":"two","f":1.5})", &out));
+  std::vector<std::string> paths;
+  for (const MetadataEntry& e : out) paths.push_back(e.path + ":" + std::to_string(static_cast<int>(e.kind)));
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{"a.b:2", "a:4", "d:3", "f:2", "l:4"}));
+  EXPECT_FALSE(FlattenMetadata("[1]", &out));
+  EXPECT_FALSE(FlattenMetadata("{", &out));
+  std::string big = "{";
+  for (uint32_t i = 0; i < kMaxIndexedNodes; ++i) big += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  EXPECT_FALSE(FlattenMetadata(big + "}", &out));
+}
+
+// ------------------------------------------------------------------------------ SQLite: same results
+
+class MetadataIndexTest : public FindTopicsFixture {
+ protected:
+  void TearDown() override {
+    sqlite::SetUseMetadataIndex(true);
+    FindTopicsFixture::TearDown();
+  }
+  Names FindWith(bool index, const TopicFilter& f) {
+    sqlite::SetUseMetadataIndex(index);
+    Names out = Find(f);
+    sqlite::SetUseMetadataIndex(true);
+    return out;
+  }
+  // EXPLAIN QUERY PLAN of the SQL FindTopics would run, through a second connection to the same file.
+  std::string Plan(const TopicFilter& f) {
+    auto built = sqlite::BuildFindTopicsSql(f);
+    EXPECT_TRUE(built.ok()) << built.status().ToString();
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+    EXPECT_TRUE(sqlite::RegisterQueryFunctions(db).ok());
+    sqlite3_stmt* stmt = nullptr;
+    const std::string sql = "EXPLAIN QUERY PLAN " + built->sql;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::string plan;
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+      plan += "\n";
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return plan;
+  }
+  void Exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+  int64_t Count(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    int64_t n = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  }
+};
+
+// Random documents with the hard cases (ints beyond 2^53 next to floats, dotted and escaped member names,
+// duplicates, nulls, arrays, NaN-free doubles, unicode escapes, empty keys) and random predicates over them:
+// the index must never change a result.
+TEST_F(MetadataIndexTest, SameResultsWithAndWithoutTheIndex) {
+  std::mt19937_64 rnd(12);
+  const std::vector<std::string> names = {"a", "b", "c.d", "e\\\\f", "", "x"};
+  const std::vector<std::string> scalars = {"1", "2", "2.0", "2.5", "-3", "9007199254740993", "9007199254740992.0",
+                                            "true", "false", "null", "\"s\"", "\"t\"", "\"s.t\"", "\"\\u0073\"",
+                                            "[1,2]", "{}", "\"sa\"", "\"\""};
+  std::function<std::string(int)> value = [&](int depth) -> std::string {
+    if (depth < 3 && rnd() % 3 == 0) {
+      std::string obj = "{";
+      const int n = static_cast<int>(rnd() % 4);
+      for (int i = 0; i < n; ++i) {
+        if (i) obj += ",";
+        obj += "\"" + names[rnd() % names.size()] + "\":" + value(depth + 1);
+      }
+      return obj + "}";
+    }
+    return scalars[rnd() % scalars.size()];
+  };
+  for (int i = 0; i < 60; ++i) {
+    std::string doc = value(0);
+    if (doc.empty() || doc[0] != '{') doc = "{\"a\":" + doc + "}";
+    Seq("s" + std::to_string(i), doc);
+    std::string topic_doc = value(0);
+    if (topic_doc[0] != '{') topic_doc = "{\"b\":" + topic_doc + "}";
+    Topic("s" + std::to_string(i), "t", "imu", topic_doc);
+  }
+  const std::vector<std::vector<std::string>> keys = {{"a"}, {"b"}, {"a", "b"}, {"*"}, {"**", "b"}, {"**"},
+                                                      {"a", "*"}, {"*", "*"}, {"c.d"}, {"e\\f"}, {"x", "**"}};
+  const std::vector<ScalarValue> args = {int64_t{1}, int64_t{2}, 2.0, 2.5, int64_t{-3}, int64_t{9007199254740993},
+                                         9007199254740992.0, true, false, S("s"), S("t"), S("s.t"), S("")};
+  const std::vector<Op> ops = {Op::kEq, Op::kNeq, Op::kLt, Op::kLeq, Op::kGt, Op::kGeq, Op::kBetween,
+                               Op::kOutside, Op::kIn, Op::kMatch, Op::kExists, Op::kNotExists};
+  int non_empty = 0;
+  for (int q = 0; q < 400; ++q) {
+    TopicFilter f;
+    EntityFilter& side = rnd() % 2 ? f.sequence : f.topic;
+    const int n = 1 + static_cast<int>(rnd() % 2);
+    for (int k = 0; k < n; ++k) {
+      MetadataPredicate p;
+      p.key = keys[rnd() % keys.size()];
+      p.predicate.op = ops[rnd() % ops.size()];
+      switch (p.predicate.op) {
+        case Op::kExists:
+        case Op::kNotExists:
+          break;
+        case Op::kBetween:
+        case Op::kOutside:
+          p.predicate.args = {args[rnd() % args.size()], args[rnd() % args.size()]};
+          break;
+        case Op::kIn:
+          for (int j = static_cast<int>(rnd() % 4); j >= 0; --j) p.predicate.args.push_back(args[rnd() % args.size()]);
+          break;
+        case Op::kMatch:
+          p.predicate.args = {S(rnd() % 2 ? "s*" : "*")};
+          break;
+        default:
+          p.predicate.args = {args[rnd() % args.size()]};
+      }
+      side.metadata.push_back(std::move(p));
+    }
+    const Names with = FindWith(true, f);
+    const Names without = FindWith(false, f);
+    ASSERT_EQ(with, without) << "query " << q;
+    if (!with.empty()) ++non_empty;
+  }
+  EXPECT_GT(non_empty, 40);  // the queries do select something
+}
+
+TEST_F(MetadataIndexTest, PlanStartsFromTheIndex) {
+  for (int i = 0; i < 30; ++i) {
+    Seq("s" + std::to_string(i), R"({"robot":{"id":"r-)" + std::to_string(i) + R"("}})");
+    Topic("s" + std::to_string(i), "t", "imu", R"({"rate":)" + std::to_string(i) + "}");
+  }
+  const TopicFilter by_sequence = SeqMeta("robot.id", P(Op::kEq, {S("r-7")}));
+  const TopicFilter by_topic = TopicMeta("rate", P(Op::kBetween, {int64_t{3}, int64_t{4}}));
+  EXPECT_EQ(Find(by_sequence), (Names{"s7/t"}));
+  EXPECT_EQ(Find(by_topic), (Names{"s3/t", "s4/t"}));
+  const std::string seq_plan = Plan(by_sequence);
+  EXPECT_NE(seq_plan.find("sequence_metadata_by_value"), std::string::npos) << seq_plan;
+  EXPECT_EQ(seq_plan.find("SCAN q"), std::string::npos) << seq_plan;
+  const std::string topic_plan = Plan(by_topic);
+  EXPECT_NE(topic_plan.find("topic_metadata_by_value"), std::string::npos) << topic_plan;
+  EXPECT_EQ(topic_plan.find("SCAN t"), std::string::npos) << topic_plan;
+  sqlite::SetUseMetadataIndex(false);  // the plan before the index: every sequence is read
+  EXPECT_NE(Plan(by_sequence).find("SCAN q"), std::string::npos);
+}
+
+TEST_F(MetadataIndexTest, MigrationFillsAnExistingCatalogAndDeletesCascade) {
+  for (int i = 0; i < 20; ++i) {
+    Seq("s" + std::to_string(i), R"({"n":)" + std::to_string(i) + R"(,"site":"turin"})");
+    Topic("s" + std::to_string(i), "t", "imu", R"({"calibrated":true})");
+  }
+  const int64_t seq_rows = Count("SELECT count(*) FROM sequence_metadata_index");
+  const int64_t topic_rows = Count("SELECT count(*) FROM topic_metadata_index");
+  EXPECT_EQ(seq_rows, 40);
+  EXPECT_EQ(topic_rows, 20);
+  // Back to a catalog of schema version 5, as an older mosaicod left it; reopening migrates and fills it.
+  catalog_.reset();
+  Exec("DROP TABLE sequence_metadata_index; DROP TABLE topic_metadata_index; DROP TABLE metadata_paths; "
+       "DELETE FROM schema_migrations WHERE version >= 6");  // later migrations re-run (IF NOT EXISTS)
+  auto reopened = OpenCatalog(db_path());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  catalog_ = *reopened;
+  EXPECT_EQ(Count("SELECT count(*) FROM sequence_metadata_index"), seq_rows);
+  EXPECT_EQ(Count("SELECT count(*) FROM topic_metadata_index"), topic_rows);
+  EXPECT_EQ(Find(SeqMeta("n", P(Op::kGeq, {int64_t{18}}))), (Names{"s18/t", "s19/t"}));
+  MOSAICO_ASSERT_OK(catalog_->DeleteSequence("s18"));
+  EXPECT_EQ(Count("SELECT count(*) FROM sequence_metadata_index"), seq_rows - 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM topic_metadata_index"), topic_rows - 1);
+  EXPECT_EQ(Find(SeqMeta("n", P(Op::kGeq, {int64_t{18}}))), (Names{"s19/t"}));
+}
+
+TEST_F(MetadataIndexTest, UnindexableMetadataIsAlwaysACandidate) {
+  std::string big = "{";
+  for (uint32_t i = 0; i < kMaxIndexedNodes; ++i) big += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  Seq("big", big + ",\"site\":\"lab\"}");
+  Topic("big", "t");
+  Seq("small", R"({"site":"lab"})");
+  Topic("small", "t");
+  EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("lab")}))), (Names{"big/t", "small/t"}));
+  EXPECT_EQ(Find(SeqMeta("k5", P(Op::kEq, {int64_t{1}}))), (Names{"big/t"}));
+}
+
+}  // namespace
+}  // namespace mosaico::catalog::testing
