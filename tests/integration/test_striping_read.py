@@ -240,3 +240,123 @@ def test_bad_stripes_is_invalid_argument(striped, bad):
     _, client, seq = striped
     expect_error({"INVALID_ARGUMENT"}, client.get_flight_info, _descriptor(f"{seq}/s/seq", stripes=bad),
                  mentions=["stripes"])
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Several daemons on one catalog (issue 13 item 2): --advertise-uri, heartbeats, locations rotated over live daemons
+# ----------------------------------------------------------------------------------------------------------------------
+
+from multi_daemon_cluster import SHARED_BACKENDS, SKIP_REASON, Cluster  # noqa: E402
+
+import conftest  # noqa: E402
+from conftest import Daemon  # noqa: E402
+from mosaico_testlib import wait_until  # noqa: E402
+
+BEAT = 0.3  # --heartbeat-seconds: dead after 3 missed beats
+
+
+def _start_advertised(cluster: Cluster, n: int) -> list[Daemon]:
+    out = []
+    for _ in range(n):
+        i = len(cluster.daemons)
+        port = conftest._free_port()
+        d = Daemon(f"{cluster.shared_dir}/daemon-{i}", cluster.log_dir, port=port,
+                   extra_args=[*cluster.backend_args, "--advertise-uri", f"grpc://127.0.0.1:{port}",
+                               "--heartbeat-seconds", str(BEAT), "--chunk-size-mb", "1"])
+        cluster.daemons.append(d)
+        d.start()
+        cluster.clients.append(fl.FlightClient(d.location))
+        out.append(d)
+    return out
+
+
+def _upload_sequential(client, seq: str, topic: str = "s/seq"):
+    create_sequence(client, seq)
+    session, _ = create_session(client, seq)
+    uuid = create_topic(client, session, f"{seq}/{topic}")
+    put_batches(client, f"{seq}/{topic}", uuid, SCHEMA, _sequential_batches())
+    finalize(client, session)
+
+
+def _uris(ep) -> list[str]:
+    return [loc.uri.decode() if isinstance(loc.uri, bytes) else str(loc.uri) for loc in ep.locations]
+
+
+@pytest.fixture
+def advertised_cluster(tmp_path, _log_dir):
+    if not SHARED_BACKENDS:
+        pytest.skip(SKIP_REASON)
+    c = Cluster(str(tmp_path / "shared"), _log_dir)
+    yield c
+    c.close()
+
+
+def test_one_advertised_daemon_gives_no_locations(advertised_cluster):
+    (d,) = _start_advertised(advertised_cluster, 1)
+    client = advertised_cluster.clients[0]
+    seq = unique_name("one_daemon")
+    _upload_sequential(client, seq)
+    assert advertised_cluster.sql("SELECT uri FROM daemons") == [(f"grpc://127.0.0.1:{d.port}",)]
+    info = client.get_flight_info(_descriptor(f"{seq}/s/seq", stripes=4))
+    assert len(info.endpoints) >= 2
+    assert all(not ep.locations for ep in info.endpoints), "one live daemon: the caller's connection is reused"
+
+
+def test_stripes_spread_over_live_daemons_and_dead_ones_age_out(advertised_cluster):
+    d0, d1 = _start_advertised(advertised_cluster, 2)
+    c0, c1 = advertised_cluster.clients
+    uris = sorted(f"grpc://127.0.0.1:{d.port}" for d in (d0, d1))
+    seq = unique_name("two_daemons")
+    _upload_sequential(c0, seq)
+    loc = f"{seq}/s/seq"
+    want = read_topic(c1, loc)
+
+    # Both daemons see both (the second one's first beat reaches the first within one interval).
+    def both_listed(client):
+        info = client.get_flight_info(_descriptor(loc, stripes=4))
+        return info if all(sorted(_uris(ep)) == uris for ep in info.endpoints) else None
+    info = wait_until(lambda: both_listed(c0), timeout=10 * BEAT + 5, what="d0 listing both daemons")
+    wait_until(lambda: both_listed(c1), timeout=10 * BEAT + 5, what="d1 listing both daemons")
+    assert len(info.endpoints) >= 4
+    firsts = [_uris(ep)[0] for ep in info.endpoints]
+    assert all(a != b for a, b in zip(firsts, firsts[1:])), f"consecutive stripes must alternate daemons: {firsts}"
+
+    # Each stripe from the daemon its endpoint names first, then from the other one: identical, and the
+    # concatenation is the unstriped stream.
+    clients = {f"grpc://127.0.0.1:{d.port}": c for d, c in ((d0, c0), (d1, c1))}
+    got = [read_ticket(clients[_uris(ep)[0]], ep.ticket) for ep in info.endpoints]
+    other = [read_ticket(clients[_uris(ep)[1]], ep.ticket) for ep in info.endpoints]
+    assert all(a.equals(b) for a, b in zip(got, other)), "a stripe fetched from either daemon must be identical"
+    assert _concat(got, want.schema).equals(want)
+
+    # Rotated per request: the next reply starts on the other daemon.
+    again = c0.get_flight_info(_descriptor(loc, stripes=4))
+    assert _uris(again.endpoints[0])[0] != _uris(info.endpoints[0])[0] or len(uris) == 1
+
+    # Without "stripes": still exactly one endpoint per topic (what the SDK reads), with the locations.
+    plain = c0.get_flight_info(_descriptor(seq))
+    assert len(plain.endpoints) == 1 and sorted(_uris(plain.endpoints[0])) == uris
+
+    # d1 dies without leaving the registry: after 3 missed beats d0 stops naming it (and deletes its row).
+    d1.kill()
+    wait_until(lambda: all(not ep.locations for ep in c0.get_flight_info(_descriptor(loc, stripes=4)).endpoints),
+               timeout=10 * BEAT + 5, what="the dead daemon aging out")
+    wait_until(lambda: advertised_cluster.sql("SELECT uri FROM daemons") == [(f"grpc://127.0.0.1:{d0.port}",)],
+               timeout=10 * BEAT + 5, what="the dead daemon's row deleted")
+
+
+def test_clean_shutdown_leaves_the_registry_at_once(advertised_cluster):
+    d0, d1 = _start_advertised(advertised_cluster, 2)
+    wait_until(lambda: len(advertised_cluster.sql("SELECT uri FROM daemons")) == 2, what="both registered")
+    assert d1.stop() == 0
+    assert advertised_cluster.sql("SELECT uri FROM daemons") == [(f"grpc://127.0.0.1:{d0.port}",)]
+
+
+def test_bad_advertise_uri_refuses_to_start(tmp_path, _log_dir):
+    import subprocess
+    out = subprocess.run([conftest.MOSAICOD_BIN, "run", "--port", str(conftest._free_port()), "--data-dir",
+                          str(tmp_path / "d"), "--http-port", "0", "--advertise-uri", "not a uri",
+                          *conftest.storage_args(str(tmp_path / "d"))],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "--advertise-uri" in out.stderr + out.stdout

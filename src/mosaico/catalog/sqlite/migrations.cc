@@ -204,6 +204,16 @@ CREATE TABLE IF NOT EXISTS topic_metadata_index (
 CREATE INDEX IF NOT EXISTS topic_metadata_by_value ON topic_metadata_index (path_id, kind, value);
 )sql";
 
+// Version 7: the daemon registry (server/peer_directory.h; PostgreSQL version 5): every daemon started with
+// --advertise-uri beats here; readers spread stripes over the live ones, dead ones age out.
+constexpr char kMigration7[] = R"sql(
+CREATE TABLE IF NOT EXISTS daemons (
+  uri            TEXT    PRIMARY KEY,
+  started_at_ns  INTEGER NOT NULL,
+  heartbeat_ns   INTEGER NOT NULL
+);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
@@ -213,6 +223,7 @@ const std::vector<Migration>& Migrations() {
       {5, "api keys: permissions as independent flags (read=1 write=2 delete=4), ladder keys migrated", kMigration5},
       {6, "user metadata index: (owner, path, kind, value) rows for sequences and topics", kMigration6,
        BackfillMetadataIndex},
+      {7, "daemon registry: advertised uris and heartbeats", kMigration7},
   };
   return kMigrations;
 }
