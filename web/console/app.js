@@ -298,7 +298,9 @@ async function plotView(t, win, showSnippet) {
   const fields = numericLeaves(t.schema);
   const view = $("#view");
   if (!fields.length) { view.innerHTML = `<p class="muted">no numeric field to plot</p>`; return; }
-  const chosen = new Set(fields.slice(0, 3));
+  // Default: the first three measurement leaves (header stamps and covariance flags come last).
+  const plain = fields.filter((f) => !/(^|\.)(header|covariance_type|covariance)(\.|$)/.test(f));
+  const chosen = new Set((plain.length ? plain : fields).slice(0, 3));
   view.innerHTML = `<h2>Plot</h2>
     <div class="fields">${fields.map((f) => `<label><input type="checkbox" value="${esc(f)}" ${chosen.has(f) ? "checked" : ""}> ${esc(f)}</label>`).join("")}</div>
     <div class="toolbar"><button id="pan-left">◀ pan</button><button id="zoom-out">zoom out</button>
@@ -355,7 +357,8 @@ async function plotView(t, win, showSnippet) {
     $("#plot-info").textContent = `${data.source === "stats" ? "row-group statistics" : data.source === "raw" ? "rows, min/max per pixel" : "every row"}` +
       ` · ~${data.rows_estimate} rows · ${data.row_groups} row groups · ${ms} ms`;
     $("#ranges").innerHTML = data.fields.map((f) => {
-      const mn = Math.min(...f.min), mx = Math.max(...f.max);
+      if (!f.min.length) return `<span class="field-range" data-field="${esc(f.field)}">${esc(f.field)}: no values</span>`;
+      const mn = f.min.reduce((a, b) => Math.min(a, b)), mx = f.max.reduce((a, b) => Math.max(a, b));
       return `<span class="field-range" data-field="${esc(f.field)}" data-min="${mn}" data-max="${mx}">${esc(f.field)}: min ${mn} · max ${mx}</span>`;
     }).join(" &nbsp; ");
     win.start = range[0].toString();
