@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/catalog_test_util.h"
+#include "mosaico/catalog/sqlite/sqlite_util.h"
 
 namespace mosaico::catalog::testing {
 namespace {
@@ -53,6 +54,45 @@ TEST_P(StatsTest, CountsRecordsAndActiveJobsByKindAndState) {
 }
 
 MOSAICO_CATALOG_BACKENDS(StatsTest);
+
+// SQLite keeps the counts in tables maintained by triggers (migration 8): they follow cascaded deletes, job state
+// changes and pruning, and GetStats reads them instead of counting (so a scrape costs the same at any size).
+class SqliteStatsTest : public CatalogTest {};
+
+TEST_F(SqliteStatsTest, CountsAreMaintainedNotCounted) {
+  auto session = MustCreateSession(MustCreateSequence("a").name, "k1");
+  MustCreateSequence("b");
+  MustCreateTopic(session, "t1");
+  MustCreateTopic(session, "t2");
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(catalog_->EnqueueJob("gc_store", "{}", "", 0, 10).ok());
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto claimed, catalog_->ClaimJob("w", 20, 1000));
+  ASSERT_TRUE(claimed.has_value());
+  MOSAICO_ASSERT_OK(catalog_->CompleteJob(claimed->id, "w", 21));
+  MOSAICO_ASSERT_OK(catalog_->DeleteSequence("a"));  // cascades to its session and both topics
+  MOSAICO_ASSERT_OK_AND_ASSIGN(CatalogStats stats, catalog_->GetStats());
+  EXPECT_EQ(stats.sequences, 1);
+  EXPECT_EQ(stats.topics, 0);
+  ASSERT_EQ(stats.jobs.size(), 1u);
+  EXPECT_EQ(stats.jobs[0].state, JobRecord::State::kPending);
+  EXPECT_EQ(stats.jobs[0].count, 1);
+  MOSAICO_ASSERT_OK_AND_ASSIGN(int64_t pruned, catalog_->PruneJobs(100));
+  EXPECT_EQ(pruned, 1);
+  MOSAICO_ASSERT_OK_AND_ASSIGN(stats, catalog_->GetStats());
+  EXPECT_EQ(stats.jobs.size(), 1u);
+
+  // GetStats answers from the counters: set one behind the catalog's back and it shows (a count(*) would not).
+  catalog_.reset();
+  {
+    auto conn = sqlite::Connection::Open(db_path());
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    MOSAICO_ASSERT_OK((*conn)->Exec("UPDATE catalog_counts SET value = 1000000 WHERE name = 'topics'"));
+  }
+  auto reopened = OpenCatalog(db_path());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  catalog_ = *reopened;
+  MOSAICO_ASSERT_OK_AND_ASSIGN(stats, catalog_->GetStats());
+  EXPECT_EQ(stats.topics, 1000000);
+}
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

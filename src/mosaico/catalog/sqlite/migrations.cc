@@ -214,6 +214,53 @@ CREATE TABLE IF NOT EXISTS daemons (
 );
 )sql";
 
+// Version 8: counts for monitoring (CatalogStats) kept by triggers in the transaction of every change, so that
+// GetStats reads a few rows instead of counting a million topics or a long queue at every /metrics scrape:
+// catalog_counts holds 'sequences' and 'topics', job_counts one row per (kind, state). Triggers fire for rows an
+// ON DELETE CASCADE removes too (SQLite runs them for foreign-key actions), and in every process writing the file.
+// Initialized from the tables (one count, at migration time).
+constexpr char kMigration8[] = R"sql(
+CREATE TABLE IF NOT EXISTS catalog_counts (
+  name   TEXT    PRIMARY KEY,
+  value  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT OR REPLACE INTO catalog_counts (name, value) SELECT 'sequences', count(*) FROM sequences;
+INSERT OR REPLACE INTO catalog_counts (name, value) SELECT 'topics', count(*) FROM topics;
+CREATE TABLE IF NOT EXISTS job_counts (
+  kind   TEXT    NOT NULL,
+  state  TEXT    NOT NULL,
+  value  INTEGER NOT NULL,
+  PRIMARY KEY (kind, state)
+) WITHOUT ROWID;
+DELETE FROM job_counts;
+INSERT INTO job_counts (kind, state, value) SELECT kind, state, count(*) FROM jobs GROUP BY kind, state;
+CREATE TRIGGER IF NOT EXISTS sequences_count_insert AFTER INSERT ON sequences BEGIN
+  UPDATE catalog_counts SET value = value + 1 WHERE name = 'sequences';
+END;
+CREATE TRIGGER IF NOT EXISTS sequences_count_delete AFTER DELETE ON sequences BEGIN
+  UPDATE catalog_counts SET value = value - 1 WHERE name = 'sequences';
+END;
+CREATE TRIGGER IF NOT EXISTS topics_count_insert AFTER INSERT ON topics BEGIN
+  UPDATE catalog_counts SET value = value + 1 WHERE name = 'topics';
+END;
+CREATE TRIGGER IF NOT EXISTS topics_count_delete AFTER DELETE ON topics BEGIN
+  UPDATE catalog_counts SET value = value - 1 WHERE name = 'topics';
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_count_insert AFTER INSERT ON jobs BEGIN
+  INSERT OR IGNORE INTO job_counts (kind, state, value) VALUES (NEW.kind, NEW.state, 0);
+  UPDATE job_counts SET value = value + 1 WHERE kind = NEW.kind AND state = NEW.state;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_count_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_counts SET value = value - 1 WHERE kind = OLD.kind AND state = OLD.state;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_count_update AFTER UPDATE OF kind, state ON jobs
+  WHEN OLD.kind IS NOT NEW.kind OR OLD.state IS NOT NEW.state BEGIN
+  UPDATE job_counts SET value = value - 1 WHERE kind = OLD.kind AND state = OLD.state;
+  INSERT OR IGNORE INTO job_counts (kind, state, value) VALUES (NEW.kind, NEW.state, 0);
+  UPDATE job_counts SET value = value + 1 WHERE kind = NEW.kind AND state = NEW.state;
+END;
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
@@ -224,6 +271,7 @@ const std::vector<Migration>& Migrations() {
       {6, "user metadata index: (owner, path, kind, value) rows for sequences and topics", kMigration6,
        BackfillMetadataIndex},
       {7, "daemon registry: advertised uris and heartbeats", kMigration7},
+      {8, "monitoring counts kept by triggers: sequences, topics, jobs by kind and state", kMigration8},
   };
   return kMigrations;
 }
