@@ -4,8 +4,9 @@ harmless or repaired (by the daemon's start-up recovery, or by `mosaicod check -
 One data dir is shared by every trial, so state accumulates across crashes. Each trial:
   1. starts the daemon (--chunk-size-mb 1, so uploads span several chunks);
   2. runs a seeded random workload from a background thread over raw pyarrow.flight: sequences, sessions, topics,
-     DoPut uploads of random sizes, notifications, finalizes, deletes of open and finalized sequences, of open
-     topics and sessions; it records what the daemon ACKNOWLEDGED, and the one operation in flight;
+     DoPut uploads of random sizes (about a third striped over 2-4 concurrent streams), notifications, finalizes,
+     deletes of open and finalized sequences, of open topics and sessions; it records what the daemon
+     ACKNOWLEDGED, and the one operation in flight;
   3. kills the daemon with SIGKILL: after a seeded random delay, or from inside at a named crash point
      (MOSAICOD_CRASH_AT, src/mosaico/core/crash_point.h; every point in docs/STORE_LAYOUT.md is visited in turn),
      sometimes also crashing the start-up recovery that follows at a second point;
@@ -49,6 +50,7 @@ from mosaico_testlib import (
     finalize,
     get_info,
     put_batches,
+    put_striped,
     read_topic,
 )
 
@@ -156,6 +158,7 @@ class Workload(threading.Thread):
     def __init__(self, location: str, model: Model, rnd: random.Random, focus: Optional[str]):
         super().__init__(daemon=True)
         self.client = fl.FlightClient(location)
+        self.location = location
         self.model = model
         self.rnd = rnd
         self.focus = focus
@@ -213,8 +216,13 @@ class Workload(threading.Thread):
         seed, rows = self.rnd.randrange(1 << 30), self.rnd.randint(300, 6000)  # ~0.15 .. 3 MiB: up to 4 chunks
         table = make_table(seed, rows)
         batches = table.to_batches(max_chunksize=self.rnd.randint(200, 1200))
-        self.op(("upload", seq.name, topic, seed, rows), put_batches, self.client, f"{seq.name}/{topic}",
-                seq.topics[topic].uuid, SCHEMA, batches)
+        if self.rnd.random() < 0.35:  # a striped upload: 2-4 concurrent DoPut streams, batches dealt round-robin
+            stripes = self.rnd.randint(2, 4)
+            self.op(("upload", seq.name, topic, seed, rows), put_striped, self.location, f"{seq.name}/{topic}",
+                    seq.topics[topic].uuid, SCHEMA, [batches[i::stripes] for i in range(stripes)])
+        else:
+            self.op(("upload", seq.name, topic, seed, rows), put_batches, self.client, f"{seq.name}/{topic}",
+                    seq.topics[topic].uuid, SCHEMA, batches)
         seq.topics[topic].data = (seed, rows)
         seq.touched = True
 
