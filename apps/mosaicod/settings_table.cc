@@ -267,7 +267,9 @@ std::vector<Setting> MakeRegistry() {
        .help = "How often the daemon looks for abandoned sessions (0: never from this daemon)", .scope = kServe,
        .min = 0, .bind = Bind(&ServerConfig::sweep_interval_seconds)},
       {.key = "cleanup.gc_interval_minutes", .flag = "--gc-interval-minutes", .env = {"MOSAICOD_GC_INTERVAL_MINUTES"},
-       .type = SettingType::kFloat, .help = "How often the daemon removes store garbage (0: never from this daemon)",
+       .type = SettingType::kFloat,
+       .help = "How often the daemon sweeps the whole store for garbage (0: never; garbage is collected per "
+               "sequence after the operations that leave it)",
        .scope = kServe, .min = 0, .bind = Bind(&ServerConfig::gc_interval_minutes)},
 
       // ---- compaction of finalized topics (jobs/compaction.h) ----

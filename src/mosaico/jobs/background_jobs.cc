@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "mosaico/core/clock.h"
 #include "mosaico/jobs/delete_upload.h"
 #include "mosaico/jobs/recovery_jobs.h"
@@ -22,11 +24,31 @@ void RegisterBuiltinHandlers(JobRunner& runner, std::shared_ptr<lifecycle::Lifec
   runner.Register(kDeleteUploadJob, [lifecycle](const catalog::JobRecord& job) {
     return RunDeleteUploadJob(job, *lifecycle->catalog(), *lifecycle->store());
   });
-  runner.Register(lifecycle::kRecoverSequenceJob, [lifecycle](const catalog::JobRecord& job) {
-    return RunRecoverSequenceJob(job, *lifecycle->catalog(), *lifecycle->store());
+  runner.Register(kGcSequenceJob, [lifecycle, options = config.gc](const catalog::JobRecord& job) {
+    return RunGcSequenceJob(job, *lifecycle, options, NowNs());
   });
-  runner.Register(lifecycle::kSyncNotificationsJob, [lifecycle, r](const catalog::JobRecord& job) {
-    return RunSyncNotificationsJob(job, *lifecycle->catalog(), *lifecycle->store(), [r] { return r->stop_requested(); });
+  runner.Register(kPruneJobsJob, [lifecycle, retention = config.gc.job_retention_ns](const catalog::JobRecord&) {
+    if (retention <= 0) return arrow::Status::OK();
+    auto pruned = lifecycle->catalog()->PruneJobs(NowNs() - retention);
+    if (pruned.ok() && *pruned > 0) spdlog::info("event=jobs_pruned count={}", *pruned);
+    return pruned.status();
+  });
+  // After a recovery mark ran, the garbage its operation may have left (an interrupted upload, a temp object, an
+  // orphan schema) is collected in that sequence alone once it is old enough (jobs/gc.h).
+  auto gc_later = [lifecycle, min_age = config.gc.min_age_ns](const catalog::JobRecord& job) {
+    auto target = lifecycle::ParseMarkPayload(job.payload_json);
+    if (!target.ok()) return target.status();
+    const int64_t now = NowNs();
+    return EnqueueSequenceGc(*lifecycle->catalog(), target->sequence, now + min_age + 60LL * 1000000000, now);
+  };
+  runner.Register(lifecycle::kRecoverSequenceJob, [lifecycle, gc_later](const catalog::JobRecord& job) {
+    ARROW_RETURN_NOT_OK(RunRecoverSequenceJob(job, *lifecycle->catalog(), *lifecycle->store()));
+    return gc_later(job);
+  });
+  runner.Register(lifecycle::kSyncNotificationsJob, [lifecycle, r, gc_later](const catalog::JobRecord& job) {
+    ARROW_RETURN_NOT_OK(
+        RunSyncNotificationsJob(job, *lifecycle->catalog(), *lifecycle->store(), [r] { return r->stop_requested(); }));
+    return gc_later(job);
   });
   CompactionOptions compaction = config.compaction;
   compaction.cancelled = [r] { return r->stop_requested(); };  // a shutdown does not wait for a long rewrite
@@ -40,6 +62,7 @@ std::vector<ScheduledJob> BuiltinSchedule(const BackgroundJobsConfig& config) {
   return {
       {kSweepAbandonedSessionsJob, kSweepAbandonedSessionsJob, config.sweep_interval_ns},
       {kGcStoreJob, kGcStoreJob, config.gc_interval_ns},
+      {kPruneJobsJob, kPruneJobsJob, config.prune_jobs_interval_ns},
   };
 }
 

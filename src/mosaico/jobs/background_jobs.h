@@ -4,7 +4,12 @@
 //
 // Built-in job kinds and their handlers:
 //   sweep_abandoned_sessions   abandoned_sessions.h    scheduled every sweep_interval_ns (dedup key = kind)
-//   gc_store                   gc.h                    scheduled every gc_interval_ns (dedup key = kind)
+//   gc_store                   gc.h                    the full store sweep: scheduled every gc_interval_ns
+//                                                      (default 0: never; `mosaicod cleanup` runs it on demand)
+//   gc_sequence                gc.h                    enqueued after each recovery mark ran, due when the garbage
+//                                                      its operation may have left is old enough: one sequence
+//   prune_jobs                 background_jobs.cc      scheduled every prune_jobs_interval_ns: finished jobs older
+//                                                      than gc.job_retention_ns (an index range, not the queue)
 //   delete_upload              delete_upload.h         enqueued by compaction, delayed
 //   compact_topic              compaction.h            enqueued by finalize (lifecycle/compaction_request.h)
 //   recover_sequence           recovery_jobs.h         recovery marks (lifecycle/recovery_marks.h): finalize, deletes,
@@ -32,7 +37,8 @@ struct BackgroundJobsConfig {
   AbandonedSessionsOptions abandoned;
   int64_t sweep_interval_ns = 300LL * 1000000000;  // <= 0: never scheduled here
   GcOptions gc;
-  int64_t gc_interval_ns = 3600LL * 1000000000;  // <= 0: never scheduled here
+  int64_t gc_interval_ns = 0;                           // the full sweep; <= 0: never scheduled here
+  int64_t prune_jobs_interval_ns = 3600LL * 1000000000;  // <= 0: never scheduled here
   CompactionOptions compaction;
 };
 

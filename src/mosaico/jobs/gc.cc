@@ -2,10 +2,12 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "mosaico/core/ids.h"
 #include "mosaico/jobs/store_times.h"
+#include "mosaico/lifecycle/recovery_marks.h"
 #include "mosaico/store/layout.h"
 
 namespace mosaico::jobs {
@@ -72,6 +74,7 @@ arrow::Result<GcReport> CollectGarbage(lifecycle::Lifecycle& lifecycle, const Gc
   check.now_ns = now_ns;
   check.compare_chunks = false;
   check.compare_notifications = false;
+  check.only_sequences = options.only_sequences;
   Guard guard(lifecycle, now_ns - options.min_age_ns);
   recovery::RepairOptions repair;
   repair.only = GcRepairActions();
@@ -92,12 +95,38 @@ arrow::Result<GcReport> CollectGarbage(lifecycle::Lifecycle& lifecycle, const Gc
   for (const auto& f : report.failed) {
     spdlog::warn("event=gc_remove_failed kind={} subject={} detail=\"{}\"", f.kind, f.subject, f.detail);
   }
-  if (options.job_retention_ns > 0) {
+  if (options.job_retention_ns > 0 && !options.only_sequences) {
     ARROW_ASSIGN_OR_RAISE(report.jobs_pruned, lifecycle.catalog()->PruneJobs(now_ns - options.job_retention_ns));
   }
-  spdlog::info("event=gc_done removed={} failed={} deferred={} jobs_pruned={}", report.removed.size(),
-               report.failed.size(), report.deferred, report.jobs_pruned);
+  spdlog::log(options.only_sequences && report.removed.empty() && report.failed.empty() ? spdlog::level::debug
+                                                                                         : spdlog::level::info,
+              "event=gc_done scope={} removed={} failed={} deferred={} jobs_pruned={}",
+              options.only_sequences ? "sequence" : "store", report.removed.size(), report.failed.size(),
+              report.deferred, report.jobs_pruned);
   return report;
+}
+
+arrow::Status EnqueueSequenceGc(catalog::Catalog& catalog, const std::string& sequence, int64_t due_ns,
+                                int64_t now_ns) {
+  constexpr int64_t kMinuteNs = 60LL * 1000000000;
+  const std::string key = std::string(kGcSequenceJob) + ":" + sequence + ":" + std::to_string(due_ns / kMinuteNs);
+  const std::string payload = nlohmann::json{{"sequence", sequence}}.dump();
+  return catalog.EnqueueJob(kGcSequenceJob, payload, key, due_ns, now_ns).status();
+}
+
+arrow::Status RunGcSequenceJob(const catalog::JobRecord& job, lifecycle::Lifecycle& lifecycle,
+                               const GcOptions& options, int64_t now_ns) {
+  ARROW_ASSIGN_OR_RAISE(auto target, lifecycle::ParseMarkPayload(job.payload_json));
+  GcOptions scoped = options;
+  scoped.only_sequences = std::set<std::string>{target.sequence};
+  ARROW_ASSIGN_OR_RAISE(GcReport report, CollectGarbage(lifecycle, scoped, now_ns));
+  if (report.deferred > 0 || !report.failed.empty()) {
+    // Young garbage (or a removal that failed): look again once it is old enough.
+    ARROW_RETURN_NOT_OK(
+        EnqueueSequenceGc(*lifecycle.catalog(), target.sequence, now_ns + options.min_age_ns + 60LL * 1000000000,
+                          now_ns));
+  }
+  return arrow::Status::OK();
 }
 
 }  // namespace mosaico::jobs

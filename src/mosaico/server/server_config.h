@@ -48,7 +48,8 @@ struct ServerConfig {
   int job_max_attempts = 5;             // a job failing this many times is given up (state failed)
   double abandon_after_hours = 24;      // an unfinalized session idle this long is removed (with a notification)
   double sweep_interval_seconds = 300;  // how often the abandoned-session sweep is scheduled; <= 0: never
-  double gc_interval_minutes = 60;      // how often the store GC is scheduled; <= 0: never
+  double gc_interval_minutes = 0;       // how often the FULL store GC sweep is scheduled; <= 0: never (the
+                                        // default: gc_sequence jobs follow the operations, jobs/gc.h)
   int64_t gc_min_age_seconds = 3600;    // the GC leaves garbage younger than this alone (may be work in flight)
   // Compaction of finalized topics (jobs/compaction.h); use the Resolved* helpers below.
   double compact_below_mb = -1;           // chunks under this many MiB (Parquet) are merged; 0: never; < 0: auto

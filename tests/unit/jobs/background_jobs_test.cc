@@ -58,7 +58,7 @@ TEST_F(BackgroundJobsTest, ZeroWorkersRunNothingHere) {
 
 TEST_F(BackgroundJobsTest, BuiltinScheduleUsesTheKindsAsDedupKeys) {
   auto schedule = BuiltinSchedule(Quick());
-  ASSERT_EQ(schedule.size(), 2u);
+  ASSERT_EQ(schedule.size(), 3u);
   for (const auto& s : schedule) EXPECT_EQ(s.kind, s.dedup_key);
 }
 
