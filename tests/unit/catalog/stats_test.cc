@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/catalog_test_util.h"
+#include "mosaico/catalog/postgres/pg_conn.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
 
 namespace mosaico::catalog::testing {
@@ -53,13 +54,10 @@ TEST_P(StatsTest, CountsRecordsAndActiveJobsByKindAndState) {
             1);
 }
 
-MOSAICO_CATALOG_BACKENDS(StatsTest);
-
-// SQLite keeps the counts in tables maintained by triggers (migration 8): they follow cascaded deletes, job state
-// changes and pruning, and GetStats reads them instead of counting (so a scrape costs the same at any size).
-class SqliteStatsTest : public CatalogTest {};
-
-TEST_F(SqliteStatsTest, CountsAreMaintainedNotCounted) {
+// Both backends keep the counts in tables maintained by triggers (SQLite migration 8, PostgreSQL 6): they follow
+// cascaded deletes, job state changes and pruning, and GetStats reads them instead of counting (so a scrape costs
+// the same at any size).
+TEST_P(StatsTest, CountsAreMaintainedNotCounted) {
   auto session = MustCreateSession(MustCreateSequence("a").name, "k1");
   MustCreateSequence("b");
   MustCreateTopic(session, "t1");
@@ -80,19 +78,28 @@ TEST_F(SqliteStatsTest, CountsAreMaintainedNotCounted) {
   MOSAICO_ASSERT_OK_AND_ASSIGN(stats, catalog_->GetStats());
   EXPECT_EQ(stats.jobs.size(), 1u);
 
-  // GetStats answers from the counters: set one behind the catalog's back and it shows (a count(*) would not).
+  // GetStats answers from the counters: move one behind the catalog's back and it shows (a count(*) would not).
   catalog_.reset();
-  {
+  const char* bump = "UPDATE catalog_counts SET value = value + 1000000 WHERE name = 'topics'";
+  if (backend() == Backend::kSqlite) {
     auto conn = sqlite::Connection::Open(db_path());
     ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    MOSAICO_ASSERT_OK((*conn)->Exec("UPDATE catalog_counts SET value = 1000000 WHERE name = 'topics'"));
+    MOSAICO_ASSERT_OK((*conn)->Exec(bump));
+  } else {
+    auto conn = postgres::PgConnection::Connect(catalog_url());
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    MOSAICO_ASSERT_OK((*conn)->ExecScript(  // one of the count's shard rows
+        "UPDATE catalog_counts SET value = value + 1000000 WHERE name = 'topics' AND shard = "
+        "(SELECT min(shard) FROM catalog_counts WHERE name = 'topics')"));
   }
-  auto reopened = OpenCatalog(db_path());
+  auto reopened = OpenCatalog(catalog_url());
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   catalog_ = *reopened;
   MOSAICO_ASSERT_OK_AND_ASSIGN(stats, catalog_->GetStats());
   EXPECT_EQ(stats.topics, 1000000);
 }
+
+MOSAICO_CATALOG_BACKENDS(StatsTest);
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

@@ -184,6 +184,64 @@ CREATE TABLE IF NOT EXISTS daemons (
 );
 )sql";
 
+// Version 6: counts for monitoring kept by triggers (SQLite version 8), so GetStats reads a few rows instead of
+// counting a million topics or a long queue at every /metrics scrape. Each count is split over 16 rows (shard =
+// the writing transaction's id mod 16) so concurrent transactions rarely wait on the same row; GetStats sums
+// them. Row triggers also fire for rows an ON DELETE CASCADE removes. The tables are locked while the initial
+// counts are taken, so no write slips between the count and its trigger.
+constexpr char kMigration6[] = R"sql(
+CREATE TABLE IF NOT EXISTS catalog_counts (
+  name   TEXT     NOT NULL,
+  shard  SMALLINT NOT NULL,
+  value  BIGINT   NOT NULL,
+  PRIMARY KEY (name, shard)
+);
+CREATE TABLE IF NOT EXISTS job_counts (
+  kind   TEXT     NOT NULL,
+  state  TEXT     NOT NULL,
+  shard  SMALLINT NOT NULL,
+  value  BIGINT   NOT NULL,
+  PRIMARY KEY (kind, state, shard)
+);
+LOCK TABLE sequences, topics, jobs IN SHARE ROW EXCLUSIVE MODE;
+DELETE FROM catalog_counts;
+DELETE FROM job_counts;
+INSERT INTO catalog_counts (name, shard, value) SELECT 'sequences', 0, count(*) FROM sequences;
+INSERT INTO catalog_counts (name, shard, value) SELECT 'topics', 0, count(*) FROM topics;
+INSERT INTO job_counts (kind, state, shard, value) SELECT kind, state, 0, count(*) FROM jobs GROUP BY kind, state;
+CREATE OR REPLACE FUNCTION mosaico_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  delta BIGINT := CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END;
+BEGIN
+  INSERT INTO catalog_counts (name, shard, value) VALUES (TG_ARGV[0], (txid_current() % 16)::smallint, delta)
+    ON CONFLICT (name, shard) DO UPDATE SET value = catalog_counts.value + EXCLUDED.value;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION mosaico_count_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  s SMALLINT := (txid_current() % 16)::smallint;
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    INSERT INTO job_counts (kind, state, shard, value) VALUES (OLD.kind, OLD.state, s, -1)
+      ON CONFLICT (kind, state, shard) DO UPDATE SET value = job_counts.value - 1;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') THEN
+    INSERT INTO job_counts (kind, state, shard, value) VALUES (NEW.kind, NEW.state, s, 1)
+      ON CONFLICT (kind, state, shard) DO UPDATE SET value = job_counts.value + 1;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER sequences_count AFTER INSERT OR DELETE ON sequences
+  FOR EACH ROW EXECUTE FUNCTION mosaico_count_rows('sequences');
+CREATE OR REPLACE TRIGGER topics_count AFTER INSERT OR DELETE ON topics
+  FOR EACH ROW EXECUTE FUNCTION mosaico_count_rows('topics');
+CREATE OR REPLACE TRIGGER jobs_count_insert_delete AFTER INSERT OR DELETE ON jobs
+  FOR EACH ROW EXECUTE FUNCTION mosaico_count_jobs();
+CREATE OR REPLACE TRIGGER jobs_count_update AFTER UPDATE OF kind, state ON jobs
+  FOR EACH ROW WHEN (OLD.kind IS DISTINCT FROM NEW.kind OR OLD.state IS DISTINCT FROM NEW.state)
+  EXECUTE FUNCTION mosaico_count_jobs();
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -193,6 +251,7 @@ const std::vector<Migration>& Migrations() {
       {4, "metadata queries in SQL: C-collated sequence name index, partial indexes of unparsed metadata",
        kMigration4},
       {5, "daemon registry: advertised uris and heartbeats", kMigration5},
+      {6, "monitoring counts kept by triggers: sequences, topics, jobs by kind and state (16 shards)", kMigration6},
   };
   return kMigrations;
 }
