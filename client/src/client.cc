@@ -70,6 +70,12 @@ arrow::Result<Client> Client::Connect(ConnectOptions options) {
   return Client(std::move(core));
 }
 
+arrow::Result<Client> Client::Connect(const std::string& uri) {
+  ConnectOptions options;
+  options.uri = uri;
+  return Connect(std::move(options));
+}
+
 const ServerInfo& Client::server_info() const { return core_->server_info(); }
 const ConnectOptions& Client::options() const { return core_->options(); }
 

@@ -224,13 +224,15 @@ arrow::Result<TopicWriter*> SessionWriter::CreateTopic(const std::string& topic,
     return arrow::Status::AlreadyExists("topic '", name, "' was already created in session '", impl_->locator, "'");
   }
   if (model.schema == nullptr) return arrow::Status::Invalid("topic '", name, "': the model has no schema");
-  if (!user_metadata.is_object()) return arrow::Status::Invalid("topic '", name, "': user_metadata must be an object");
+  if (!user_metadata.is_object() && !user_metadata.is_null()) {
+    return arrow::Status::Invalid("topic '", name, "': user_metadata must be an object");
+  }
   const std::string locator = impl_->sequence + "/" + name;
   nlohmann::json body = {{"session_uuid", impl_->uuid},
                          {"locator", locator},
                          {"serialization_format", model.serialization_format},
                          {"ontology_tag", model.ontology_tag},
-                         {"user_metadata", user_metadata}};
+                         {"user_metadata", user_metadata.is_null() ? nlohmann::json::object() : user_metadata}};
   ARROW_ASSIGN_OR_RAISE(auto reply, impl_->core->Action("topic_create", body));
   if (!reply.is_object() || !reply.contains("uuid") || !reply["uuid"].is_string()) {
     return arrow::Status::Invalid("topic_create '", locator, "': no uuid in the reply ", reply.dump());
@@ -313,11 +315,11 @@ arrow::Result<std::unique_ptr<SessionWriter>> Client::CreateSession(const std::s
 arrow::Result<std::unique_ptr<SessionWriter>> Client::CreateSequence(const std::string& name,
                                                                     const nlohmann::json& user_metadata,
                                                                     WriterOptions options) {
-  if (!user_metadata.is_object()) {
+  if (!user_metadata.is_object() && !user_metadata.is_null()) {
     return arrow::Status::Invalid("sequence '", name, "': user_metadata must be a JSON object");
   }
-  ARROW_RETURN_NOT_OK(
-      core_->Action("sequence_create", {{"locator", NormalizeTopic(name)}, {"user_metadata", user_metadata}}).status());
+  const auto md = user_metadata.is_null() ? nlohmann::json::object() : user_metadata;
+  ARROW_RETURN_NOT_OK(core_->Action("sequence_create", {{"locator", NormalizeTopic(name)}, {"user_metadata", md}}).status());
   return CreateSession(name, options);
 }
 

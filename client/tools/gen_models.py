@@ -3,6 +3,7 @@
 
     .venv/bin/python client/tools/gen_models.py     # rewrites client/include/mosaico/client/builtin_models.h
                                                     #      and client/src/builtin_models.cc
+    .venv/bin/python client/tools/gen_models.py --check   # exit 1 when the checked-in files differ
 
 For every concrete ontology class the SDK ships (mosaicolabs.models.data / futures / sensors; the same walk as
 tests/integration/test_sdk_fidelity.py) it writes the Arrow schema `Message._get_schema(cls)` builds (timestamp_ns
@@ -131,10 +132,18 @@ def main() -> int:
     src += ["const std::vector<const Model*>& All() {",
             "  static const std::vector<const Model*> all{" + ", ".join(f"&{n}()" for n in classes) + "};",
             "  return all;", "}", "", "}  // namespace mosaico::client::models", ""]
-    with open(os.path.join(ROOT, "include/mosaico/client/builtin_models.h"), "w") as f:
-        f.write("\n".join(hdr))
-    with open(os.path.join(ROOT, "src/builtin_models.cc"), "w") as f:
-        f.write("\n".join(src))
+    outputs = {os.path.join(ROOT, "include/mosaico/client/builtin_models.h"): "\n".join(hdr),
+               os.path.join(ROOT, "src/builtin_models.cc"): "\n".join(src)}
+    if "--check" in sys.argv:
+        stale = [p for p, text in outputs.items() if not os.path.exists(p) or open(p).read() != text]
+        if stale:
+            print(f"out of date with the installed SDK: {stale} (run client/tools/gen_models.py)", file=sys.stderr)
+            return 1
+        print(f"{len(classes)} models up to date", file=sys.stderr)
+        return 0
+    for path, text in outputs.items():
+        with open(path, "w") as f:
+            f.write(text)
     print(f"{len(classes)} models", file=sys.stderr)
     return 0
 

@@ -54,6 +54,8 @@ class Client {
  public:
   /// Connects and waits (up to connect_timeout) for the server's `info` to answer.
   static arrow::Result<Client> Connect(ConnectOptions options);
+  /// Connect with the defaults but the URI.
+  static arrow::Result<Client> Connect(const std::string& uri);
 
   const ServerInfo& server_info() const;
   const ConnectOptions& options() const;
