@@ -58,7 +58,8 @@ def read_topic(urls: list[str], locator: str, stripes, use_locations: bool) -> d
     def fetch(i, ep):
         try:
             if use_locations and ep.locations:
-                url = ep.locations[0].uri.decode() if isinstance(ep.locations[0].uri, bytes) else str(ep.locations[0].uri)
+                uri = ep.locations[0].uri
+                url = uri.decode() if isinstance(uri, bytes) else str(uri)
             else:
                 url = urls[i % len(urls)]
             client = fl.FlightClient(url)
