@@ -20,6 +20,29 @@ TEST(DataDescriptor, ParsesSequenceAndTopicCommands) {
   EXPECT_EQ(*topic->window.end_ns, 20);
 }
 
+TEST(DataDescriptor, StripesAreOptionalCappedAndValidated) {
+  auto plain = ParseDataDescriptor(fl::FlightDescriptor::Command(R"({"resource_locator":"run_1"})"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->stripes, 1);
+  auto four = ParseDataDescriptor(fl::FlightDescriptor::Command(R"({"resource_locator":"run_1/imu","stripes":4})"));
+  ASSERT_TRUE(four.ok());
+  EXPECT_EQ(four->stripes, 4);
+  auto many = ParseDataDescriptor(fl::FlightDescriptor::Command(R"({"resource_locator":"run_1","stripes":100000})"));
+  ASSERT_TRUE(many.ok());
+  EXPECT_EQ(many->stripes, kMaxStripes);
+  for (const char* bad : {R"({"resource_locator":"a","stripes":0})", R"({"resource_locator":"a","stripes":-2})",
+                          R"({"resource_locator":"a","stripes":"2"})", R"({"resource_locator":"a","stripes":1.5})",
+                          R"({"resource_locator":"a","stripes":true})"}) {
+    auto r = ParseDataDescriptor(fl::FlightDescriptor::Command(bad));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_TRUE(r.status().IsInvalid()) << bad;
+    EXPECT_NE(r.status().message().find("stripes"), std::string::npos) << r.status().ToString();
+  }
+  // Never part of a ticket: a ticket is a plain (locator, window).
+  DataRequest req = *four;
+  EXPECT_EQ(EncodeTicket(req).find("stripes"), std::string::npos);
+}
+
 TEST(DataDescriptor, AcceptsPathDescriptors) {
   auto r = ParseDataDescriptor(fl::FlightDescriptor::Path({"run_1", "front", "imu"}));
   ASSERT_TRUE(r.ok());
