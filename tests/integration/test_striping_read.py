@@ -379,6 +379,45 @@ def test_stripes_spread_over_live_daemons_and_dead_ones_age_out(advertised_clust
                timeout=10 * BEAT + 5, what="the dead daemon's row deleted")
 
 
+def test_sdk_reads_unchanged_with_two_live_daemons(advertised_cluster):
+    """The SDK 0.7.0 (no "stripes") writes through one daemon and reads through the other while endpoints carry
+    locations: one endpoint per topic, all rows, in order."""
+    from mosaicolabs import IMU, Message, MosaicoClient, Vector3d
+
+    d0, d1 = _start_advertised(advertised_cluster, 2)
+    wait_until(lambda: len(advertised_cluster.sql("SELECT uri FROM daemons")) == 2, what="both registered")
+    seq = unique_name("sdk_two")
+    rnd = random.Random(3)
+    pushed = [Message(timestamp_ns=BASE + i * MS + rnd.randint(0, 999),
+                      data=IMU(acceleration=Vector3d(x=rnd.random(), y=1.0, z=9.81),
+                               angular_velocity=Vector3d(x=0.0, y=rnd.random(), z=0.0))) for i in range(400)]
+    rnd.shuffle(pushed)
+    writer = MosaicoClient.connect(d0.host, d0.port, timeout=20)
+    try:
+        with writer.sequence_create(seq, {"k": 1}) as w:
+            tw = w.topic_create("/imu", {}, IMU)
+            for m in pushed:
+                tw.push(m)
+    finally:
+        writer.close()
+    wait_until(lambda: all(len(ep.locations) == 2 for ep in
+                           advertised_cluster.clients[1].get_flight_info(_descriptor(seq)).endpoints),
+               timeout=10 * BEAT + 5, what="locations on d1's endpoints")
+    reader = MosaicoClient.connect(d1.host, d1.port, timeout=20)
+    try:
+        th = reader.topic_handler(seq, "/imu")
+        got = [m.timestamp_ns for m in th.get_data_streamer()]
+        th.close()
+        sh = reader.sequence_handler(seq)
+        merged = [m.timestamp_ns for _, m in sh.get_data_streamer()]
+        sh.close()
+    finally:
+        reader.close()
+    want = sorted(m.timestamp_ns for m in pushed)
+    assert got == want
+    assert merged == want
+
+
 def test_clean_shutdown_leaves_the_registry_at_once(advertised_cluster):
     d0, d1 = _start_advertised(advertised_cluster, 2)
     wait_until(lambda: len(advertised_cluster.sql("SELECT uri FROM daemons")) == 2, what="both registered")
