@@ -15,6 +15,9 @@ namespace fl = arrow::flight;
 
 // -- TopicWriter ---------------------------------------------------------------------------------------------------
 
+// Batches of at least this many IPC bytes are sent as they are; smaller ones are gathered up to the limit.
+constexpr int64_t kDirectBytes = 1 << 20;
+
 struct TopicWriter::Impl {
   std::shared_ptr<ClientCore> core;
   std::string sequence;
@@ -64,6 +67,11 @@ struct TopicWriter::Impl {
 
   arrow::Status Queue(std::shared_ptr<arrow::RecordBatch> batch, int64_t size) {
     if (pending_bytes + size > max_bytes) ARROW_RETURN_NOT_OK(FlushPending());
+    if (size >= kDirectBytes) {
+      // Already a good message: sent as it is (gathering would only copy it), after what was gathered before it.
+      ARROW_RETURN_NOT_OK(FlushPending());
+      return Send(batch, size);
+    }
     pending.push_back(std::move(batch));
     pending_bytes += size;
     if (pending_bytes >= max_bytes) return FlushPending();

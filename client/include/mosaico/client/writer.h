@@ -6,8 +6,9 @@
 //   imu->rows().Set("acceleration.x", 0.1); ... imu->AppendRow(t_ns);      // or imu->Write(record_batch)
 //   ARROW_RETURN_NOT_OK((*session)->Finalize());
 //
-// Batching: rows and batches are gathered and sent as messages of at most `max_batch_bytes` (default 0.9 x the
-// server's decode limit, as the SDK); a larger batch is split; one record that alone exceeds the limit is dropped,
+// Batching: rows and small batches are gathered and sent as messages of at most `max_batch_bytes` (default 0.9 x
+// the server's decode limit, as the SDK); a batch of 1 MiB or more goes out as it is (no copy); a larger one than the
+// limit is split; one record that alone exceeds the limit is dropped,
 // counted (dropped_records) and reported as a topic notification, and the writer goes on, as the SDK does.
 // Error policies (the SDK's SessionLevelErrorPolicy): on Abort (explicit, or a SessionWriter destroyed before
 // Finalize) kReport closes the topics without flushing, sends a sequence notification with the reason and finalizes
