@@ -364,7 +364,7 @@ async function plotView(t, win, showSnippet) {
     win.start = range[0].toString();
     win.end = range[1].toString();
     showSnippet();
-    window.__console = { ...window.__console, series: data, plot, plotMs: Number(ms), plotted: true };
+    window.__console = { ...window.__console, series: data, plot, plotMs: Number(ms), plotted: true, plottedAt: performance.now() };
     document.body.dataset.plotted = String(Date.now());
   };
   const shift = (frac) => {
