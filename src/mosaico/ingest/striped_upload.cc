@@ -50,8 +50,11 @@ arrow::Status Stripe::Write(const std::shared_ptr<arrow::RecordBatch>& batch) {
 arrow::Result<StripeOutcome> Stripe::Close() {
   if (ended_) return FailedPrecondition("stripe " + std::to_string(index_) + " has ended");
   arrow::Status st = upload_->CheckAlive();
-  arrow::Result<std::vector<catalog::ChunkRecord>> chunks = st;
-  if (st.ok()) chunks = writer_.Finish();
+  if (!st.ok()) {
+    Fail(st);
+    return st;
+  }
+  auto chunks = writer_.Finish();
   if (!chunks.ok()) {
     st = WithContext(chunks.status(), "topic '" + upload_->locator_ + "'");
     Fail(st);

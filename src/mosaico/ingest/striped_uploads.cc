@@ -20,6 +20,10 @@ StripedUploads::~StripedUploads() {
   }
   cv_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  // Uploads still waiting for stripes cannot complete any more: delete what their closed stripes wrote.
+  for (auto& [locator, upload] : uploads_) {
+    if (!upload->ended()) upload->Abort(Aborted("the daemon shut down before every stripe arrived"));
+  }
 }
 
 arrow::Result<std::shared_ptr<StripedUpload>> StripedUploads::FindOrOpen(const std::string& locator,

@@ -8,8 +8,8 @@
 //    of that topic opens a new one (and is refused there if the topic has data).
 //  - A background thread checks once a second: an upload still waiting for stripes with none streaming for
 //    `idle_limit` is aborted (StripedUpload::Abort, ABORTED naming `idle_flag` and the missing stripes) and
-//    forgotten. idle_limit <= 0: never. The destructor stops the thread; uploads still referenced by streams stay
-//    with them.
+//    forgotten. idle_limit <= 0: never. The destructor stops the thread and aborts the uploads still waiting for
+//    stripes (their closed stripes' objects are deleted); stripes still streaming then fail at their next call.
 #pragma once
 
 #include <chrono>
