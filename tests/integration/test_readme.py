@@ -157,6 +157,7 @@ def test_readme_commands_run(tmp_path):
         (work / link).symlink_to(ROOT / link)
     (work / "build").mkdir()
     (work / "build" / "mosaicod").symlink_to(MOSAICOD_BIN)
+    (work / "build" / "client").symlink_to(ROOT / "build" / "client")  # the C++ client's examples (README)
     port, http_port = free_port(), free_port()
     env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", COLUMNS="120", MOSAICOD_DATA_DIR=str(work / "data"))
     env.pop("MOSAICOD_BIN", None)
