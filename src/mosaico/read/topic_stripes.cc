@@ -32,7 +32,7 @@ arrow::Status AppendRowGroupUnits(store::ObjectStore& store, const catalog::Chun
 arrow::Result<std::vector<Stripe>> PlanTopicStripes(store::ObjectStore& store,
                                                     const std::vector<catalog::ChunkRecord>& chunks,
                                                     const TimeWindow& window, int max_stripes,
-                                                    const ReadOptions& options) {
+                                                    int64_t row_group_rows, const ReadOptions& options) {
   const auto selected = SelectChunks(chunks, window);
   if (max_stripes <= 1 || selected.empty()) return std::vector<Stripe>{Stripe{window, 0}};
   std::vector<StripeUnit> units;
@@ -40,7 +40,13 @@ arrow::Result<std::vector<Stripe>> PlanTopicStripes(store::ObjectStore& store,
     units.reserve(selected.size());
     for (const auto& c : selected) units.push_back({c.ts_min, c.ts_max, c.size_bytes});
   } else {
-    for (const auto& c : selected) ARROW_RETURN_NOT_OK(AppendRowGroupUnits(store, c, options, &units));
+    for (const auto& c : selected) {
+      if (row_group_rows > 0 && c.row_count <= row_group_rows) {
+        units.push_back({c.ts_min, c.ts_max, c.size_bytes});  // one row group: nothing to cut inside
+      } else {
+        ARROW_RETURN_NOT_OK(AppendRowGroupUnits(store, c, options, &units));
+      }
+    }
   }
   return PlanStripes(std::move(units), window, max_stripes);
 }

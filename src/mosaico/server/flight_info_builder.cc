@@ -86,7 +86,7 @@ arrow::Result<FlightInfoBuilder::TopicEndpoints> FlightInfoBuilder::EndpointsOf(
     if (!chunks) {
       ARROW_ASSIGN_OR_RAISE(chunks, catalog_->ListChunks(topic.id, /*with_stats=*/false));
     }
-    ARROW_ASSIGN_OR_RAISE(stripes, read::PlanTopicStripes(*store_, *chunks, window, request.stripes));
+    ARROW_ASSIGN_OR_RAISE(stripes, read::PlanTopicStripes(*store_, *chunks, window, request.stripes, row_group_rows_));
   }
   const bool striped = request.stripes > 1;
   for (size_t i = 0; i < stripes.size(); ++i) {

@@ -38,6 +38,8 @@ class FlightInfoBuilder {
   // Several daemons (server/peer_directory.h): endpoints list the live daemons' uris, rotated per reply. Unset,
   // or fewer than two live: no locations (the caller's connection). Set before the service takes calls.
   void set_peers(std::shared_ptr<PeerDirectory> peers) { peers_ = std::move(peers); }
+  // The writer's row-group size (--row-group-rows): striping reads no footer of a chunk this small.
+  void set_row_group_rows(int64_t rows) { row_group_rows_ = rows; }
 
   arrow::Result<arrow::flight::FlightInfo> ForRequest(const arrow::flight::FlightDescriptor& descriptor,
                                                       const DataRequest& request);
@@ -62,6 +64,7 @@ class FlightInfoBuilder {
   std::shared_ptr<catalog::Catalog> catalog_;
   std::shared_ptr<store::ObjectStore> store_;
   std::shared_ptr<PeerDirectory> peers_;
+  int64_t row_group_rows_ = 0;
 };
 
 // The topic's schema snapshot (as uploaded); an empty schema when no upload ever opened.

@@ -66,6 +66,7 @@ MosaicoFlightService::MosaicoFlightService(ServerConfig config, std::shared_ptr<
       info_builder_(lifecycle_->catalog(), lifecycle_->store()),
       actions_(DefaultActionRegistry()),
       stream_slots_(config_.max_concurrent_streams) {
+  info_builder_.set_row_group_rows(config_.row_group_rows);  // striped GetFlightInfo (read/topic_stripes.h)
   const int64_t machine = ingest::MachineMemoryBytes();
   const int64_t budget = config_.ResolvedIngestMemoryBytes(ingest::DefaultIngestMemoryBytes(machine));
   if (budget > 0) ingest_budget_ = std::make_shared<ingest::MemoryBudget>(budget);

@@ -209,6 +209,14 @@ TEST_F(TopicStripesTest, OneChunkIsCutAtRowGroups) {
   AddChunk(ts);  // 10 row groups of 16 rows
   ExpectStripedEqualsUnstriped(Window({}, {}), 4, 4);
   ExpectStripedEqualsUnstriped(Window(55, 1203), 4, 3);
+  // The writer's row-group size says whether a footer can hold a cut: 160 rows under 16-row groups can be cut...
+  auto cut = PlanTopicStripes(*tmp_.store(), chunks_, Window({}, {}), 4, /*row_group_rows=*/16);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->size(), 4u);
+  // ...a chunk no larger than one row group is taken whole, its footer unread (so: one stripe here).
+  auto whole = PlanTopicStripes(*tmp_.store(), chunks_, Window({}, {}), 4, /*row_group_rows=*/160);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->size(), 1u);
 }
 
 TEST_F(TopicStripesTest, ManyChunksAreCutAtChunks) {
