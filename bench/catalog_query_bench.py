@@ -325,7 +325,8 @@ def run_queries(args):
         for _, a, b in ratios:
             line += f" {pct(per[a][1], 0.5) / pct(per[b][1], 0.5):20.2f}"
         print(line)
-    sizes = {"sqlite": os.path.getsize(os.path.join(args.dir, "fill", "catalog.db"))}
+    # The migrated copy of the last binary (it holds what that binary adds, e.g. the metadata index of schema 6).
+    sizes = {"sqlite": os.path.getsize(os.path.join(args.dir, f"sqlite-{labels[-1][0]}", "catalog.db"))}
     if pg:
         sizes["postgres"] = int(pg.psql("cq_after", "SELECT pg_database_size(current_database())"))
     topics = args.sequences * len(SENSORS)

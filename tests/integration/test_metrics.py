@@ -215,11 +215,12 @@ def test_counters_move_with_sdk_traffic(daemon_factory, new_name):
                what="mosaicod_catalog_sequences >= 1")
     wait_until(lambda: value(scrape(d.http_port), "mosaicod_catalog_topics") >= 1, timeout=20,
                what="mosaicod_catalog_topics >= 1")
-    # The jobs the scheduler enqueues at start (sweep, GC) ran on this daemon's worker.
-    wait_until(lambda: value(scrape(d.http_port), "mosaicod_job_runs_total", kind="gc_store", outcome="done") >= 1,
-               timeout=30, what="a gc_store job run counted")
+    # The jobs the scheduler enqueues at start (sweep, job pruning; the full store GC is off by default) ran on
+    # this daemon's worker.
+    wait_until(lambda: value(scrape(d.http_port), "mosaicod_job_runs_total", kind="prune_jobs", outcome="done") >= 1,
+               timeout=30, what="a prune_jobs job run counted")
     page = scrape(d.http_port)
-    assert value(page, "mosaicod_job_duration_seconds_count", kind="gc_store") >= 1
+    assert value(page, "mosaicod_job_duration_seconds_count", kind="prune_jobs") >= 1
     assert value(page, "process_resident_memory_bytes") > 0
 
 
