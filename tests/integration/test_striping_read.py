@@ -286,7 +286,7 @@ import conftest  # noqa: E402
 from conftest import Daemon  # noqa: E402
 from mosaico_testlib import wait_until  # noqa: E402
 
-BEAT = 0.3  # --heartbeat-seconds: dead after 3 missed beats
+BEAT = 1.0  # --heartbeat-seconds: dead after 3 missed beats (loaded CI machines delay beats)
 
 
 def _start_advertised(cluster: Cluster, n: int) -> list[Daemon]:
