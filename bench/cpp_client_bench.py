@@ -10,7 +10,8 @@ workloads):
   cpp      mosaico::client through build/client/mosaico_client_xlang against mosaicod: ingest = sequence_create ..
            session_finalize (TopicWriter.Write of every batch), read = GetFlightInfo + DoGet of the topic; timed inside
            the program after Connect, with its CPU time (getrusage)
-  cpp-s    the same read with ReadOptions.stripes = --stripes (parallel endpoints, delivered in order)
+  cpp-s    the same with --stripes: ingest over that many DoPut streams (WriterOptions.stripes, a striped upload),
+           read with ReadOptions.stripes (parallel endpoints, delivered in order)
   py       pyarrow.flight doing the same calls against the same mosaicod (the protocol by hand, as the SDK's
            writer does, without the SDK's per-row encoding), timed the same way, CPU with time.process_time
   ceiling  pyarrow.flight DoPut / DoGet against bench/ceiling_server mode null (keeps the batches in memory, streams
@@ -107,13 +108,16 @@ def main(argv=None) -> int:
                 with ipc.new_file(path, schema) as w:
                     for b in batches:
                         w.write_batch(b)
-                runs = {k: [] for k in ("put:cpp", "put:py", "put:ceiling", "get:cpp", "get:cpp-s", "get:py",
+                runs = {k: [] for k in ("put:cpp", "put:cpp-s", "put:py", "put:ceiling", "get:cpp", "get:cpp-s", "get:py",
                                         "get:ceiling", "cpu-put:cpp", "cpu-put:py", "cpu-get:cpp", "cpu-get:py")}
                 for r in range(args.repeat):
                     out = xlang(args.xlang, "bench-write", uri, f"bench_cpp_{name}_{r}_{time.time_ns()}", path, tag, fmt)
                     runs["put:cpp"].append(out["seconds"])
                     runs["cpu-put:cpp"].append(out["cpu_seconds"])
                     cpp_loc = out["locator"]
+                    out = xlang(args.xlang, "bench-write", uri, f"bench_cpps_{name}_{r}_{time.time_ns()}", path, tag,
+                                fmt, str(args.stripes))
+                    runs["put:cpp-s"].append(out["seconds"])
                     s, cpu, py_loc = py_put(dclient, schema, batches, tag, fmt)
                     runs["put:py"].append(s)
                     runs["cpu-put:py"].append(cpu)
@@ -146,7 +150,7 @@ def main(argv=None) -> int:
     for name, (mb, m) in results.items():
         for d in ("put", "get"):
             cpp, py, ceil = mb / m[f"{d}:cpp"], mb / m[f"{d}:py"], mb / m[f"{d}:ceiling"]
-            striped = f"{mb / m['get:cpp-s']:.0f}" if d == "get" else "-"
+            striped = f"{mb / m[f'{d}:cpp-s']:.0f}"
             print(f"| {name} | {'ingest' if d == 'put' else 'read'} | {mb:.0f} | {cpp:.0f} | {striped} | {py:.0f} | "
                   f"{ceil:.0f} | {cpp / py:.2f} | {cpp / ceil:.2f} | {m[f'cpu-{d}:cpp'] / mb * 1000:.2f} | "
                   f"{m[f'cpu-{d}:py'] / mb * 1000:.2f} |")

@@ -34,24 +34,8 @@ arrow::Result<std::shared_ptr<ClientCore>> ClientCore::Open(ConnectOptions optio
   auto core = std::make_shared<ClientCore>();
   core->options_ = std::move(options);
   const auto& opt = core->options_;
-  ARROW_ASSIGN_OR_RAISE(auto location, fl::Location::Parse(opt.uri));
-  const std::string scheme = location.scheme();
-  if (scheme != "grpc" && scheme != "grpc+tcp" && scheme != "grpc+tls") {
-    return arrow::Status::Invalid("connect: URI '", opt.uri, "' must be grpc://host:port or grpc+tls://host:port");
-  }
-  auto fopts = fl::FlightClientOptions::Defaults();
-  if (!opt.tls_ca_file.empty()) {
-    if (scheme != "grpc+tls") {
-      return arrow::Status::Invalid("connect: tls_ca_file given but URI '", opt.uri, "' is not grpc+tls://");
-    }
-    std::ifstream in(opt.tls_ca_file, std::ios::binary);
-    if (!in) return arrow::Status::IOError("connect: cannot read the TLS CA file '", opt.tls_ca_file, "'");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    fopts.tls_root_certs = ss.str();
-  }
-  auto connected = fl::FlightClient::Connect(location, fopts);
-  if (!connected.ok()) return Annotate(connected.status(), "connect to " + opt.uri);
+  auto connected = core->Reconnect();
+  if (!connected.ok()) return connected.status();
   core->flight_ = std::move(connected).ValueOrDie();
 
   // Like the SDK: `info` every 25 ms until it answers or the time is up; auth failures end the wait at once.
@@ -80,6 +64,29 @@ arrow::Result<std::shared_ptr<ClientCore>> ClientCore::Open(ConnectOptions optio
   }
   return Annotate(last, "connect to " + opt.uri + ": no answer to 'info' within " +
                             std::to_string(opt.connect_timeout.count()) + " ms");
+}
+
+arrow::Result<std::unique_ptr<fl::FlightClient>> ClientCore::Reconnect() const {
+  const auto& opt = options_;
+  ARROW_ASSIGN_OR_RAISE(auto location, fl::Location::Parse(opt.uri));
+  const std::string scheme = location.scheme();
+  if (scheme != "grpc" && scheme != "grpc+tcp" && scheme != "grpc+tls") {
+    return arrow::Status::Invalid("connect: URI '", opt.uri, "' must be grpc://host:port or grpc+tls://host:port");
+  }
+  auto fopts = fl::FlightClientOptions::Defaults();
+  if (!opt.tls_ca_file.empty()) {
+    if (scheme != "grpc+tls") {
+      return arrow::Status::Invalid("connect: tls_ca_file given but URI '", opt.uri, "' is not grpc+tls://");
+    }
+    std::ifstream in(opt.tls_ca_file, std::ios::binary);
+    if (!in) return arrow::Status::IOError("connect: cannot read the TLS CA file '", opt.tls_ca_file, "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    fopts.tls_root_certs = ss.str();
+  }
+  auto connected = fl::FlightClient::Connect(location, fopts);
+  if (!connected.ok()) return Annotate(connected.status(), "connect to " + opt.uri);
+  return std::move(connected).ValueOrDie();
 }
 
 fl::FlightCallOptions ClientCore::CallOptions() const {

@@ -22,6 +22,8 @@ class ClientCore {
   static arrow::Result<std::shared_ptr<ClientCore>> Open(ConnectOptions options);
 
   arrow::flight::FlightClient& flight() { return *flight_; }
+  /// A further connection to the same server with the same options (a stripe of a striped upload).
+  arrow::Result<std::unique_ptr<arrow::flight::FlightClient>> Reconnect() const;
   arrow::flight::FlightCallOptions CallOptions() const;
   const ConnectOptions& options() const { return options_; }
   const ServerInfo& server_info() const { return info_; }

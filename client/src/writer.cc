@@ -1,8 +1,13 @@
 #include "mosaico/client/writer.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include <arrow/flight/client.h>
+#include <arrow/buffer.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
@@ -15,6 +20,126 @@ namespace fl = arrow::flight;
 
 // -- TopicWriter ---------------------------------------------------------------------------------------------------
 
+// Where a topic's messages go: one DoPut stream, or the stripes of a striped upload (docs/PROTOCOL_NOTES.md
+// "Striped uploads"), each on its own connection and thread.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual arrow::Status Send(const std::shared_ptr<arrow::RecordBatch>& batch) = 0;
+  /// Ends the upload (every stream done and closed); the server's verdict.
+  virtual arrow::Status Close() = 0;
+};
+
+class SingleSink : public Sink {
+ public:
+  SingleSink(std::unique_ptr<fl::FlightStreamWriter> w, std::unique_ptr<fl::FlightMetadataReader> r)
+      : writer_(std::move(w)), reader_(std::move(r)) {}
+  arrow::Status Send(const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    auto st = writer_->WriteRecordBatch(*batch);
+    if (st.ok()) return st;
+    auto closed = writer_->Close();  // the server's reason comes with Close
+    return closed.ok() ? st : closed;
+  }
+  arrow::Status Close() override {
+    auto done = writer_->DoneWriting();
+    auto closed = writer_->Close();
+    return closed.ok() ? done : closed;
+  }
+
+ private:
+  std::unique_ptr<fl::FlightStreamWriter> writer_;
+  std::unique_ptr<fl::FlightMetadataReader> reader_;
+};
+
+class StripedSink : public Sink {
+ public:
+  struct Stripe {
+    std::unique_ptr<fl::FlightClient> client;
+    std::unique_ptr<fl::FlightStreamWriter> writer;
+    std::unique_ptr<fl::FlightMetadataReader> reader;
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::shared_ptr<arrow::RecordBatch>> queue;
+    bool closing = false;
+    arrow::Status status;
+    bool committed = false;
+  };
+
+  explicit StripedSink(std::vector<std::unique_ptr<Stripe>> stripes) : stripes_(std::move(stripes)) {
+    for (auto& s : stripes_) s->thread = std::thread([st = s.get()] { Run(st); });
+  }
+  ~StripedSink() override { (void)Close(); }
+
+  arrow::Status Send(const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    auto& s = *stripes_[next_++ % stripes_.size()];
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.cv.wait(lock, [&] { return s.queue.size() < 2 || !s.status.ok(); });
+    if (!s.status.ok()) return s.status;
+    s.queue.push_back(batch);
+    s.cv.notify_all();
+    return arrow::Status::OK();
+  }
+
+  arrow::Status Close() override {
+    if (closed_) return result_;
+    closed_ = true;
+    for (auto& s : stripes_) {
+      std::lock_guard<std::mutex> lock(s->mu);
+      s->closing = true;
+      s->cv.notify_all();
+    }
+    bool committed = false;
+    for (auto& s : stripes_) {
+      if (s->thread.joinable()) s->thread.join();
+      if (!s->status.ok() && result_.ok()) result_ = s->status;
+      committed = committed || s->committed;
+    }
+    if (result_.ok() && !committed) {
+      result_ = arrow::Status::IOError("striped upload: no stripe reported the upload committed");
+    }
+    return result_;
+  }
+
+ private:
+  static void Run(Stripe* s) {
+    while (true) {
+      std::shared_ptr<arrow::RecordBatch> batch;
+      {
+        std::unique_lock<std::mutex> lock(s->mu);
+        s->cv.wait(lock, [&] { return !s->queue.empty() || s->closing; });
+        if (s->queue.empty()) break;
+        batch = s->queue.front();
+        s->queue.pop_front();
+        s->cv.notify_all();
+      }
+      auto st = s->writer->WriteRecordBatch(*batch);
+      if (!st.ok()) {
+        auto closed = s->writer->Close();
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->status = closed.ok() ? st : closed;
+        s->queue.clear();
+        s->cv.notify_all();
+        return;
+      }
+    }
+    auto st = s->writer->DoneWriting();
+    std::shared_ptr<arrow::Buffer> meta;
+    if (st.ok() && s->reader->ReadMetadata(&meta).ok() && meta != nullptr) {
+      auto j = nlohmann::json::parse(meta->ToString(), nullptr, false);
+      if (j.is_object()) s->committed = j.value("committed", false);
+    }
+    auto closed = s->writer->Close();
+    std::lock_guard<std::mutex> lock(s->mu);
+    s->status = closed.ok() ? st : closed;
+  }
+
+  std::vector<std::unique_ptr<Stripe>> stripes_;
+  size_t next_ = 0;
+  bool closed_ = false;
+  arrow::Status result_;
+};
+
 // Batches of at least this many IPC bytes are sent as they are; smaller ones are gathered up to the limit.
 constexpr int64_t kDirectBytes = 1 << 20;
 
@@ -24,8 +149,7 @@ struct TopicWriter::Impl {
   std::string locator;
   Model model;
   int64_t max_bytes = 0;
-  std::unique_ptr<fl::FlightStreamWriter> writer;
-  std::unique_ptr<fl::FlightMetadataReader> metadata_reader;
+  std::unique_ptr<Sink> writer;  // null once closed
   RowBuilder rows{nullptr};
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending;
   int64_t pending_bytes = 0;
@@ -38,12 +162,10 @@ struct TopicWriter::Impl {
   }
 
   arrow::Status Send(const std::shared_ptr<arrow::RecordBatch>& batch, int64_t size) {
-    auto st = writer->WriteRecordBatch(*batch);
+    auto st = writer->Send(batch);
     if (!st.ok()) {
-      // The stream broke: the server's reason comes with Close.
-      auto closed = writer->Close();
       writer.reset();
-      return Fail(Annotate(closed.ok() ? st : closed, "upload of topic '" + locator + "'"));
+      return Fail(Annotate(st, "upload of topic '" + locator + "'"));
     }
     rows_written += batch->num_rows();
     batches_written += 1;
@@ -175,11 +297,9 @@ arrow::Status TopicWriter::Close(bool flush) {
     if (st.ok()) st = impl_->FlushPending();
     if (impl_->writer == nullptr) return impl_->Fail(st);  // the stream broke while flushing
   }
-  auto done = impl_->writer->DoneWriting();
   auto closed = impl_->writer->Close();
   impl_->writer.reset();
   if (st.ok() && !closed.ok()) st = Annotate(closed, "upload of topic '" + impl_->locator + "'");
-  if (st.ok() && !done.ok()) st = Annotate(done, "upload of topic '" + impl_->locator + "'");
   return impl_->Fail(st);
 }
 
@@ -245,12 +365,44 @@ arrow::Result<TopicWriter*> SessionWriter::CreateTopic(const std::string& topic,
   if (!reply.is_object() || !reply.contains("uuid") || !reply["uuid"].is_string()) {
     return arrow::Status::Invalid("topic_create '", locator, "': no uuid in the reply ", reply.dump());
   }
-  const nlohmann::json cmd = {{"resource_locator", locator}, {"topic_uuid", reply["uuid"].get<std::string>()}};
-  auto put = impl_->core->flight().DoPut(impl_->core->CallOptions(), fl::FlightDescriptor::Command(cmd.dump()),
-                                         model.schema);
-  if (!put.ok()) {
-    (void)impl_->core->Action("topic_delete", {{"locator", locator}});  // as the SDK does
-    return Annotate(put.status(), "open the upload of topic '" + locator + "'");
+  const std::string token = reply["uuid"].get<std::string>();
+  std::unique_ptr<Sink> sink;
+  const int stripes = std::max(1, impl_->options.stripes);
+  if (stripes == 1) {
+    const nlohmann::json cmd = {{"resource_locator", locator}, {"topic_uuid", token}};
+    auto put = impl_->core->flight().DoPut(impl_->core->CallOptions(), fl::FlightDescriptor::Command(cmd.dump()),
+                                           model.schema);
+    if (!put.ok()) {
+      (void)impl_->core->Action("topic_delete", {{"locator", locator}});  // as the SDK does
+      return Annotate(put.status(), "open the upload of topic '" + locator + "'");
+    }
+    sink = std::make_unique<SingleSink>(std::move(put->writer), std::move(put->reader));
+  } else {
+    std::vector<std::unique_ptr<StripedSink::Stripe>> parts;
+    for (int i = 0; i < stripes; ++i) {
+      auto part = std::make_unique<StripedSink::Stripe>();
+      auto client = impl_->core->Reconnect();
+      arrow::Status st = client.status();
+      if (client.ok()) {
+        part->client = std::move(client).ValueOrDie();
+        const nlohmann::json cmd = {
+            {"resource_locator", locator}, {"topic_uuid", token}, {"stripes", stripes}, {"stripe", i}};
+        auto put = part->client->DoPut(impl_->core->CallOptions(), fl::FlightDescriptor::Command(cmd.dump()),
+                                       model.schema);
+        st = put.status();
+        if (put.ok()) {
+          part->writer = std::move(put->writer);
+          part->reader = std::move(put->reader);
+        }
+      }
+      if (!st.ok()) {
+        for (auto& p : parts) (void)p->writer->Close();
+        (void)impl_->core->Action("topic_delete", {{"locator", locator}});
+        return Annotate(st, "open stripe " + std::to_string(i) + " of the upload of topic '" + locator + "'");
+      }
+      parts.push_back(std::move(part));
+    }
+    sink = std::make_unique<StripedSink>(std::move(parts));
   }
   auto timpl = std::make_unique<TopicWriter::Impl>();
   timpl->core = impl_->core;
@@ -258,8 +410,7 @@ arrow::Result<TopicWriter*> SessionWriter::CreateTopic(const std::string& topic,
   timpl->locator = locator;
   timpl->model = model;
   timpl->max_bytes = impl_->MaxBytes();
-  timpl->writer = std::move(put->writer);
-  timpl->metadata_reader = std::move(put->reader);
+  timpl->writer = std::move(sink);
   timpl->rows = RowBuilder(model.schema);
   std::unique_ptr<TopicWriter> writer(new TopicWriter(std::move(timpl)));
   TopicWriter* raw = writer.get();

@@ -106,6 +106,27 @@ TEST(Write, BatchesAreSplitAndGatheredToTheLimit) {
   EXPECT_EQ(StructDouble(*table, "acceleration", "x", 20499), 20499.0);
 }
 
+TEST(Write, StripedUploadCommitsEveryStripesRows) {
+  auto c = Connect();
+  const auto seq = UniqueName("striped");
+  WriterOptions wo;
+  wo.max_batch_bytes = 64 * 1024;  // many messages, spread over the stripes
+  wo.stripes = 3;
+  ASSERT_OK_AND_ASSIGN(session, c.CreateSequence(seq, {}, wo));
+  ASSERT_OK_AND_ASSIGN(w, session->CreateTopic("imu", models::IMU()));
+  ASSERT_OK(WriteImuRows(w, 20000, kBase, kMs));
+  ASSERT_OK(session->Finalize());
+  EXPECT_GT(w->batches_written(), 6);
+  ASSERT_OK_AND_ASSIGN(table, ReadAll(c, seq + "/imu"));
+  ASSERT_EQ(table->num_rows(), 20000);
+  for (int64_t i = 0; i < 20000; i += 997) {
+    ASSERT_EQ(Int64At(*table, "timestamp_ns", i), kBase + i * kMs);
+    ASSERT_EQ(StructDouble(*table, "acceleration", "x", i), static_cast<double>(i));
+  }
+  ASSERT_OK_AND_ASSIGN(info, c.DescribeTopic(seq + "/imu"));
+  EXPECT_EQ(info.total_row_count, 20000);
+}
+
 TEST(Write, OversizedRecordIsDroppedReportedAndTheRestKept) {
   auto c = Connect();
   const auto seq = UniqueName("oversized");

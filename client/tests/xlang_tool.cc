@@ -7,7 +7,7 @@
 //                                           its served schema is the built-in model of its tag
 //   rows <uri> <sequence> <n>               IMU and CompressedImage rows through the typed row builder
 //   queries                                 the query builders' JSON for fixed cases
-//   bench-write <uri> <sequence> <ipc file> <tag> <format>   uploads the file's batches into one topic
+//   bench-write <uri> <sequence> <ipc file> <tag> <format> [stripes]   uploads the file's batches into one topic
 //   bench-read <uri> <locator> <stripes>    reads a topic, counting rows and bytes
 #include <sys/resource.h>
 
@@ -189,7 +189,7 @@ double CpuSeconds() {
 // Uploads the file's batches (as they are in the file) into a new sequence's one topic; the time and CPU from
 // sequence_create to session_finalize (the connection is made before).
 arrow::Status BenchWrite(const std::string& uri, const std::string& sequence, const std::string& file,
-                         const std::string& tag, const std::string& format) {
+                         const std::string& tag, const std::string& format, int stripes) {
   ARROW_ASSIGN_OR_RAISE(auto table, ReadIpc(file));
   ARROW_ASSIGN_OR_RAISE(auto model, mc::Model::Custom(tag, table->schema(), format));
   ARROW_ASSIGN_OR_RAISE(auto client, mc::Client::Connect(uri));
@@ -203,7 +203,9 @@ arrow::Status BenchWrite(const std::string& uri, const std::string& sequence, co
   }
   const double c0 = CpuSeconds();
   const auto t0 = std::chrono::steady_clock::now();
-  ARROW_ASSIGN_OR_RAISE(auto session, client.CreateSequence(sequence));
+  mc::WriterOptions wo;
+  wo.stripes = stripes;
+  ARROW_ASSIGN_OR_RAISE(auto session, client.CreateSequence(sequence, {}, wo));
   ARROW_ASSIGN_OR_RAISE(auto* w, session->CreateTopic("data", model));
   for (const auto& b : batches) ARROW_RETURN_NOT_OK(w->Write(b));
   ARROW_RETURN_NOT_OK(session->Finalize());
@@ -244,7 +246,8 @@ int main(int argc, char** argv) {
   else if ((a.size() == 4 || a.size() == 5) && a[0] == "read") st = Read(a[1], a[2], a[3], a.size() == 5 ? std::stoi(a[4]) : 1);
   else if (a.size() == 4 && a[0] == "rows") st = Rows(a[1], a[2], std::stoll(a[3]));
   else if (a.size() == 1 && a[0] == "queries") Queries();
-  else if (a.size() == 6 && a[0] == "bench-write") st = BenchWrite(a[1], a[2], a[3], a[4], a[5]);
+  else if ((a.size() == 6 || a.size() == 7) && a[0] == "bench-write")
+    st = BenchWrite(a[1], a[2], a[3], a[4], a[5], a.size() == 7 ? std::stoi(a[6]) : 1);
   else if (a.size() == 4 && a[0] == "bench-read") st = BenchRead(a[1], a[2], std::stoi(a[3]));
   else {
     std::fprintf(stderr, "usage: see client/tests/xlang_tool.cc\n");

@@ -38,6 +38,11 @@ struct WriterOptions {
   ErrorPolicy on_error = ErrorPolicy::kReport;
   /// Largest message sent on a DoPut stream; 0: 0.9 x the server's grpc_max_decode_message_size.
   int64_t max_batch_bytes = 0;
+  /// Upload every topic over this many DoPut streams at once (each its own connection and thread; the server's
+  /// striped upload, docs/PROTOCOL_NOTES.md "Striped uploads"): messages go to the stripes in turn, and the upload
+  /// commits when all are closed. Rows with equal timestamp_ns then come back by stripe, not in sending order.
+  /// 1: one stream, as the SDK.
+  int stripes = 1;
 };
 
 class TopicWriter {
