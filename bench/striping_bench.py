@@ -203,6 +203,9 @@ def main(argv=None):
     p.add_argument("--rate-mbit", type=float, default=200, help="netns: per-connection cap")
     p.add_argument("--setups", default="loopback,netns,two_daemons")
     p.add_argument("--work", default=None, help="data directory (default: a temp dir, removed)")
+    p.add_argument("--before", default=None,
+                   help="setup 'before': this binary (e.g. built before striping) unstriped against --binary's "
+                        "unstriped and 1-stripe reads, on loopback, interleaved")
     # child mode
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--urls", help=argparse.SUPPRESS)
@@ -276,9 +279,42 @@ def main(argv=None):
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
+    if "before" in setups and args.before:
+        before_vs_after(os.path.abspath(args.before), binary, work, args)
     for name, runs, note in results:
         report(name, runs, note)
     print(f"\nload at end: {open('/proc/loadavg').read().strip()}")
+
+
+def before_vs_after(before_bin: str, after_bin: str, work: str, args) -> None:
+    """1 stripe against today: the same topic on a daemon of each binary, reads interleaved, medians."""
+    ds, locs = {}, {}
+    try:
+        for name, binary in (("before", before_bin), ("after", after_bin)):
+            dd = os.path.join(work, f"ab-{name}")
+            os.makedirs(dd, exist_ok=True)
+            ds[name] = launch(binary, dd, ["--http-port", "0", "--auth", "off"])
+            locs[name] = upload(ds[name].client, args.mb)[0]
+        cases = [("before", "none"), ("after", "none"), ("after", 1)]
+        secs = {c: [] for c in cases}
+        cpu = {c: [] for c in cases}
+        for _ in range(3 * args.repeats):
+            for c in cases:
+                pid = ds[c[0]].proc.pid
+                c0 = cpu_seconds(pid)
+                res = run_child([], [ds[c[0]].url], locs[c[0]], c[1])
+                secs[c].append(res["seconds"])
+                cpu[c].append((cpu_seconds(pid) - c0) / (res["bytes"] / 1e9))
+        base = statistics.median(secs[cases[0]])
+        print("\nbefore: loopback, the same topic on a daemon of each binary; reads interleaved")
+        print("| binary | request | median s | vs before | daemon CPU s/GB |")
+        print("|---|---|---|---|---|")
+        for c in cases:
+            sec = statistics.median(secs[c])
+            print(f"| {c[0]} | stripes={c[1]} | {sec:.2f} | {base / sec:.2f}x | {statistics.median(cpu[c]):.2f} |")
+    finally:
+        for d in ds.values():
+            stop(d.proc)
 
 
 def upload_in_netns(url: str, mb: int) -> str:
