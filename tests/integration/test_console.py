@@ -27,12 +27,14 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import pyarrow.flight as fl
 import pytest
 from mosaicolabs import IMU, CompressedImage, Image, Message, MosaicoClient, Vector3d
 from mosaicolabs.models.sensors.image import ImageFormat
 from PIL import Image as PILImage
 
-from conftest import CATALOG_MODE, MOSAICOD_BIN, STORE_MODE
+from conftest import CATALOG_MODE, STORE_MODE
+from mosaico_testlib import action
 from test_api_keys import cli_create
 from test_metrics import free_port
 
@@ -299,12 +301,20 @@ def test_delete_and_purge_from_the_page(consoled, browser):
     # The API refuses a POST without the console's header (another origin's form cannot delete).
     status, _, _ = http(p, "/api/delete_sequence", method="POST", body={"name": DOOMED})
     assert status == 403
+    client = fl.FlightClient(consoled.location)
+    action(client, "sequence_notification_create", {"locator": DOOMED, "notification_type": "error", "msg": "boom"})
+    assert api(p, f"/api/sequence?name={DOOMED}")["notifications"] == 1
     pg = Page(browser, p)
     try:
         page = pg.open(f"#/seq/{DOOMED}")
+        assert "boom" in page.locator("#notifications").inner_text()
         page.on("dialog", lambda d: d.accept())
         page.click("#purge")
-        page.wait_for_timeout(300)
+        page.wait_for_function("!document.querySelector('#notifications').innerText.includes('boom')")
+        assert api(p, f"/api/sequence?name={DOOMED}")["notifications"] == 0
+        page.click(".del-session")
+        page.wait_for_function("document.querySelectorAll('.del-session').length === 0")
+        assert api(p, f"/api/sequence?name={DOOMED}")["sessions"] == 0
         page.click("#delete")
         page.wait_for_function("location.hash === '#/' && document.body.dataset.ready === '#/'")
     finally:

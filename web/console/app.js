@@ -220,7 +220,7 @@ async function sequencePage(name) {
   $("#copy").onclick = () => copySnippet(snippet({ sequence: s.name }));
   $("#purge").onclick = async () => {
     if (!confirm(`Purge the notifications of ${s.name}?`)) return;
-    try { await api("/api/purge_notifications", { method: "POST", body: { sequence: s.name } }); toast("purged"); route(); }
+    try { await api("/api/purge_notifications", { method: "POST", body: { sequence: s.name } }); toast("purged"); await route(); }
     catch (e) { toast(e.message); }
   };
   $("#delete").onclick = async () => {
