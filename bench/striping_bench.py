@@ -276,11 +276,11 @@ def main(argv=None):
             finally:
                 for d in ds:
                     stop(d.proc)
+        if "before" in setups and args.before:
+            before_vs_after(os.path.abspath(args.before), binary, work, args)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
-    if "before" in setups and args.before:
-        before_vs_after(os.path.abspath(args.before), binary, work, args)
     for name, runs, note in results:
         report(name, runs, note)
     print(f"\nload at end: {open('/proc/loadavg').read().strip()}")
