@@ -79,5 +79,40 @@ TEST(HttpListener, StopWithoutStartReleasesThePort) {
   EXPECT_TRUE(again.ok()) << again.status().ToString();
 }
 
+TEST(HttpListener, PrefixRoutesSeeTheRequest) {
+  std::vector<PrefixRoute> prefix;
+  prefix.push_back({"GET", "/api/", [](const Request& req) {
+                      return Response{200, "application/json",
+                                      req.path + "|" + req.Param("a") + "|" + req.Param("missing", "dflt") + "|" +
+                                          req.Header("X-KEY"),
+                                      {{"X-Extra", "yes"}}};
+                    }});
+  prefix.push_back({"POST", "/api/", [](const Request& req) {
+                      return Response{201, "text/plain", req.method + ":" + req.body, {}};
+                    }});
+  auto bound = HttpListener::Bind("127.0.0.1", 0, Routes(), std::move(prefix));
+  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+  (*bound)->Start();
+  httplib::Client client("127.0.0.1", (*bound)->port());
+  auto got = client.Get("/api/x/y?a=1%202", httplib::Headers{{"x-key", "k"}});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body, "/api/x/y|1 2|dflt|k");  // query decoded, header looked up case-insensitively
+  EXPECT_EQ(got->get_header_value("X-Extra"), "yes");
+  auto posted = client.Post("/api/do", "{\"n\":1}", "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 201);
+  EXPECT_EQ(posted->body, "POST:{\"n\":1}");
+  auto exact = client.Get("/healthz");  // exact routes still answer
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(exact->body, "ok\n");
+  auto other = client.Get("/apix");  // not under the prefix
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
+  auto big = client.Post("/api/do", std::string(HttpListener::kMaxBodyBytes + 1, 'x'), "text/plain");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+}
+
 }  // namespace
 }  // namespace mosaico::http
