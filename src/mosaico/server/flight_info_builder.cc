@@ -1,5 +1,7 @@
 #include "mosaico/server/flight_info_builder.h"
 
+#include <spdlog/spdlog.h>
+
 #include "mosaico/core/json.h"
 #include "mosaico/ingest/schema_check.h"
 #include "mosaico/read/topic_stripes.h"
@@ -87,6 +89,8 @@ arrow::Result<FlightInfoBuilder::TopicEndpoints> FlightInfoBuilder::EndpointsOf(
       ARROW_ASSIGN_OR_RAISE(chunks, catalog_->ListChunks(topic.id, /*with_stats=*/false));
     }
     ARROW_ASSIGN_OR_RAISE(stripes, read::PlanTopicStripes(*store_, *chunks, window, request.stripes, row_group_rows_));
+    spdlog::debug("event=stripes_planned topic={}/{} asked={} planned={} chunks={}", topic.sequence_name, topic.name,
+                  request.stripes, stripes.size(), chunks->size());
   }
   const bool striped = request.stripes > 1;
   for (size_t i = 0; i < stripes.size(); ++i) {
