@@ -357,6 +357,7 @@ def main():
 
     base = args.keep or tempfile.mkdtemp(prefix="mosaico-catalog-scale-")
     os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)  # mkdtemp's 0700 keeps out the PostgreSQL server, which runs as its own user
     pg_dir = None
     runs = ([("baseline", args.baseline)] if args.baseline else []) + [("new", args.bin)]
     results = []

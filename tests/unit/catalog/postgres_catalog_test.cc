@@ -44,6 +44,24 @@ TEST_F(PostgresCatalogTest, ReopenIsIdempotentAndPersists) {
   EXPECT_EQ(all[0].name, "kept");
 }
 
+// Migration 7: with statistics on jsonb_typeof the planner knows unparsed metadata is rare, so the probe FindTopics
+// runs before pushing metadata predicates reads the (empty) partial indexes instead of scanning every row (without
+// them it estimated 99.5% of rows unparsed: 0.45 s at 1M topics).
+TEST_F(PostgresCatalogTest, TheUnparsedMetadataProbeUsesThePartialIndexes) {
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto conn, postgres::PgConnection::Connect(catalog_url()));
+  MOSAICO_ASSERT_OK(conn->ExecScript(
+      "INSERT INTO sequences (name, user_metadata, created_at_ns) "
+      "SELECT 'run_' || g, '{\"site\":\"lab\",\"n\":' || g || '}', 1 FROM generate_series(1, 5000) g; "
+      "ANALYZE sequences;"));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(
+      auto plan, conn->Exec("EXPLAIN SELECT EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR "
+                            "jsonb_typeof(metadata_jsonb) <> 'object')"));
+  std::string text;
+  for (int r = 0; r < plan.rows(); ++r) text += plan.Text(r, 0) + "\n";
+  EXPECT_NE(text.find("sequences_metadata_unparsed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << text;
+}
+
 // Migration 4 (metadata queries in SQL) on a catalog made before it: the C-collated name index and the partial
 // indexes of unparsed metadata appear, and pushed-down queries find what was stored before.
 TEST_F(PostgresCatalogTest, Migration4AddsTheQueryIndexesToAnExistingCatalog) {

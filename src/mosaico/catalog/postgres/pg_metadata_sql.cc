@@ -187,10 +187,12 @@ std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicat
   // Holds when `filter` holds for some item the path reaches (lax mode: arrays are looked into, a superset).
   auto with_filter = [&](const std::string& filter) {
     const std::string text = *path + " ? (" + filter + ")";
-    // `@?` lets the GIN index serve plain-key equalities; for wildcard keys the function form avoids a
-    // full-index bitmap scan that recheck then discards.
+    // `@?` lets the GIN index serve plain-key equalities. For wildcard keys no index can help and a bare `@?`
+    // would make the planner scan the whole GIN index first; COALESCE(x) (a no-op) hides the column from the
+    // index while `@?` keeps its selectivity estimate. (jsonb_path_exists, used before, is estimated to pass a
+    // third of the rows: at 100k sequences the planner then hash-joined every topic, 1.4 s for 971 sequences.)
     return plain ? "(" + jsonb + " @? " + param(text) + "::jsonpath)"
-                 : "jsonb_path_exists(" + jsonb + ", " + param(text) + "::jsonpath)";
+                 : "(COALESCE(" + jsonb + ") @? " + param(text) + "::jsonpath)";
   };
   // Parameters are added only for the text returned: each one must appear in the SQL.
   auto present = [&]() {

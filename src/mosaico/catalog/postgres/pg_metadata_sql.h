@@ -12,8 +12,8 @@
 //    semantics never do; $match only pushes its literal prefix.
 //  - Plain keys with string/boolean $eq/$in become JSONB containment (`@>` {"env":{"weather":"rain"}}), which the
 //    GIN (jsonb_path_ops) index on the column serves (a value reached through objects is always contained). Numeric comparisons become JSONPath ranges; string ranges compare the text with
-//    COLLATE "C" (byte order); keys with "*" / "**" use jsonb_path_exists (no index can serve them, and `@?`
-//    would make the planner scan the whole GIN index first).
+//    COLLATE "C" (byte order); keys with "*" / "**" use `COALESCE(jsonb) @? path` (no index can serve them;
+//    the COALESCE keeps the planner off the GIN index, `@?` gives it a selective estimate).
 //  - Every value reaches SQL as a bound parameter, added through `param` (which returns its "$n").
 #pragma once
 

@@ -242,6 +242,17 @@ CREATE OR REPLACE TRIGGER jobs_count_update AFTER UPDATE OF kind, state ON jobs
   EXECUTE FUNCTION mosaico_count_jobs();
 )sql";
 
+// Version 7: statistics on the JSON type of the metadata copies. Without them the planner estimated that
+// "metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object'" holds for 99.5% of the rows, so the probe
+// FindTopics runs before pushing metadata predicates (are there unparsed rows?) scanned every topic (0.45 s at 1M
+// topics) instead of the empty partial indexes of version 4 (0.06 ms).
+constexpr char kMigration7[] = R"sql(
+CREATE STATISTICS IF NOT EXISTS sequences_metadata_type ON (jsonb_typeof(metadata_jsonb)) FROM sequences;
+CREATE STATISTICS IF NOT EXISTS topics_metadata_type ON (jsonb_typeof(metadata_jsonb)) FROM topics;
+ANALYZE sequences;
+ANALYZE topics;
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -252,6 +263,8 @@ const std::vector<Migration>& Migrations() {
        kMigration4},
       {5, "daemon registry: advertised uris and heartbeats", kMigration5},
       {6, "monitoring counts kept by triggers: sequences, topics, jobs by kind and state (16 shards)", kMigration6},
+      {7, "statistics on the JSON type of metadata copies (the unparsed-rows probe uses its partial indexes)",
+       kMigration7},
   };
   return kMigrations;
 }
