@@ -330,7 +330,9 @@ def test_one_advertised_daemon_gives_no_locations(advertised_cluster):
     client = advertised_cluster.clients[0]
     seq = unique_name("one_daemon")
     _upload_sequential(client, seq)
-    assert advertised_cluster.sql("SELECT uri FROM daemons") == [(f"grpc://127.0.0.1:{d.port}",)]
+    # (Registered right after the listener opens: a client may be served a moment before the first beat.)
+    wait_until(lambda: advertised_cluster.sql("SELECT uri FROM daemons") == [(f"grpc://127.0.0.1:{d.port}",)],
+               what="the daemon registered")
     info = client.get_flight_info(_descriptor(f"{seq}/s/seq", stripes=4))
     assert len(info.endpoints) >= 2
     assert all(not ep.locations for ep in info.endpoints), "one live daemon: the caller's connection is reused"
