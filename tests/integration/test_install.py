@@ -34,6 +34,7 @@ import socket
 import stat
 import subprocess
 import time
+import urllib.request
 import uuid
 import warnings
 
@@ -292,11 +293,12 @@ def test_installed_tree_is_relocatable(tmp_path):
     # Run it with the checkout's .venv hidden (an empty directory mounted over it in a private mount namespace).
     port, data = _free_port(), tmp_path / "data"
     daemon = [binary, "run", "--host", HOST, "--port", str(port), "--data-dir", str(data), "--log-level", "info"]
-    # No config file from the search path (/etc/mosaicod/config.toml of an installed package would move the store),
-    # no monitoring listener.
+    # No config file from the search path (/etc/mosaicod/config.toml of an installed package would move the store);
+    # the HTTP listener on a free port: the web console must come from the binary alone (embedded files).
     no_config = tmp_path / "empty.toml"
     no_config.write_text("")
-    env = _clean_env(MOSAICOD_CONFIG_FILE=str(no_config), MOSAICOD_HTTP_PORT="0")
+    http_port = _free_port()
+    env = _clean_env(MOSAICOD_CONFIG_FILE=str(no_config), MOSAICOD_HTTP_PORT=str(http_port))
     hidden = _can_hide_venv()
     if hidden:
         empty = tmp_path / "empty"
@@ -316,6 +318,10 @@ def test_installed_tree_is_relocatable(tmp_path):
         if not hidden:
             warnings.warn("not root or no mount namespaces: the checkout's .venv was not hidden (mappings checked)")
         _sdk_round_trip(port, f"it_install_tree_{uuid.uuid4().hex[:8]}")
+        for path, needle in (("/console/", b"mosaicod console"), ("/console/vendor/uPlot.iife.min.js", b"uPlot")):
+            with urllib.request.urlopen(f"http://{HOST}:{http_port}{path}", timeout=10) as r:
+                body = r.read()
+            assert r.status == 200 and needle in body, f"{path}: the installed daemon does not serve the console"
         _stop(proc, log_path)
     finally:
         if proc.poll() is None:
