@@ -20,6 +20,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -267,6 +268,33 @@ def test_pages_load_plot_and_frames_render(consoled, browser):
         assert page.locator("#schema").inner_text().count("acceleration") >= 1
         assert page.locator("#stats tbody tr").count() >= 6
         pg.shot("topic-plot")
+        # Zoom: drag over ~2 % of the plot around the spike -> the page asks for that window, now read row by row.
+        over = page.locator("#plot .u-over").bounding_box()
+        frac = SPIKE_AT / N
+        x0 = over["x"] + over["width"] * (frac - 0.01)
+        x1 = over["x"] + over["width"] * (frac + 0.01)
+        ymid = over["y"] + over["height"] / 2
+        page.evaluate("window.__console.plotted = false")
+        page.mouse.move(x0, ymid)
+        page.mouse.down()
+        page.mouse.move(x1, ymid, steps=5)
+        page.mouse.up()
+        page.wait_for_function("window.__console.plotted", timeout=15000)
+        zoomed = page.evaluate("window.__console.series")
+        assert zoomed["source"] == "points", zoomed["source"]
+        zx = zoomed["fields"][0]
+        assert SPIKE in zx["max"] and BASE + SPIKE_AT * MS in zx["ts"]
+        assert 200 < len(zx["ts"]) < 600  # ~2 % of 20 000 rows
+        assert int(zoomed["start_ns"]) > BASE and int(zoomed["end_ns"]) < BASE + N * MS
+        # Pan right by half a window: the window moves, the snippet follows it.
+        page.evaluate("window.__console.plotted = false")
+        page.click("#pan-right")
+        page.wait_for_function("window.__console.plotted", timeout=15000)
+        panned = page.evaluate("window.__console.series")
+        span = zoomed["end_ns"] - zoomed["start_ns"]
+        assert abs(panned["start_ns"] - (zoomed["start_ns"] + span // 2)) <= 1000
+        shown = re.search(r"start_timestamp_ns=(\d+)", page.locator("#snippet").inner_text())
+        assert shown and abs(int(shown.group(1)) - panned["start_ns"]) <= 1000  # JS numbers: ~16 digits
         snippet = page.locator("#snippet").inner_text()
 
         for topic in ("camera/raw", "camera/png", "camera/compressed"):
