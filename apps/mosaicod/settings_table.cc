@@ -188,8 +188,8 @@ std::vector<Setting> MakeRegistry() {
 
       // ---- monitoring: /healthz, /readyz, /metrics (docs/OPERATIONS.md) ----
       {.key = "http.host", .flag = "--http-host", .env = {"MOSAICOD_HTTP_HOST"},
-       .help = "Address of the monitoring listener (plain HTTP, no API key: keep it on loopback or a monitoring "
-               "network)",
+       .help = "Address of the monitoring listener and web console (plain HTTP; the console's API checks API keys, "
+               "the monitoring endpoints do not: keep it on loopback or a monitoring network)",
        .scope = kServe, .bind = Bind(&ServerConfig::http_host)},
       {.key = "http.port", .flag = "--http-port", .env = {"MOSAICOD_HTTP_PORT"}, .type = SettingType::kInt,
        .help = "Port of the monitoring listener; 0: no listener. Unset: 6727, or none (a warning) when that port is "
