@@ -35,7 +35,7 @@ from mosaicolabs.models.sensors.image import ImageFormat
 from PIL import Image as PILImage
 
 from conftest import CATALOG_MODE, STORE_MODE
-from mosaico_testlib import action
+from mosaico_testlib import action, create_sequence, create_session
 from test_api_keys import cli_create
 from test_metrics import free_port
 
@@ -193,6 +193,16 @@ def test_catalog_search_api_uses_the_query_engine(consoled):
     row = next(i for i in api(p, f"/api/sequences?name={SIGNAL}")["items"])
     assert (row["topics"], row["rows"], row["state"]) == (1, N, "locked")
     assert row["ts_min"] == BASE and row["ts_max"] == BASE + (N - 1) * MS
+    # States: a sequence with no session yet is "empty", one with an open session "uploading".
+    client = fl.FlightClient(consoled.location)
+    empty, open_ = f"console_{RUN}_zz_empty", f"console_{RUN}_zz_open"
+    create_sequence(client, empty)
+    create_sequence(client, open_)
+    create_session(client, open_)
+    assert api(p, f"/api/sequence?name={empty}")["state"] == "empty"
+    assert api(p, f"/api/sequence?name={open_}")["state"] == "uploading"
+    states = {i["name"]: i["state"] for i in api(p, f"/api/sequences?after=console_{RUN}_zz")["items"]}
+    assert states == {empty: "empty", open_: "uploading"}
     # Bad input: a clear 400 naming the parameter, the daemon stays up.
     status, body, _ = http(p, "/api/sequences?metadata=%7Bnot-json")
     assert status == 400 and b"user_metadata" in body, body
