@@ -270,6 +270,27 @@ def test_idle_striped_upload_is_aborted(striped_daemon, new_name):
     finalize(flight, session)
 
 
+def test_deleting_abandons_a_striped_upload_waiting_for_stripes(daemon, flight, new_name):
+    """The SDK's abort deletes the session: an upload with stripes missing and none streaming is given up (its
+    objects deleted) instead of refusing the delete; a topic delete does the same for its topic only."""
+    seq = new_name()
+    session, uuids = new_topic(flight, seq, ("a", "b"))
+    data = [stripe_batches(s, batches=2, rows=50) for s in range(3)]
+    for t in ("a", "b"):
+        for s in (0, 1):
+            assert put_stripe(daemon.location, f"{seq}/{t}", uuids[t], SCHEMA, data[s], 3, s)["committed"] is False
+    expect_error(REFUSED, finalize, flight, session)
+    action(flight, "topic_delete", {"locator": f"{seq}/a"})
+    expect_error(["NOT_FOUND"], get_info, flight, f"{seq}/a")
+    assert rows_of(flight, f"{seq}/b") == 0
+    expect_error(REFUSED, finalize, flight, session)  # topic b's upload still waits
+    action(flight, "session_delete", {"locator": f"{seq}:{session_key(flight, seq)}"})
+    assert app_md(get_info(flight, seq))["sessions"] == []
+    assert not upload_objects(daemon, seq)
+    # The late stripe of the abandoned upload finds no topic.
+    expect_error(["NOT_FOUND"], put_stripe, daemon.location, f"{seq}/b", uuids["b"], SCHEMA, data[2], 3, 2)
+
+
 def _try(fn, *args) -> bool:
     try:
         fn(*args)

@@ -226,6 +226,20 @@ void StripedUpload::Abort(const arrow::Status& reason) {
   DeleteObjects();
 }
 
+bool StripedUpload::AbandonIfIdle(const arrow::Status& reason) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ledger_.state() != StripeLedger::State::kOpen || ledger_.open_streams() > 0) return false;
+    ledger_.Fail(reason);
+    aborted_.store(true, std::memory_order_release);
+    ReleaseSlotIfDoneLocked();
+  }
+  spdlog::warn("event=striped_upload_aborted topic={} upload={} reason=\"{}\"", locator_, upload_id_,
+               reason.ToString());
+  DeleteObjects();
+  return true;
+}
+
 void StripedUpload::DeleteObjects() {
   // The commit marker first: a crash part-way through must never leave an upload.json listing deleted chunks.
   arrow::Status st = store_->Delete(store::layout::UploadManifest(topic_.sequence_name, topic_.name, upload_id_));

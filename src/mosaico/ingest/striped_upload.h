@@ -93,6 +93,8 @@ class StripedUpload : public std::enable_shared_from_this<StripedUpload> {
                                                     const std::shared_ptr<arrow::Schema>& stream_schema,
                                                     ChunkWriterOptions options);
   void Abort(const arrow::Status& reason);
+  // Aborts the upload if it is still waiting for stripes and none is streaming; true if it did.
+  bool AbandonIfIdle(const arrow::Status& reason);
 
   // Committed or aborted: a new stripe of this topic starts a new upload.
   bool ended() const;

@@ -164,6 +164,7 @@ arrow::Status Lifecycle::DeleteSequenceOnce(const std::string& name) {
   ARROW_ASSIGN_OR_RAISE(auto seq, catalog_->GetSequence(name));
   ARROW_ASSIGN_OR_RAISE(auto sessions, catalog_->ListSessions(name));
   for (const auto& s : sessions) {
+    uploads_.AbandonIdle(s.id);  // striped uploads waiting for stripes, none streaming (upload_registry.h)
     if (uploads_.SessionHasOpenUploads(s.id)) {
       return FailedPrecondition("sequence '" + name + "' has upload streams open (session '" + SessionName(s) + "')");
     }
@@ -187,7 +188,9 @@ arrow::Status Lifecycle::DeleteSessionOnce(const SessionLocator& locator) {
   }
   // A finalized session may be deleted too (mosaicolabs 0.7.0: "permanently deletes a session and all its associated
   // data"; the SDK's sequence-update workflow adds a session and removes it again): its topics, chunks and stats go,
-  // the sequence and its other sessions stay. Only a session still uploading is refused.
+  // the sequence and its other sessions stay. Only a session still uploading is refused (a striped upload waiting
+  // for stripes with none streaming is abandoned: the SDK's abort deletes the session).
+  uploads_.AbandonIdle(session->id);
   if (uploads_.SessionHasOpenUploads(session->id)) {
     return FailedPrecondition("session '" + locator.ToString() + "' still has upload streams open");
   }
@@ -214,6 +217,7 @@ arrow::Status Lifecycle::DeleteTopicOnce(const TopicLocator& locator) {
     return FailedPrecondition("topic '" + locator.ToString() + "' is finalized (locked) and cannot be deleted");
   }
   std::unique_ptr<UploadRegistry::Guard> guard;
+  uploads_.AbandonIdle(topic.session_id, topic.id);
   ARROW_RETURN_NOT_OK(uploads_.Acquire(topic.id, topic.session_id, locator.ToString(), &guard));
   ARROW_RETURN_NOT_OK(WithContext(MarkSequencePending(*catalog_, locator.sequence, NowNs()),
                                   "deleting topic '" + locator.ToString() + "'"));

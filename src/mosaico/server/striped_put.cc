@@ -51,8 +51,15 @@ arrow::Status DoStripedPut(const fl::ServerCallContext& context, fl::FlightMessa
     }
     ARROW_ASSIGN_OR_RAISE(auto admitted, deps.lifecycle->AdmitUpload(request.locator, request.topic_uuid));
     std::shared_ptr<lifecycle::UploadRegistry::Guard> slot(std::move(admitted.guard));
-    return ingest::StripedUpload::Begin(catalog, deps.lifecycle->store(), admitted.topic, schema, stripes.stripes,
-                                        std::move(slot));
+    ARROW_ASSIGN_OR_RAISE(auto upload, ingest::StripedUpload::Begin(catalog, deps.lifecycle->store(), admitted.topic,
+                                                                    schema, stripes.stripes, std::move(slot)));
+    // A delete of its session or topic gives the slot up while no stripe streams (lifecycle/upload_registry.h).
+    std::weak_ptr<ingest::StripedUpload> weak = upload;
+    deps.lifecycle->uploads().SetAbandoner(admitted.topic.id, [weak] {
+      auto held = weak.lock();
+      return held && held->AbandonIfIdle(Aborted("its session or topic was deleted while stripes were missing"));
+    });
+    return upload;
   };
   ARROW_ASSIGN_OR_RAISE(auto upload, deps.uploads->FindOrOpen(target, open));
   if (upload->topic().uuid != request.topic_uuid) {
