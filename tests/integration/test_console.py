@@ -306,6 +306,13 @@ def test_pages_load_plot_and_frames_render(consoled, browser):
         shown = re.search(r"start_timestamp_ns=(\d+)", page.locator("#snippet").inner_text())
         assert shown and abs(int(shown.group(1)) - panned["start_ns"]) <= 1000  # JS numbers: ~16 digits
         snippet = page.locator("#snippet").inner_text()
+        # A link to a window opens the plot on it.
+        start, end = BASE + 5000 * MS, BASE + 5100 * MS
+        page = pg.open(f"#/topic/{SIGNAL}/imu?start={start}&end={end}")
+        page.wait_for_function("window.__console && window.__console.plotted", timeout=15000)
+        linked = page.evaluate("window.__console.series")
+        assert (linked["source"], len(linked["fields"][0]["ts"])) == ("points", 100)
+        assert abs(linked["start_ns"] - start) <= 1000 and abs(linked["end_ns"] - end) <= 1000
 
         for topic in ("camera/raw", "camera/png", "camera/compressed"):
             page = pg.open(f"#/topic/{CAMERA}/{topic.replace('/', '%2F')}")

@@ -1,7 +1,8 @@
 // The mosaicod web console (docs/CONSOLE.md): plain ES module, no framework. Pages by URL hash:
 //   #/                         catalog (search + cursor paging)
 //   #/seq/<name>               sequence: metadata, sessions, topics, timeline, actions
-//   #/topic/<seq>/<topic>      topic: schema tree, column statistics, plot or frame viewer
+//   #/topic/<seq>/<topic>[?start=<ns>&end=<ns>]  topic: schema tree, column statistics, plot (of that window) or
+//                              frame viewer
 // Every call goes to the daemon's JSON API (/api/..., src/mosaico/console/console_api.h); the API key, when auth is
 // on, is kept in this browser's localStorage and sent in the SDK's header, mosaico-api-key-token.
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -257,7 +258,7 @@ function tree(nodes) {
     ${n.children ? tree(n.children) : ""}</li>`).join("")}</ul>`;
 }
 
-async function topicPage(seqName, topicName) {
+async function topicPage(seqName, topicName, params = new URLSearchParams()) {
   crumbs([["catalog", "#/"], [seqName, `#/seq/${enc(seqName)}`], [`/${topicName}`]]);
   const t = await api(`/api/topic?sequence=${enc(seqName)}&topic=${enc(topicName)}`);
   main.innerHTML = `<h1>/${esc(t.name)} <span class="badge">${esc(t.ontology_tag)}</span></h1>
@@ -290,11 +291,11 @@ async function topicPage(seqName, topicName) {
   window.__console = { page: "topic", topic: t };
   if (t.ts_min == null) { $("#view").innerHTML = `<p class="muted">no data</p>`; return; }
   if (t.kind === "image" || t.kind === "compressed_image") await frameView(t, win, showSnippet);
-  else await plotView(t, win, showSnippet);
+  else await plotView(t, win, showSnippet, params);
 }
 
 // The plot: min/max per pixel column from /api/series, one band per field; drag to zoom, buttons to pan.
-async function plotView(t, win, showSnippet) {
+async function plotView(t, win, showSnippet, params) {
   const fields = numericLeaves(t.schema);
   const view = $("#view");
   if (!fields.length) { view.innerHTML = `<p class="muted">no numeric field to plot</p>`; return; }
@@ -309,7 +310,11 @@ async function plotView(t, win, showSnippet) {
     <div id="plot"></div><div id="ranges" class="muted"></div>`;
   // JSON numbers hold ~16 digits: pad the window by 1 us so rounding of ns times never cuts off the first/last row.
   const full = [BigInt(t.ts_min) - 1000n, BigInt(t.ts_max) + 1000n];
+  // #/topic/<seq>/<topic>?start=<ns>&end=<ns> opens on that window (a link to a moment).
   let range = [...full];
+  if (/^\d+$/.test(params.get("start") || "") && /^\d+$/.test(params.get("end") || "")) {
+    range = [BigInt(params.get("start")), BigInt(params.get("end"))];
+  }
   let plot = null;
   const colors = ["#2f6fdf", "#d35400", "#27ae60", "#8e44ad", "#c0392b", "#16a085"];
 
@@ -480,7 +485,7 @@ async function route() {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   try {
     if (parts[0] === "seq" && parts[1]) await sequencePage(parts[1]);
-    else if (parts[0] === "topic" && parts[1] && parts[2]) await topicPage(parts[1], parts.slice(2).join("/"));
+    else if (parts[0] === "topic" && parts[1] && parts[2]) await topicPage(parts[1], parts.slice(2).join("/"), new URLSearchParams(query || ""));
     else await catalogPage(query || "");
     document.body.dataset.ready = hash;
   } catch (err) {
