@@ -97,7 +97,10 @@ def rows_of(flight, locator: str) -> int:
 @pytest.fixture
 def striped_daemon(daemon_factory):
     # 1 MiB chunks: a stripe of a few MiB writes several chunks. A short idle limit for the idle test.
-    return daemon_factory(extra_args=["--chunk-size-mb", "1", "--upload-idle-timeout-seconds", "3"])
+    # Compaction after finalize (chunks below 4 MiB merged into 16 MiB ones) without delay, for the order test.
+    return daemon_factory(extra_args=["--chunk-size-mb", "1", "--upload-idle-timeout-seconds", "3",
+                                      "--compact-below-mb", "4", "--compact-chunk-size-mb", "16",
+                                      "--compaction-grace-seconds", "1"])
 
 
 def test_striped_upload_commits_the_union_in_timestamp_then_stripe_order(striped_daemon, new_name):
@@ -135,8 +138,12 @@ def test_striped_upload_commits_the_union_in_timestamp_then_stripe_order(striped
     r1 = put_stripe(d.location, f"{seq}/small", uuids["small"], SCHEMA, small[1], 3, 1)
     assert r1["committed"] is True
     assert read_rows(flight, f"{seq}/small") == expected_union(small)
+    chunks_before = app_md(get_info(flight, f"{seq}/cam"))["data_info"]["total_chunks_count"]
     finalize(flight, session)
-    assert read_rows(flight, f"{seq}/cam") == expected_union(data), "finalize (and compaction) changed the rows"
+    # Compaction rewrites the stripes' chunks as one upload: the same rows in the same order.
+    wait_until(lambda: app_md(get_info(flight, f"{seq}/cam"))["data_info"]["total_chunks_count"] < chunks_before,
+               timeout=60, interval=0.3, what="compaction of the striped topic")
+    assert read_rows(flight, f"{seq}/cam") == expected_union(data), "compaction changed the rows or their order"
 
 
 def test_refused_stripes_change_nothing(daemon, flight, new_name):
