@@ -172,7 +172,7 @@ def test_refused_stripes_change_nothing(daemon, flight, new_name):
     # Stripe 0 streams (open, not closed) while the refusals arrive.
     writer, reader = flight.do_put(striped_put_descriptor(loc, uuid, 2, 0), SCHEMA)
     writer.write_batch(data[0][0])
-    wait_until(lambda: "event=striped_upload_opened" in daemon.log_text(), what="stripe 0 opened")
+    wait_until(lambda: f"event=striped_upload_opened topic={loc} " in daemon.log_text(), what="stripe 0 opened")
     expect_error(["ALREADY_EXISTS"], bad_put, {**base, "stripes": 2, "stripe": 0}, mentions=["'stripe'"])
     expect_error(["INVALID_ARGUMENT"], bad_put, {**base, "stripes": 3, "stripe": 1}, mentions=["'stripes'"])
     other = pa.schema([*SCHEMA, pa.field("extra", pa.float64())])
