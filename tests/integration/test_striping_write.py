@@ -38,6 +38,7 @@ from mosaico_testlib import (
     striped_put_descriptor,
     wait_until,
 )
+from multi_daemon_cluster import SHARED_BACKENDS, SKIP_REASON, cluster  # noqa: F401 (cluster: a fixture)
 from test_recovery import StoreFiles, run_cli
 
 BASE = 1_700_000_000_000_000_000
@@ -296,6 +297,31 @@ def test_deleting_abandons_a_striped_upload_waiting_for_stripes(daemon, flight, 
     assert not upload_objects(daemon, seq)
     # The late stripe of the abandoned upload finds no topic.
     expect_error(["NOT_FOUND"], put_stripe, daemon.location, f"{seq}/b", uuids["b"], SCHEMA, data[2], 3, 2)
+
+
+@pytest.mark.skipif(not SHARED_BACKENDS, reason=SKIP_REASON)
+def test_stripes_split_over_two_daemons_never_commit_half(cluster, new_name):
+    """All stripes of one upload go to one daemon. A client that splits them over two daemons sharing the catalog
+    gets two uploads that never complete: nothing is committed, both are aborted at the idle limit, and a complete
+    upload on one daemon then commits."""
+    a, b = cluster.start(2, extra_args=["--upload-idle-timeout-seconds", "2"])
+    flight = cluster.clients[0]
+    seq = new_name()
+    session, uuids = new_topic(flight, seq)
+    loc, uuid = f"{seq}/cam", uuids["cam"]
+    data = [stripe_batches(s, batches=2, rows=50) for s in range(2)]
+    r0 = put_stripe(a.location, loc, uuid, SCHEMA, data[0], 2, 0)
+    r1 = put_stripe(b.location, loc, uuid, SCHEMA, data[1], 2, 1)
+    assert (r0["committed"], r0["waiting_for"], r1["committed"], r1["waiting_for"]) == (False, [1], False, [0])
+    assert r0["upload_id"] != r1["upload_id"]
+    for c in cluster.clients:
+        assert rows_of(c, loc) == 0
+    for d in (a, b):
+        wait_until(lambda: "event=striped_upload_aborted" in d.log_text(), timeout=10, what="idle upload aborted")
+    put_striped(a.location, loc, uuid, SCHEMA, data)
+    assert read_rows(cluster.clients[1], loc) == expected_union(data)
+    finalize(flight, session)
+    cluster.assert_consistent()
 
 
 def _try(fn, *args) -> bool:
