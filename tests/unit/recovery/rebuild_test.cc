@@ -317,6 +317,12 @@ TEST_F(PgStagingTest, TheStagedCatalogIsInvisibleUntilPublishedAndCarriesTheMigr
   EXPECT_EQ(ScalarOn(catalog_url(), "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
                                     "WHERE n.nspname = '" + **backup + "' AND p.proname = 'mosaico_try_jsonb'"),
             1);
+  // Extended statistics (CREATE STATISTICS, PostgreSQL migration 7) have a schema of their own: the staged ones
+  // moved into the live schema, the old ones into the backup, none stayed behind in the dropped staging schema.
+  const std::string statistics_in = "SELECT count(*) FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = "
+                                    "s.stxnamespace WHERE n.nspname = ";
+  EXPECT_EQ(ScalarOn(catalog_url(), statistics_in + "'public'"), 2);
+  EXPECT_EQ(ScalarOn(catalog_url(), statistics_in + "'" + **backup + "'"), 2);
   // Metadata queries still work on the swapped-in catalog (generated JSONB column, its function).
   ASSERT_TRUE(catalog_->CreateSequence("after", R"({"k":1})", 3).ok());
   EXPECT_EQ(ScalarOn(catalog_url(), "SELECT count(*) FROM sequences WHERE metadata_jsonb @> '{\"k\":1}'"), 1);

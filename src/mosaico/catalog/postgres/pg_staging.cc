@@ -49,7 +49,8 @@ struct SchemaObject {
 
 // The objects of `schema` that ALTER ... SET SCHEMA moves one by one. Objects that move with their owner are left
 // out: indexes, constraints and row types with their table, identity/serial sequences with their column (pg_depend
-// 'a'/'i'), array types with their element type.
+// 'a'/'i'), array types with their element type. Extended statistics (CREATE STATISTICS) have a schema of their own
+// and stay behind when their table moves, so they are listed and moved too.
 arrow::Result<std::set<SchemaObject>> ObjectsOf(PgConnection* conn, const std::string& schema) {
   ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(R"sql(
 SELECT CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'p' THEN 'TABLE' WHEN 'v' THEN 'VIEW'
@@ -63,6 +64,10 @@ UNION ALL
 SELECT 'ROUTINE', p.proname::text, pg_get_function_identity_arguments(p.oid)
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = $1 AND p.prokind IN ('f', 'p')
+UNION ALL
+SELECT 'STATISTICS', s.stxname::text, ''
+  FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
+ WHERE n.nspname = $1
 UNION ALL
 SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.typname::text, ''
   FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
