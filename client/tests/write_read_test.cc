@@ -1,5 +1,10 @@
 // Writing and reading against a real daemon: rows and batches, batching and splitting, oversized records, schema
 // checks, error policies (RAII abort), describe/list, windows, striped and merged reads.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <arrow/flight/client.h>
 
 #include "test_util.h"
@@ -23,6 +28,30 @@ TEST(Connect, RefusedPortIsUnavailableNamingTheUri) {
   auto c = Client::Connect(o);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("grpc://127.0.0.1:1"), std::string::npos) << c.status().ToString();
+}
+
+TEST(Connect, SilentServerTimesOut) {
+  // A socket that listens but never speaks gRPC: each call ends at call_timeout, Connect at connect_timeout.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ConnectOptions o;
+  o.uri = "grpc://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  o.connect_timeout = std::chrono::milliseconds(300);
+  o.call_timeout = std::chrono::milliseconds(100);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = Client::Connect(o);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  close(fd);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(ErrorKindOf(c.status()), ErrorKind::kUnavailable) << c.status().ToString();
+  EXPECT_NE(c.status().message().find("no answer to 'info' within 300 ms"), std::string::npos) << c.status().ToString();
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
 }
 
 TEST(Connect, BadUriIsInvalid) {
