@@ -177,6 +177,20 @@ void Queries() {
         .With(mc::models::IMU(), "timestamp_ns", mc::Op::Leq(int64_t{1700000000000000000}));
     out.push_back(q.ToJson());
   }
+  {
+    mc::ClusterizeRequest a;
+    a.locator = "s/camera/imu";
+    a.ontology.With(mc::models::IMU(), "acceleration.x", mc::Op::Gt(0.5));
+    a.clustering_dt_ns = 2000;
+    a.timestamp_range = mc::Interval{10, 20};
+    out.push_back(a.ToJson());
+    mc::ClusterizeRequest b;
+    b.locator = "s/gps";
+    b.ontology.With(mc::models::GPS(), "status.service", mc::Op::In({1, 2}));
+    out.push_back(b.ToJson());
+    mc::IntersectRequest both{{a, b}, 500};
+    out.push_back(both.ToJson());
+  }
   std::cout << out.dump() << std::endl;
 }
 

@@ -10,7 +10,8 @@ The C++ side is build/client/mosaico_client_xlang (client/tests/xlang_tool.cc; M
 - test_sdk_writes_cpp_reads_every_model: the SDK uploads the same; the C++ client reads every topic (striped when
   the server splits), its tables equal the SDK's encoding and its served schema is its built-in model's.
 - test_cpp_row_builder_read_by_sdk: IMU / CompressedImage rows from the typed row builder, read by the SDK.
-- test_query_builders_match_the_sdk: the C++ query builders' JSON equals the SDK builders' to_dict().
+- test_query_builders_match_the_sdk: the C++ query builders' JSON equals the SDK builders' to_dict(), and its
+  clusterize / intersect bodies the SDK's (_build_clusterize_payload / _build_intersect_payload).
 """
 
 from __future__ import annotations
@@ -170,4 +171,13 @@ def test_query_builders_match_the_sdk():
                                    IMU.Q.header.frame_id.match("imu*"),
                                    IMU.Q.timestamp_ns.leq(1_700_000_000_000_000_000))).to_dict(),
     ]
+    # clusterize / intersect bodies, as the SDK's QueryResponseItemTopic builds them
+    from mosaicolabs.query.response import (QueryResponseItemTopic, TimestampRange, _build_clusterize_payload,
+                                            _build_intersect_payload)
+    a = QueryResponseItemTopic(locator="s/camera/imu", ontology_tag="IMU")
+    a._query_exprs = [IMU.Q.acceleration.x.gt(0.5)]
+    b = QueryResponseItemTopic(locator="s/gps", ontology_tag="GPS")
+    b._query_exprs = [GPS.Q.status.service.in_([1, 2])]
+    want += [_build_clusterize_payload(a, 2000, TimestampRange(10, 20)), _build_clusterize_payload(b),
+             _build_intersect_payload([a, b], 500, {"IMU": 2000})]
     assert got == want
