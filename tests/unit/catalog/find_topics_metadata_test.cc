@@ -232,6 +232,25 @@ TEST_P(MetadataTest, PushedDownPredicatesKeepTheExactSemantics) {
   EXPECT_EQ(SeqsWhere("b.*.s", P(Op::kIn, {S("rain"), true})), (Names{"nested"}));
 }
 
+// Equalities on wildcard keys ending in a name are served on PostgreSQL by the members index (containment of
+// {"key","value"}): booleans against strings, members at the root, inside arrays, shadowed duplicates, escapes.
+TEST_P(MetadataTest, WildcardKeyEqualitiesKeepTheExactSemantics) {
+  Doc("bool", R"({"x":{"on":true}})");
+  Doc("text", R"({"x":{"on":"true"}})");
+  Doc("root", R"({"on":true,"y":{"fw":"1.2"}})");
+  Doc("inlist", R"({"x":[{"on":true}],"fw":["1.2"]})");
+  Doc("shadow", R"({"x":{"on":true,"on":false},"z":{"fw":1.2}})");
+  Doc("esc", R"({"a":{"q\"k":"v\u00e9"}})");
+  EXPECT_EQ(SeqsWhere("**.on", P(Op::kEq, {true})), (Names{"bool", "root"}));
+  EXPECT_EQ(SeqsWhere("**.on", P(Op::kEq, {S("true")})), (Names{"text"}));
+  EXPECT_EQ(SeqsWhere("*.on", P(Op::kIn, {true, ScalarValue()})), (Names{"bool"}));
+  EXPECT_EQ(SeqsWhere("**.on", P(Op::kEq, {false})), (Names{"shadow"}));
+  EXPECT_EQ(SeqsWhere("**.fw", P(Op::kEq, {S("1.2")})), (Names{"root"}));
+  EXPECT_EQ(SeqsWhere("**.fw", P(Op::kIn, {S("1.2"), 1.2})), (Names{"root", "shadow"}));
+  EXPECT_EQ(SeqsWhere("**.q\"k", P(Op::kEq, {S("v\xc3\xa9")})), (Names{"esc"}));
+  EXPECT_EQ(SeqsWhere("*.*.on", P(Op::kEq, {true})), Names{});
+}
+
 // Text PostgreSQL cannot hold as JSONB (a NUL character) has a NULL JSONB copy; such rows still take part.
 TEST_P(MetadataTest, MetadataWithoutAJsonbCopyIsStillMatched) {
   Doc("nul", R"({"s":"a\u0000b","k":"v"})");

@@ -13,6 +13,7 @@
 #include "mosaico/catalog/catalog_url.h"
 #include "mosaico/catalog/postgres/pg_admin.h"
 #include "mosaico/catalog/postgres/pg_conn.h"
+#include "mosaico/catalog/postgres/pg_metadata_sql.h"
 #include "mosaico/catalog/postgres/pg_migrations.h"
 
 namespace mosaico::catalog::testing {
@@ -60,6 +61,38 @@ TEST_F(PostgresCatalogTest, TheUnparsedMetadataProbeUsesThePartialIndexes) {
   for (int r = 0; r < plan.rows(); ++r) text += plan.Text(r, 0) + "\n";
   EXPECT_NE(text.find("sequences_metadata_unparsed"), std::string::npos) << text;
   EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << text;
+}
+
+// Migration 8: equalities on wildcard keys ("**.fw") are served by the members index, whose expression FindTopics
+// must spell exactly (pg_metadata_sql.h, MetadataMembersSql) or the planner cannot use it; after dropping it and
+// the migration's row, reopening rebuilds it over the existing rows.
+TEST_F(PostgresCatalogTest, WildcardKeyEqualitiesUseTheMembersIndex) {
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto conn, postgres::PgConnection::Connect(catalog_url()));
+  MOSAICO_ASSERT_OK(conn->ExecScript(
+      "DROP INDEX sequences_metadata_members; DROP INDEX topics_metadata_members; "
+      "DELETE FROM schema_migrations WHERE version >= 8; "
+      "INSERT INTO sequences (name, user_metadata, created_at_ns) "
+      "SELECT 'run_' || g, '{\"site\":\"lab\",\"robot\":{\"fw\":\"1.' || g || '\"}}', 1 "
+      "FROM generate_series(1, 5000) g;"));
+  catalog_.reset();
+  MOSAICO_ASSERT_OK_AND_ASSIGN(catalog_, OpenCatalog(catalog_url()));
+  MOSAICO_ASSERT_OK(conn->ExecScript("ANALYZE sequences"));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(
+      auto plan, conn->Exec("EXPLAIN SELECT id FROM sequences WHERE " +
+                            postgres::MetadataMembersSql("metadata_jsonb") +
+                            " @> '[{\"key\":\"fw\",\"value\":\"1.42\"}]'::jsonb"));
+  std::string text;
+  for (int r = 0; r < plan.rows(); ++r) text += plan.Text(r, 0) + "\n";
+  EXPECT_NE(text.find("sequences_metadata_members"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Seq Scan"), std::string::npos) << text;
+  TopicFilter f;
+  f.sequence.metadata.push_back({{"**", "fw"}, {PredicateOp::kIn, {std::string("1.42"), std::string("1.4200")}}});
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto none, catalog_->FindTopics(f));  // FindTopics lists topics: none yet
+  EXPECT_TRUE(none.empty());
+  MOSAICO_ASSERT_OK_AND_ASSIGN(
+      auto found, conn->Exec("SELECT count(*) FROM sequences WHERE " + postgres::MetadataMembersSql("metadata_jsonb") +
+                             " @> '[{\"key\":\"fw\",\"value\":\"1.42\"}]'::jsonb"));
+  EXPECT_EQ(found.Text(0, 0), "1");
 }
 
 // Migration 4 (metadata queries in SQL) on a catalog made before it: the C-collated name index and the partial

@@ -165,7 +165,24 @@ std::string TextArray(const std::vector<std::string>& key, const std::function<s
   return "ARRAY[" + out + "]";
 }
 
+// A wildcard key ending in a plain name ("**.fw", "a.*.b"): that name, else nullopt.
+std::optional<std::string> WildcardKeyLastName(const std::vector<std::string>& key) {
+  if (key.empty() || key.back().empty() || IsWildcard(key.back())) return std::nullopt;
+  for (const std::string& s : key) {
+    if (s.empty()) return std::nullopt;
+  }
+  return key.back();
+}
+
 }  // namespace
+
+const char kMetadataMembersPath[] =
+    "'$.** ? (@.type() == \"object\").keyvalue() ? (@.value.type() == \"string\" || "
+    "@.value.type() == \"boolean\")'";
+
+std::string MetadataMembersSql(const std::string& jsonb) {
+  return "jsonb_path_query_array(" + jsonb + ", " + kMetadataMembersPath + "::jsonpath)";
+}
 
 std::string GlobPrefixLikePattern(const std::string& glob_pattern) {
   std::string out;
@@ -236,6 +253,32 @@ std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicat
         if (all_qualify && !documents.empty()) {
           std::vector<std::string> contains;
           for (const std::string& d : documents) contains.push_back("(" + jsonb + " @> " + param(d) + "::jsonb)");
+          return Conj(contains, "OR");
+        }
+      } else if (auto name = WildcardKeyLastName(m.key)) {
+        // Strings and booleans only (JSONB compares numbers as exact decimals): the members index.
+        auto key_literal = PathString(*name);
+        std::vector<std::string> members;  // parameters are added only once every argument qualifies
+        bool all_qualify = key_literal.has_value();
+        for (const ScalarValue& a : p.args) {
+          if (!all_qualify) break;
+          std::string value;
+          if (const auto* b = std::get_if<bool>(&a)) {
+            value = *b ? "true" : "false";
+          } else if (const auto* str = std::get_if<std::string>(&a)) {
+            value = *PathString(*str);  // NUL was refused by EqualityFilter above
+          } else if (std::holds_alternative<std::monostate>(a)) {
+            continue;
+          } else {
+            all_qualify = false;
+            break;
+          }
+          members.push_back("[{\"key\":" + *key_literal + ",\"value\":" + value + "}]");
+        }
+        if (all_qualify && !members.empty()) {
+          std::vector<std::string> contains;
+          const std::string indexed = MetadataMembersSql(jsonb);
+          for (const std::string& d : members) contains.push_back("(" + indexed + " @> " + param(d) + "::jsonb)");
           return Conj(contains, "OR");
         }
       }

@@ -12,8 +12,12 @@
 //    semantics never do; $match only pushes its literal prefix.
 //  - Plain keys with string/boolean $eq/$in become JSONB containment (`@>` {"env":{"weather":"rain"}}), which the
 //    GIN (jsonb_path_ops) index on the column serves (a value reached through objects is always contained). Numeric comparisons become JSONPath ranges; string ranges compare the text with
-//    COLLATE "C" (byte order); keys with "*" / "**" use `COALESCE(jsonb) @? path` (no index can serve them;
-//    the COALESCE keeps the planner off the GIN index, `@?` gives it a selective estimate).
+//    COLLATE "C" (byte order); keys with "*" / "**" use `COALESCE(jsonb) @? path` (the COALESCE keeps the
+//    planner off the GIN index, which cannot serve them; `@?` gives it a selective estimate), except string/
+//    boolean $eq/$in on a wildcard key whose last segment is a plain name ("**.fw", "a.*.b"): those become
+//    containment of {"key": name, "value": v} in the array of every object member with a string or boolean
+//    value (MetadataMembersSql), served by the GIN expression index of PostgreSQL migration 8. Any node such a
+//    key reaches is a member `name` of some object, so the condition is a superset.
 //  - Every value reaches SQL as a bound parameter, added through `param` (which returns its "$n").
 #pragma once
 
@@ -23,6 +27,13 @@
 #include "mosaico/catalog/topic_filter.h"
 
 namespace mosaico::catalog::postgres {
+
+// The JSONPath (a SQL string literal, without cast) of the members index of migration 8: every member, at any
+// depth, of every object in the document whose value is a string or a boolean, as {"key","value","id"} objects.
+// Queries must spell the index expression exactly as MetadataMembersSql does for the planner to use the index.
+extern const char kMetadataMembersPath[];
+// jsonb_path_query_array(<jsonb>, '<kMetadataMembersPath>'::jsonpath): the indexed expression.
+std::string MetadataMembersSql(const std::string& jsonb);
 
 std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& predicate,
                                 const std::function<std::string(const std::string&)>& param);

@@ -1,8 +1,12 @@
 #include "mosaico/catalog/postgres/pg_migrations.h"
 
+#include <chrono>
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
+#include "mosaico/catalog/postgres/pg_metadata_sql.h"
 #include "mosaico/core/clock.h"
 #include "mosaico/core/errors.h"
 
@@ -253,6 +257,20 @@ ANALYZE sequences;
 ANALYZE topics;
 )sql";
 
+// Version 8: a GIN expression index per table on the string and boolean members, at any depth, of the metadata
+// copy (pg_metadata_sql.h, kMetadataMembersPath), so that equalities on wildcard keys ("**.fw", "a.*.b") start from
+// the index instead of evaluating a JSONPath on every row (1M topics: 260 ms for 1% of the sequences, 3.4x SQLite's
+// metadata index). The index is maintained with the rows (metadata_jsonb is a stored generated column) and dropped
+// with them; building it over an existing catalog is the backfill (PgMigrate logs its start and end).
+const std::string& Migration8() {
+  static const std::string sql =
+      std::string("CREATE INDEX IF NOT EXISTS sequences_metadata_members ON sequences USING GIN ((") +
+      MetadataMembersSql("metadata_jsonb") + ") jsonb_path_ops);\n" +
+      "CREATE INDEX IF NOT EXISTS topics_metadata_members ON topics USING GIN ((" +
+      MetadataMembersSql("metadata_jsonb") + ") jsonb_path_ops);\n";
+  return sql;
+}
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -265,6 +283,8 @@ const std::vector<Migration>& Migrations() {
       {6, "monitoring counts kept by triggers: sequences, topics, jobs by kind and state (16 shards)", kMigration6},
       {7, "statistics on the JSON type of metadata copies (the unparsed-rows probe uses its partial indexes)",
        kMigration7},
+      {8, "metadata members index: string/boolean members at any depth (wildcard-key equalities)",
+       Migration8().c_str()},
   };
   return kMigrations;
 }
@@ -291,7 +311,15 @@ arrow::Status PgMigrate(PgConnection* conn) {
   }
   for (const Migration& m : Migrations()) {
     if (m.version <= current) continue;
+    // Index builds over an existing catalog can take a while (version 8: ~1 min at 1M topics): say so.
+    const bool existing = current > 0;
+    const auto started = std::chrono::steady_clock::now();
+    if (existing) spdlog::info("event=catalog_migration backend=postgres version={} started=true", m.version);
     ARROW_RETURN_NOT_OK(WithContext(conn->ExecScript(m.sql), "catalog migration " + std::to_string(m.version)));
+    if (existing) {
+      spdlog::info("event=catalog_migration backend=postgres version={} done=true seconds={:.1f}", m.version,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     ARROW_RETURN_NOT_OK(conn->Exec("INSERT INTO schema_migrations (version, description, applied_at_ns) "
                                    "VALUES ($1, $2, $3)",
                                    PgParams::Of(m.version, m.description, NowNs()))
