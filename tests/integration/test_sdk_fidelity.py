@@ -15,11 +15,10 @@ storage configuration follows MOSAICOD_TEST_CATALOG / MOSAICOD_TEST_STORE: run i
 from __future__ import annotations
 
 import enum
-import importlib
-import inspect
 import itertools
 import json
-import pkgutil
+import os
+import sys
 import typing
 from dataclasses import dataclass
 
@@ -41,9 +40,10 @@ from mosaicolabs import (
     Vector3d,
 )
 from mosaicolabs.models.core.base_model import BaseModel
-from mosaicolabs.models.core.serializable import Serializable, _compute_schema_fingerprint
-from mosaicolabs.models.core.unmodeled import Unmodeled
+from mosaicolabs.models.core.serializable import _compute_schema_fingerprint
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "client", "tools"))
+import gen_models  # noqa: E402  (client/tools/gen_models.py: the SDK model list)
 import query_datagen as gen
 import query_reference as ref
 from mosaico_testlib import action, expect_error, flight_form, get_info, raw_action, read_ticket_batches
@@ -73,20 +73,9 @@ def _gps(i: int) -> GPS:
 
 
 def _ontology_classes() -> dict:
-    """Every concrete ontology model the SDK ships (data, futures, sensors), by class name."""
-    import mosaicolabs.models.data as data_pkg
-    import mosaicolabs.models.futures as futures_pkg
-    import mosaicolabs.models.sensors as sensors_pkg
-
-    found = {}
-    for package in (data_pkg, futures_pkg, sensors_pkg):
-        for _, modname, _ in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            module = importlib.import_module(modname)
-            for name, obj in inspect.getmembers(module, inspect.isclass):
-                if (issubclass(obj, Serializable) and obj not in (Serializable, Unmodeled)
-                        and obj.__module__ == modname):
-                    found[name] = obj
-    return dict(sorted(found.items()))
+    """Every concrete ontology model the SDK ships (data, futures, sensors), by class name: the same list the C++
+    client's models are generated from (client/tools/gen_models.py)."""
+    return gen_models.ontology_classes()
 
 
 # Classes whose validators tie fields together.
