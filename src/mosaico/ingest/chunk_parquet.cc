@@ -52,7 +52,13 @@ arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     } else if (column->physical_type() == parquet::Type::DOUBLE || column->physical_type() == parquet::Type::FLOAT) {
       builder.disable_dictionary(path)->encoding(path, parquet::Encoding::BYTE_STREAM_SPLIT);
     } else if (column->physical_type() == parquet::Type::BYTE_ARRAY && !column->logical_type()->is_string()) {
-      builder.disable_dictionary(path);  // blobs (images, point clouds) rarely repeat; hashing them is wasted work
+      // Blobs (images, point clouds) rarely repeat: hashing them is wasted work. No statistics either: nothing
+      // reads a binary column's min/max (query pruning uses them for strings only), Parquet drops min/max values
+      // over 4 KiB from the file anyway, and collecting them copied every value ~4 times (min/max into the page
+      // statistics, then into the encoded page and chunk statistics): for 1 MiB frames that was ~60 % of the
+      // chunk encode's page faults under mosaicod's 64 KiB mmap threshold (bench/README.md, 2026-12-07 02:10).
+      // What is lost is the binary column's null count, which only an is-null query on a blob would prune with.
+      builder.disable_dictionary(path)->disable_statistics(path);
     }
   }
   for (const auto& path : uncompressed_columns) {

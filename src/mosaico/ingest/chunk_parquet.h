@@ -6,8 +6,9 @@
 //    nested list item names), so types and field metadata read back as written. `use_threads` lets
 //    FileWriter::WriteRecordBatch (buffered row groups) encode the top-level columns in parallel on Arrow's CPU
 //    thread pool; it changes nothing in the file.
-//  - ChunkWriterProperties(): zstd at `zstd_level`, row groups of at most `row_group_rows` rows, column statistics,
-//    and per-leaf encodings chosen for robotics data (see chunk_parquet.cc). Fails only if `schema` cannot be
+//  - ChunkWriterProperties(): zstd at `zstd_level`, row groups of at most `row_group_rows` rows, column statistics
+//    (except on binary, non-string leaves: blobs), and per-leaf encodings chosen for robotics data (see
+//    chunk_parquet.cc). Fails only if `schema` cannot be
 //    mapped to Parquet with `arrow_properties`. The overload with `uncompressed_columns` writes those leaf columns
 //    (Parquet dotted paths, as chunk_codec.h chooses them) UNCOMPRESSED instead.
 //  - kChunkWriteBufferBytes: the BufferedOutputStream size between the Parquet writer and the store stream.

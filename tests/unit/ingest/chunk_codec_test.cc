@@ -135,5 +135,29 @@ TEST(ChunkCodecTest, ChunkWriterRecordsTheCodecPerColumnInTheFooter) {
   EXPECT_TRUE(table->Equals(*expected));
 }
 
+// Binary blob columns carry no Parquet statistics (nothing reads their min/max and collecting them copied every
+// blob several times); the timestamp, string and numeric columns keep theirs (row-group pruning, query pruning).
+TEST(ChunkCodecTest, BlobColumnsHaveNoStatisticsOtherColumnsDo) {
+  TempDir dir;
+  auto store = store::ObjectStore::Open(dir.path()).ValueOrDie();
+  ChunkWriter writer(store, "seq", "cam", "UPLOAD1", BlobSchema());
+  ASSERT_OK(writer.Append(BlobBatch(8, 0)));
+  ASSERT_OK_AND_ASSIGN(auto chunks, writer.Finish());
+  ASSERT_EQ(chunks.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto file, store->OpenRead(chunks[0].object_key));
+  auto md = parquet::ParquetFileReader::Open(file)->metadata();
+  auto rg = md->RowGroup(0);
+  std::map<std::string, bool> stats;
+  for (int i = 0; i < rg->num_columns(); ++i) {
+    auto col = rg->ColumnChunk(i);
+    stats[col->path_in_schema()->ToDotString()] = col->is_stats_set();
+  }
+  EXPECT_FALSE(stats.at("jpeg"));
+  EXPECT_FALSE(stats.at("raw"));
+  EXPECT_TRUE(stats.at("timestamp_ns"));
+  EXPECT_TRUE(stats.at("frame_id"));
+  EXPECT_TRUE(stats.at("x"));
+}
+
 }  // namespace
 }  // namespace mosaico::ingest
