@@ -42,7 +42,29 @@ void Fill(const Response& r, httplib::Response& res) {
   res.set_content(r.body, r.content_type.c_str());
 }
 
+std::string Trimmed(const std::string& text) {
+  const size_t first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
 }  // namespace
+
+std::string AcceptEncodingWithoutBrotli(const std::string& accept_encoding) {
+  std::string out;
+  size_t start = 0;
+  while (start <= accept_encoding.size()) {
+    size_t end = accept_encoding.find(',', start);
+    if (end == std::string::npos) end = accept_encoding.size();
+    const std::string item = Trimmed(accept_encoding.substr(start, end - start));
+    std::string coding = Trimmed(item.substr(0, item.find(';')));
+    std::transform(coding.begin(), coding.end(), coding.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!item.empty() && coding != "br") out += (out.empty() ? "" : ", ") + item;
+    start = end + 1;
+  }
+  return out.empty() ? "identity" : out;
+}
 
 std::string Request::Param(const std::string& name, const std::string& fallback) const {
   auto it = params.find(name);
@@ -74,6 +96,17 @@ arrow::Result<std::unique_ptr<HttpListener>> HttpListener::Bind(const std::strin
   server->set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  // Replies go out as a header write then a body write; with Nagle's algorithm the second waits for the client's
+  // delayed ACK (~40 ms on Linux) whenever it is small, which a browser loading the console pays on every file.
+  server->set_tcp_nodelay(true);
+  // See the header: brotli at cpp-httplib's quality 11 costs ~35x gzip's CPU. The request object is the server's
+  // own (non-const) one, handed to this hook as const; it is rewritten before any route or the compressor reads it.
+  server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    auto& headers = const_cast<httplib::Headers&>(req.headers);
+    auto [first, last] = headers.equal_range("Accept-Encoding");
+    for (auto it = first; it != last; ++it) it->second = AcceptEncodingWithoutBrotli(it->second);
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   server->set_read_timeout(5, 0);
   server->set_write_timeout(5, 0);

@@ -309,15 +309,15 @@ arrow::Result<std::unique_ptr<Monitoring>> Monitoring::Bind(const ServerConfig& 
   auto monitor = std::make_unique<Monitor>(std::move(catalog), std::move(store));
   Monitor* m = monitor.get();
   std::map<std::string, http::Handler> routes;
-  routes["/healthz"] = [] { return http::Response{200, "text/plain; charset=utf-8", "ok\n"}; };
+  routes["/healthz"] = [] { return http::Response{200, "text/plain; charset=utf-8", "ok\n", {}}; };
   routes["/readyz"] = [m] {
     auto st = m->CheckReady();
-    if (st.ok()) return http::Response{200, "text/plain; charset=utf-8", "ready\n"};
+    if (st.ok()) return http::Response{200, "text/plain; charset=utf-8", "ready\n", {}};
     std::string body = st.message();
     if (body.empty() || body.back() != '\n') body += "\n";
-    return http::Response{503, "text/plain; charset=utf-8", "not ready\n" + body};
+    return http::Response{503, "text/plain; charset=utf-8", "not ready\n" + body, {}};
   };
-  routes["/metrics"] = [m] { return http::Response{200, metrics::kTextContentType, m->RenderMetrics()}; };
+  routes["/metrics"] = [m] { return http::Response{200, metrics::kTextContentType, m->RenderMetrics(), {}}; };
   auto listener = http::HttpListener::Bind(config.http_host, port, std::move(routes), std::move(extra_routes));
   if (!listener.ok()) {
     if (explicit_port) {

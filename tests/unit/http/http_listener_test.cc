@@ -114,5 +114,36 @@ TEST(HttpListener, PrefixRoutesSeeTheRequest) {
   EXPECT_EQ(big->status, 413);
 }
 
+TEST(HttpListener, AcceptEncodingLosesBrotliOnly) {
+  EXPECT_EQ(AcceptEncodingWithoutBrotli("gzip, deflate, br"), "gzip, deflate");
+  EXPECT_EQ(AcceptEncodingWithoutBrotli("br;q=1.0, gzip;q=0.8"), "gzip;q=0.8");
+  EXPECT_EQ(AcceptEncodingWithoutBrotli(" BR ,zstd"), "zstd");
+  EXPECT_EQ(AcceptEncodingWithoutBrotli("br"), "identity");
+  EXPECT_EQ(AcceptEncodingWithoutBrotli(""), "identity");
+  EXPECT_EQ(AcceptEncodingWithoutBrotli("brotli-ish, gzip"), "brotli-ish, gzip");
+}
+
+TEST(HttpListener, BrowsersGetGzipNotBrotli) {
+  const std::string script(64 * 1024, 'a');
+  std::vector<PrefixRoute> prefix;
+  prefix.push_back({"GET", "/console/", [script](const Request&) {
+                      return Response{200, "text/javascript; charset=utf-8", script, {}};
+                    }});
+  auto bound = HttpListener::Bind("127.0.0.1", 0, Routes(), std::move(prefix));
+  ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+  (*bound)->Start();
+  httplib::Client client("127.0.0.1", (*bound)->port());
+  client.set_decompress(false);
+  auto browser = client.Get("/console/app.js", httplib::Headers{{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(browser);
+  EXPECT_EQ(browser->status, 200);
+  EXPECT_EQ(browser->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_LT(browser->body.size(), script.size());
+  auto only_br = client.Get("/console/app.js", httplib::Headers{{"Accept-Encoding", "br"}});
+  ASSERT_TRUE(only_br);
+  EXPECT_FALSE(only_br->has_header("Content-Encoding"));
+  EXPECT_EQ(only_br->body, script);
+}
+
 }  // namespace
 }  // namespace mosaico::http
