@@ -17,8 +17,8 @@ workloads):
            writer does, without the SDK's per-row encoding), timed the same way as cpp: in a fresh process (this
            script's `py-child` mode), warm-up call, 0.5 s, the measured call; CPU with time.process_time
   py-ll    the same pyarrow.flight calls on this script's long-lived connection, 0.5 s after the previous upload
-           (shown for reference: the daemon finishes an upload faster when it was busy just before, see
-           bench/README.md)
+           (how py was measured before; shown for reference: it is faster on blob ingest for reasons not found
+           yet, see bench/README.md)
   ceiling  pyarrow.flight DoPut / DoGet against bench/ceiling_server mode null (keeps the batches in memory, streams
            them back): the transport ceiling; no actions
 Runs are interleaved (cpp, py, py-ll, ceiling, then again) and the median of --repeat is printed, as MB/s of Arrow data,
