@@ -153,37 +153,44 @@ def browser_session():
     return p, b
 
 
+def time_page_loads(browser, urls, ready_js, in_page_js, check=None):
+    """Opens each url in a fresh page, waits for `ready_js` to be true; median ms from goto() and of `in_page_js`."""
+    times, in_page = [], []
+    for url in urls:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        t = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(ready_js, timeout=60000)
+        times.append(time.perf_counter() - t)
+        in_page.append(page.evaluate(in_page_js))
+        if check:
+            check(page)
+        page.close()
+    return statistics.median(times) * 1000, statistics.median(in_page)
+
+
 def browser_plot(port, args):
     p, b = browser_session()
+    plotted = "window.__console && window.__console.plotted"
+    topic_url = f"http://127.0.0.1:{port}/console/#/topic/console_bench_signal/signal"
     try:
-        times, in_page = [], []
-        for _ in range(3):
-            page = b.new_page(viewport={"width": 1280, "height": 900})
-            t = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/console/#/topic/console_bench_signal/signal")
-            page.wait_for_function("window.__console && window.__console.plotted", timeout=60000)
-            times.append(time.perf_counter() - t)
-            in_page.append(page.evaluate("window.__console.plottedAt"))
+        def spike_shown(page):
             assert page.evaluate("Math.max(...window.__console.plot.data[1].filter(v => v !== null))") == SPIKE
-            page.close()
-        whole = statistics.median(times) * 1000
+
+        whole, whole_in_page = time_page_loads(b, [topic_url] * 3, plotted, "window.__console.plottedAt",
+                                               spike_shown)
         print(f"[load {load()}] browser: whole-topic plot drawn (spike shown), median of 3: {whole:.0f} ms from goto(), "
-              f"{statistics.median(in_page):.0f} ms from navigation start (performance.now())", flush=True)
-        times, in_page = [], []
-        for k in range(3):
-            start = BASE + (k + 1) * 3_600_000_000_000
-            page = b.new_page(viewport={"width": 1280, "height": 900})
-            t = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/console/#/topic/console_bench_signal/signal?start={start}"
-                      f"&end={start + 2_000_000_000}")
-            page.wait_for_function("window.__console && window.__console.plotted", timeout=60000)
-            times.append(time.perf_counter() - t)
-            in_page.append(page.evaluate("window.__console.plottedAt"))
+              f"{whole_in_page:.0f} ms from navigation start (performance.now())", flush=True)
+
+        def from_rows(page):
             assert page.evaluate("window.__console.series.source") in ("raw", "points")
-            page.close()
-        window = statistics.median(times) * 1000
+
+        starts = [BASE + (k + 1) * 3_600_000_000_000 for k in range(3)]
+        window, window_in_page = time_page_loads(
+            b, [f"{topic_url}?start={s}&end={s + 2_000_000_000}" for s in starts], plotted,
+            "window.__console.plottedAt", from_rows)
         print(f"[load {load()}] browser: 2 s window plot drawn, median of 3: {window:.0f} ms from goto(), "
-              f"{statistics.median(in_page):.0f} ms from navigation start", flush=True)
+              f"{window_in_page:.0f} ms from navigation start", flush=True)
         return {"browser_whole_ms": whole, "browser_window_ms": window}
     finally:
         b.close()
@@ -253,16 +260,8 @@ def measure_catalog(port, count, repeat):
 def browser_catalog(port):
     p, b = browser_session()
     try:
-        times, in_page = [], []
-        for _ in range(3):
-            page = b.new_page(viewport={"width": 1280, "height": 900})
-            t = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/console/#/")
-            page.wait_for_function("window.__console && window.__console.page === 'catalog'", timeout=60000)
-            times.append(time.perf_counter() - t)
-            in_page.append(page.evaluate("performance.now()"))
-            page.close()
-        return statistics.median(times) * 1000, statistics.median(in_page)
+        return time_page_loads(b, [f"http://127.0.0.1:{port}/console/#/"] * 3,
+                               "window.__console && window.__console.page === 'catalog'", "performance.now()")
     finally:
         b.close()
         p.stop()
