@@ -33,6 +33,7 @@ APT_PACKAGES=(
   libssl-dev                 # libcrypto for API keys (src/mosaico/auth/): CSPRNG, HMAC-SHA256, constant-time compare
   libisal-dev                # ISA-L: the CRC32 of every stored object (src/mosaico/store/checksum.cc)
   libcpp-httplib-dev         # cpp-httplib: the monitoring listener (src/mosaico/http/: /healthz, /readyz, /metrics)
+  libjemalloc-dev            # jemalloc 5.3: the daemon's malloc (src/mosaico/server/process_memory.h; issue 12 ingest)
   python3-venv               # .venv holding the pyarrow wheel, which supplies Arrow C++
   dpkg-dev file              # scripts/package.sh: dpkg-shlibdeps computes the .deb's dependencies (file: CPack's ELF check)
 )
