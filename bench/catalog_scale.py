@@ -14,7 +14,11 @@ checkpoint (default 1k, 10k, 50k, 100k sequences) to measure, on an otherwise id
 and all along the job queue: pending jobs (the daemon's /metrics, mosaicod_job_queue_depth) and, on SQLite, the
 overdue ones (pending and due: the backlog the workers have not caught up with; recover_sequence marks are due one
 to two minutes after their operation, so "pending" alone counts marks that merely wait). After the fill it waits
-for the backlog to drain (`--drain-timeout`), then reports catalog (and store) bytes on disk per topic.
+for the backlog to drain (`--drain-timeout`), then reports catalog (and store) bytes on disk per topic (the catalog's
+also at each checkpoint). Each checkpoint's row is also logged as it is measured, so a run cut short keeps them.
+
+SIGUSR1 ends the fill early (e.g. when a deadline approaches): the sequences started so far are finished, that count
+becomes the last checkpoint (measured as any other), then the drain and the report run as usual.
 
 With `--baseline BIN` the same fill runs first against BIN (e.g. /tmp/baseline/mosaicod-f44f143), then against
 `--bin`, in the same run; with `--parallel` both at the same time (each with its own clients), so that both see
@@ -49,6 +53,7 @@ import bench_daemon
 from flight_throughput import free_port, log  # bench/ is the script's directory, so on sys.path
 from query_bench import SENSORS, action, create_recorded_sequence, latency
 
+CUT = threading.Event()  # set by SIGUSR1: end the fill at the sequences created so far
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CHECKPOINTS = [1000, 10000, 50000, 100000]
 
@@ -220,6 +225,21 @@ class QueueSampler(threading.Thread):
             self.sample()
 
 
+def cut_fill(limit, done, n_workers, settle_s=3.0):
+    """Ends the fill early: lowers the limit just above what is created, so that every sequence below the new
+    limit gets finished (each worker completes its own indices below it), then waits until no worker is busy.
+    Returns the new limit (sequences 0..limit-1 all exist; workers run unevenly, so some above it may too) and
+    the time the last sequence was finished."""
+    new_limit = min(limit.value, done.value + n_workers)
+    limit.value = new_limit
+    last, since = done.value, time.time()
+    while time.time() - since < settle_s or done.value < new_limit:
+        time.sleep(0.1)
+        if done.value != last:
+            last, since = done.value, time.time()
+    return new_limit, since
+
+
 class NoSync:
     def wait(self):
         pass
@@ -251,17 +271,23 @@ def run_one(label, binary, args, data_dir, catalog_url, sync=NoSync(), measure_l
             t = time.time()
             limit.value = cp
             last_log = t
+            t_end = None
             while done.value < cp:
                 time.sleep(0.05)
+                if CUT.is_set():
+                    cp, t_end = cut_fill(limit, done, args.clients)
+                    log(f"{label}: fill cut short (SIGUSR1) at {done.value} sequences (0..{cp - 1} all there)")
+                    break
                 if time.time() - last_log > 10:
                     last_log = time.time()
                     s = sampler.samples[-1] if sampler.samples else None
                     log(f"{label}: {done.value}/{args.sequences} sequences, "
                         f"{(done.value - prev) / (time.time() - t):.0f}/s in this window"
                         + (f"; queue pending {s[2]} overdue {s[3]}" if s else ""))
-            window_s = time.time() - t
+            window_s = (t_end or time.time()) - t
             fill_s += window_s
-            rate = (cp - prev) / window_s
+            created = done.value  # == cp unless the fill was cut short
+            rate = (created - prev) / window_s
             q = sampler.sample()
             sync.wait()
             with measure_lock or threading.Lock():
@@ -269,11 +295,18 @@ def run_one(label, binary, args, data_dir, catalog_url, sync=NoSync(), measure_l
                 lat = latencies(daemon, cp, args.topics, args.repeat, rnd)
             sync.wait()
             jobs = daemon.job_ms()
-            rows.append({"sequences": cp, "rate": rate, "topics_rate": rate * args.topics, "queue": q,
-                         "jobs": len(jobs), "job_ms": sum(jobs) / len(jobs) if jobs else float("nan"), **lat})
-            log(f"{label}: {cp}: list page {lat['list_page'] * 1e3:.1f} ms, seq info {lat['seq_info'] * 1e3:.1f} ms, "
-                f"topic info {lat['topic_info'] * 1e3:.1f} ms, session_create {lat['session_create'] * 1e3:.1f} ms")
-            prev = cp
+            cat_bytes = daemon.catalog_bytes()
+            rows.append({"sequences": created, "rate": rate, "topics_rate": rate * args.topics, "queue": q,
+                         "jobs": len(jobs), "job_ms": sum(jobs) / len(jobs) if jobs else float("nan"),
+                         "catalog_bytes": cat_bytes, "load": os.getloadavg()[0], **lat})
+            log(f"{label}: {created}: {rate:.0f} seq/s = {rate * args.topics:.0f} topics/s, queue (s, seq, pending, "
+                f"overdue) {q}, {len(jobs)} jobs {rows[-1]['job_ms']:.2f} ms; list page {lat['list_page'] * 1e3:.1f} "
+                f"ms, seq info {lat['seq_info'] * 1e3:.1f} ms, topic info {lat['topic_info'] * 1e3:.1f} ms, "
+                f"session_create {lat['session_create'] * 1e3:.1f} ms, list all {lat['list_all']:.2f} s; catalog "
+                f"{cat_bytes / (created * args.topics):.0f} B/topic; load {rows[-1]['load']:.1f}")
+            prev = created
+            if CUT.is_set():
+                break
         stop.set()
         # Drain: the backlog (overdue jobs) first, then everything pending (marks are due 1-2 min after).
         t = time.time()
@@ -294,7 +327,7 @@ def run_one(label, binary, args, data_dir, catalog_url, sync=NoSync(), measure_l
                   "drain_jobs": len(drain_jobs),
                   "drain_job_ms": sum(drain_jobs) / len(drain_jobs) if drain_jobs else float("nan"),
                   "catalog_bytes": daemon.catalog_bytes(), "store_bytes": daemon.store_bytes(),
-                  "topics": args.sequences * args.topics}
+                  "sequences": done.value, "topics": done.value * args.topics}
     finally:
         stop.set()
         for w in workers:
@@ -311,20 +344,22 @@ def report(res, args):
     rows = res["rows"]
     first = rows[0]
     print(f"\n## {res['label']}: {res['binary']}")
-    print(f"{args.sequences} sequences x {args.topics} topics, {args.clients} client processes, catalog "
+    print(f"{res['sequences']} sequences x {args.topics} topics, {args.clients} client processes, catalog "
           f"{args.catalog}; fill {res['fill_s']:.0f} s; p50 of {args.repeat} calls per latency")
-    print(f"{'sequences':>9} {'topics':>8} {'seq/s':>7} {'rate/1st':>8} {'pending':>8} {'overdue':>8} "
+    print(f"{'sequences':>9} {'topics':>8} {'seq/s':>7} {'topics/s':>8} {'rate/1st':>8} {'pending':>8} {'overdue':>8} "
           f"{'list pg ms':>10} {'/1st':>5} {'seq info':>8} {'/1st':>5} {'top info':>8} {'/1st':>5} "
-          f"{'sess cr':>8} {'/1st':>5} {'list all s':>10} {'jobs':>6} {'job ms':>7}")
+          f"{'sess cr':>8} {'/1st':>5} {'list all s':>10} {'jobs':>6} {'job ms':>7} {'cat B/topic':>11} {'load':>5}")
     for r in rows:
         q = r["queue"] or (0, 0, -1, -1)
-        print(f"{r['sequences']:9d} {r['sequences'] * args.topics:8d} {r['rate']:7.0f} {r['rate'] / first['rate']:8.2f} "
+        print(f"{r['sequences']:9d} {r['sequences'] * args.topics:8d} {r['rate']:7.0f} {r['topics_rate']:8.0f} "
+              f"{r['rate'] / first['rate']:8.2f} "
               f"{q[2]:8d} {q[3] if q[3] is not None else -1:8d} "
               f"{r['list_page'] * 1e3:10.2f} {r['list_page'] / first['list_page']:5.2f} "
               f"{r['seq_info'] * 1e3:8.2f} {r['seq_info'] / first['seq_info']:5.2f} "
               f"{r['topic_info'] * 1e3:8.2f} {r['topic_info'] / first['topic_info']:5.2f} "
               f"{r['session_create'] * 1e3:8.2f} {r['session_create'] / first['session_create']:5.2f} "
-              f"{r['list_all']:10.2f} {r['jobs']:6d} {r['job_ms']:7.2f}")
+              f"{r['list_all']:10.2f} {r['jobs']:6d} {r['job_ms']:7.2f} "
+              f"{r['catalog_bytes'] / (r['sequences'] * args.topics):11.0f} {r['load']:5.1f}")
     samples = res["samples"]
     step = max(1, len(samples) // 12)
     print("job queue over time (s, sequences, pending, overdue): " +
@@ -354,6 +389,7 @@ def main():
     ap.add_argument("--keep", help="keep the data dirs under DIR (one per binary)")
     ap.add_argument("--json", help="also write the raw results to this file")
     args = ap.parse_args()
+    signal.signal(signal.SIGUSR1, lambda *_: CUT.set())
 
     base = args.keep or tempfile.mkdtemp(prefix="mosaico-catalog-scale-")
     os.makedirs(base, exist_ok=True)
