@@ -51,6 +51,9 @@ struct TopicFilter {
   EntityFilter sequence;  // kOntologyTag is not a sequence field
   EntityFilter topic;
   std::optional<std::vector<std::string>> ontology_tags;  // set: topic.ontology_tag must be one of these
+  // Not a predicate: false lets the backend leave TopicMatch::schema_ipc unset (a schema snapshot is kilobytes per
+  // row; only a query with an ontology part reads it). Backends may return it anyway.
+  bool with_schemas = true;
 };
 
 // One topic that passed a TopicFilter, with what the query engine needs next.
@@ -60,7 +63,7 @@ struct TopicMatch {
   int64_t topic_id = 0;
   std::string topic_name;  // relative path, no leading '/'
   std::string ontology_tag;
-  std::optional<std::string> schema_ipc;  // unset until the first DoPut
+  std::optional<std::string> schema_ipc;  // unset until the first DoPut (or when not asked: with_schemas)
   std::optional<int64_t> ts_min, ts_max;  // committed data interval; unset when no committed rows
 };
 

@@ -139,9 +139,10 @@ arrow::Result<OrderedJson> CatalogView::ListSequences(const SequenceFilter& filt
       body["sequence"]["user_metadata"] = meta;
     }
     if (!filter.ontology_tag.empty()) body["topic"]["ontology_tag"] = Json{{"$eq", filter.ontology_tag}};
-    ARROW_ASSIGN_OR_RAISE(auto reply, engine_->Query(body));
-    for (const auto& item : reply["items"]) {
-      const std::string name = item["sequence"].get<std::string>();
+    ARROW_ASSIGN_OR_RAISE(auto hits, engine_->Find(body));  // ordered by sequence name, then topic
+    for (size_t i = 0; i < hits.size(); ++i) {
+      const std::string& name = hits[i].sequence_name;
+      if (i > 0 && name == hits[i - 1].sequence_name) continue;  // one row per sequence
       if (name <= after) continue;
       if (static_cast<int>(page.size()) > limit) break;
       auto seq = catalog_->GetSequence(name);

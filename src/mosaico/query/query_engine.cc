@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/core/errors.h"
+#include "mosaico/core/json_writer.h"
 #include "mosaico/ingest/schema_check.h"
 #include "mosaico/query/windows.h"
 
@@ -32,12 +33,6 @@ class SchemaDecoder {
 double MillisSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
-
-struct TopicReply {
-  std::string locator;
-  std::string ontology_tag;
-  std::optional<Window> range;
-};
 
 }  // namespace
 
@@ -90,63 +85,133 @@ SchemaLookup QueryEngine::Schemas() const {
   };
 }
 
-arrow::Result<OrderedJson> QueryEngine::Query(const Json& body, EvalCounters* counters) {
+arrow::Result<QueryEngine::Answer> QueryEngine::Run(const Json& body) {
   const auto t0 = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(auto request, ParseQuery(body, Schemas()));
+  // Schema snapshots are only read for the ontology evaluation (a row's schema is kilobytes).
+  request.catalog.with_schemas = !request.ontology.empty();
   ARROW_ASSIGN_OR_RAISE(auto matches, catalog_->FindTopics(request.catalog));
-  const double catalog_ms = MillisSince(t0);
+  Answer answer;
+  answer.catalog_ms = MillisSince(t0);
+  answer.catalog_matches = matches.size();
+  // Catalog::FindTopics orders by (sequence name, topic name), which is the reply's order (within a sequence the
+  // locators share the prefix "<sequence>/"); checked, since the reply is written in one pass.
+  const auto by_name = [](const catalog::TopicMatch& a, const catalog::TopicMatch& b) {
+    const int by_sequence = a.sequence_name.compare(b.sequence_name);
+    return by_sequence != 0 ? by_sequence < 0 : a.topic_name < b.topic_name;
+  };
+  if (!std::is_sorted(matches.begin(), matches.end(), by_name)) std::sort(matches.begin(), matches.end(), by_name);
 
-  EvalCounters local;
   SchemaDecoder decoder;
-  std::map<std::string, std::vector<TopicReply>> by_sequence;  // ordered by name (byte order)
-  for (const auto& m : matches) {
-    TopicReply reply{m.sequence_name + "/" + m.topic_name, m.ontology_tag, std::nullopt};
-    if (request.ontology.empty()) {
-      if (m.ts_min && m.ts_max) reply.range = Window{*m.ts_min, *m.ts_max};
-    } else {
+  // Kept rows are moved down in place (no second copy of a result that can hold a million rows).
+  size_t kept = 0;
+  for (size_t i = 0; i < matches.size(); ++i) {
+    catalog::TopicMatch& m = matches[i];
+    if (!request.ontology.empty()) {
       const TagConditions* tag = request.ontology.Find(m.ontology_tag);
       if (!tag || !m.schema_ipc || !m.ts_min) continue;  // not this tag, or no committed rows
       TopicData data;
-      data.locator = reply.locator;
+      data.locator = m.sequence_name + "/" + m.topic_name;
       ARROW_ASSIGN_OR_RAISE(data.schema, decoder.Decode(*m.schema_ipc));
       ARROW_ASSIGN_OR_RAISE(data.chunks, catalog_->ListChunks(m.topic_id, /*with_stats=*/true));
       EvalRequest eval;
       eval.output = EvalRequest::Output::kRange;
-      auto result = Evaluate("query", data, tag->conditions, eval, &local);
+      auto result = Evaluate("query", data, tag->conditions, eval, &answer.counters);
       if (!result.ok()) {
         // A topic deleted while we read it is simply not part of the answer.
         if (catalog_->GetTopic(m.sequence_name, m.topic_name).status().IsKeyError()) continue;
         return result.status();
       }
       if (!result->range) continue;
-      reply.range = result->range;
+      m.ts_min = result->range->start_ns;
+      m.ts_max = result->range->end_ns;
+    } else if (!m.ts_min || !m.ts_max) {
+      m.ts_min.reset();
+      m.ts_max.reset();
     }
-    by_sequence[m.sequence_name].push_back(std::move(reply));
+    if (kept != i) matches[kept] = std::move(m);
+    ++kept;
   }
+  matches.resize(kept);
+  answer.hits = std::move(matches);
+  return answer;
+}
 
-  OrderedJson items = OrderedJson::array();
-  for (auto& [sequence, topics] : by_sequence) {
-    std::sort(topics.begin(), topics.end(),
-              [](const TopicReply& a, const TopicReply& b) { return a.locator < b.locator; });
-    OrderedJson list = OrderedJson::array();
-    for (const auto& t : topics) {
-      OrderedJson jt;
-      jt["locator"] = t.locator;
-      jt["ontology_tag"] = t.ontology_tag;
-      jt["timestamp_range"] = t.range ? OrderedJson::array({t.range->start_ns, t.range->end_ns}) : OrderedJson();
-      list.push_back(std::move(jt));
-    }
-    OrderedJson item;
-    item["sequence"] = sequence;
-    item["topics"] = std::move(list);
-    items.push_back(std::move(item));
+void QueryEngine::LogDone(const Answer& answer, std::chrono::steady_clock::time_point t0, size_t reply_bytes,
+                          double reply_ms) const {
+  size_t sequences = 0;
+  for (size_t i = 0; i < answer.hits.size(); ++i) {
+    if (i == 0 || answer.hits[i].sequence_name != answer.hits[i - 1].sequence_name) ++sequences;
   }
-  spdlog::info("event=query_done action=query catalog_matches={} sequences={} catalog_ms={:.2f} total_ms={:.2f} {}", matches.size(),
-                items.size(), catalog_ms, MillisSince(t0), local.ToString());
-  if (counters) counters->Add(local);
-  OrderedJson response;
-  response["items"] = std::move(items);
-  return response;
+  spdlog::info(
+      "event=query_done action=query catalog_matches={} sequences={} result_topics={} catalog_ms={:.2f} "
+      "reply_bytes={} reply_ms={:.2f} total_ms={:.2f} {}",
+      answer.catalog_matches, sequences, answer.hits.size(), answer.catalog_ms, reply_bytes, reply_ms, MillisSince(t0),
+      answer.counters.ToString());
+}
+
+arrow::Result<std::vector<QueryHit>> QueryEngine::Find(const Json& body, EvalCounters* counters) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto answer, Run(body));
+  LogDone(answer, t0, 0, 0);
+  if (counters) counters->Add(answer.counters);
+  return std::move(answer.hits);
+}
+
+arrow::Status QueryEngine::AppendQueryResponse(const Json& body, std::string* out, EvalCounters* counters) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(auto answer, Run(body));
+  const auto t_reply = std::chrono::steady_clock::now();
+  const size_t before = out->size();
+  AppendQueryResponseJson(answer.hits, out);
+  LogDone(answer, t0, out->size() - before, MillisSince(t_reply));
+  if (counters) counters->Add(answer.counters);
+  return arrow::Status::OK();
+}
+
+arrow::Result<OrderedJson> QueryEngine::Query(const Json& body, EvalCounters* counters) {
+  std::string text;
+  ARROW_RETURN_NOT_OK(AppendQueryResponse(body, &text, counters));
+  return OrderedJson::parse(text);
+}
+
+void AppendQueryResponseJson(const std::vector<QueryHit>& hits, std::string* out) {
+  // Reserved up front: growing a reply of tens of MB by doubling copies it and faults its pages in again.
+  size_t bytes = 16;
+  for (const auto& t : hits) {
+    bytes += 2 * t.sequence_name.size() + t.topic_name.size() + t.ontology_tag.size() + (t.ts_min ? 90 : 70);
+  }
+  out->reserve(out->size() + bytes);
+  out->append("{\"items\":[");
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const catalog::TopicMatch& t = hits[i];
+    const bool first_of_sequence = i == 0 || t.sequence_name != hits[i - 1].sequence_name;
+    if (first_of_sequence) {
+      if (i != 0) out->append("]},");
+      out->append("{\"sequence\":");
+      AppendJsonString(out, t.sequence_name);
+      out->append(",\"topics\":[");
+    } else {
+      out->push_back(',');
+    }
+    out->append("{\"locator\":");
+    AppendJsonString(out, t.sequence_name, "/", t.topic_name);
+    out->append(",\"ontology_tag\":");
+    AppendJsonString(out, t.ontology_tag);
+    out->append(",\"timestamp_range\":");
+    if (t.ts_min && t.ts_max) {
+      out->push_back('[');
+      AppendJsonInt(out, *t.ts_min);
+      out->push_back(',');
+      AppendJsonInt(out, *t.ts_max);
+      out->push_back(']');
+    } else {
+      out->append("null");
+    }
+    out->push_back('}');
+  }
+  if (!hits.empty()) out->append("]}");
+  out->append("]}");
 }
 
 arrow::Result<std::vector<Window>> QueryEngine::TopicWindows(const char* action, const ClusterizeRequest& request,

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mosaico/core/errors.h"
+#include "mosaico/core/json_writer.h"
 #include "mosaico/ingest/topic_upload.h"
 #include "mosaico/read/topic_reader.h"
 #include "mosaico/server/auth_middleware.h"
@@ -263,6 +264,21 @@ arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl
   ActionContext ctx{lifecycle_.get(), &config_,
                     [&context, &deadline] { return context.is_cancelled() || deadline.Expired(); }};
   ctx.caller = CallerOf(context);
+  std::vector<std::string> frames;
+  if (spec->text_handler) {
+    // The handler writes `response` into the frame itself: the bytes dump() below gives for the same value.
+    std::string frame = "{\"action\":";
+    AppendJsonString(&frame, action.type);
+    frame += ",\"response\":";
+    auto status = spec->text_handler(ctx, body, &frame);
+    if (status.IsCancelled() && deadline.Expired() && !context.is_cancelled()) {
+      return deadline.Exceeded("action '" + action.type + "'");
+    }
+    ARROW_RETURN_NOT_OK(status);
+    frame.push_back('}');
+    frames.push_back(std::move(frame));
+    return frames;
+  }
   std::vector<OrderedJson> responses;
   if (spec->streaming_handler) {
     // Streaming handlers (queries) read topic data: they hold a stream slot, and are read-only, so a result that
@@ -280,7 +296,6 @@ arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl
     ARROW_RETURN_NOT_OK(response.status());
     responses.push_back(std::move(response).ValueOrDie());
   }
-  std::vector<std::string> frames;
   frames.reserve(responses.size());
   for (auto& response : responses) {
     OrderedJson frame;

@@ -115,6 +115,42 @@ TEST_F(QueryEngineTest, CatalogOnlyQueryReportsTheDataInterval) {
   EXPECT_EQ(Query(R"({"sequence": {"name": {"$eq": "nope"}}})"), OrderedJson::parse(R"({"items": []})"));
 }
 
+// The `query` action sends AppendQueryResponse's text (no DOM): it must be the bytes the server's compact dump of
+// the same value gave (server/flight_service.cc), appended after what `out` held.
+TEST_F(QueryEngineTest, ReplyTextIsTheCompactDumpOfTheSameValue) {
+  AddData();
+  const auto dump = [](const OrderedJson& j) { return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace); };
+  std::string text = "prefix";
+  ASSERT_TRUE(engine_->AppendQueryResponse(Json::parse(R"({"sequence": {"name": {"$match": "run_*"}}})"), &text).ok());
+  EXPECT_EQ(text,
+            "prefix{\"items\":[{\"sequence\":\"run_a\",\"topics\":["
+            "{\"locator\":\"run_a/empty\",\"ontology_tag\":\"IMU\",\"timestamp_range\":null},"
+            "{\"locator\":\"run_a/gps\",\"ontology_tag\":\"GPS\",\"timestamp_range\":[5,5]},"
+            "{\"locator\":\"run_a/imu\",\"ontology_tag\":\"IMU\",\"timestamp_range\":[10,30]}]},"
+            "{\"sequence\":\"run_b\",\"topics\":["
+            "{\"locator\":\"run_b/sensors/imu\",\"ontology_tag\":\"IMU\",\"timestamp_range\":[100,220]}]},"
+            "{\"sequence\":\"run_c\",\"topics\":["
+            "{\"locator\":\"run_c/never\",\"ontology_tag\":\"IMU\",\"timestamp_range\":null}]}]}");
+  for (const char* body : {R"({"ontology": {"IMU.acc.x": {"$gt": 5}}})", R"({"sequence": {"name": {"$eq": "nope"}}})",
+                           R"({"topic": {"ontology_tag": {"$eq": "IMU"}}})", "{}"}) {
+    std::string reply;
+    ASSERT_TRUE(engine_->AppendQueryResponse(Json::parse(body), &reply).ok()) << body;
+    EXPECT_EQ(reply, dump(OrderedJson::parse(reply))) << body;
+  }
+  std::string none;
+  ASSERT_TRUE(engine_->AppendQueryResponse(Json::parse(R"({"sequence": {"name": {"$eq": "nope"}}})"), &none).ok());
+  EXPECT_EQ(none, R"({"items":[]})");
+  // Find gives the same topics, in the same order, with the ranges of the reply.
+  auto hits = engine_->Find(Json::parse(R"({"ontology": {"IMU.acc.x": {"$lt": 2}, "GPS.lat": {"$gt": 0}}})"));
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 3u);  // run_a/gps, run_a/imu, run_b/sensors/imu
+  EXPECT_EQ((*hits)[0].topic_name, "gps");
+  EXPECT_EQ((*hits)[2].sequence_name, "run_b");
+  EXPECT_EQ((*hits)[1].topic_name, "imu");
+  EXPECT_EQ((*hits)[1].ts_min, 10);  // the matching rows' interval, not the topic's (10..30)
+  EXPECT_EQ((*hits)[1].ts_max, 10);
+}
+
 TEST_F(QueryEngineTest, OntologyQueryReportsTheMatchingRows) {
   AddData();
   EvalCounters counters;

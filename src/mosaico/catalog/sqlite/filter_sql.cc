@@ -71,7 +71,9 @@ class Builder {
                                   *filter.ontology_tags));
     }
     out_.sql =
-        "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.schema_ipc, "
+        "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, ";
+    out_.sql += filter.with_schemas ? "t.schema_ipc, " : "NULL, ";  // kilobytes per row, read only when asked
+    out_.sql +=
         "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
         "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id) ";
     // CROSS JOIN fixes the loop order (SQLite never reorders it). Without statistics the planner would

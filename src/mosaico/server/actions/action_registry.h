@@ -1,7 +1,8 @@
 // DoAction dispatch: one handler per action name, JSON object in -> JSON "response" out.
 //
 // The reply frame is built by the server, not by handlers: {"action": "<name>", "response": <handler result>}.
-// A handler returns the `response` value ({} when there is nothing to say). A streaming handler returns any number
+// A handler returns the `response` value ({} when there is nothing to say); a text handler writes it as JSON
+// text into the frame (`query`: up to a million topics, the same bytes as the dumped value). A streaming handler returns any number
 // of `response` values, each sent as its own Flight Result with the same envelope (none: an empty result stream).
 // Unknown action names and bodies that are not a JSON object are INVALID_ARGUMENT before any handler runs.
 // Every action declares the API-key permissions it needs (ActionSpec::permission, set by Register; independent flags,
@@ -38,6 +39,9 @@ struct ActionContext {
 using ActionHandler = std::function<arrow::Result<OrderedJson>(const ActionContext&, const Json& body)>;
 using StreamingActionHandler =
     std::function<arrow::Result<std::vector<OrderedJson>>(const ActionContext&, const Json& body)>;
+// Writes the `response` value as JSON text at the end of `out` (for replies too large for a DOM; core/json_writer.h).
+using TextActionHandler =
+    std::function<arrow::Status(const ActionContext&, const Json& body, std::string* out)>;
 // Body text -> JSON object; `what` names the body in errors. Default: core ParseJsonObject.
 using BodyParser = std::function<arrow::Result<Json>(std::string_view text, std::string_view what)>;
 
@@ -48,6 +52,7 @@ struct ActionSpec {
   StreamingActionHandler streaming_handler = {};  // set instead of `handler`: zero or more results
   BodyParser body_parser = {};                    // set: parses the body instead of ParseJsonObject
   std::optional<auth::Permissions> permission = {};  // the flags an API key needs to call it; set by Register
+  TextActionHandler text_handler = {};  // set instead of `handler`: one result, written as JSON text
 };
 
 class ActionRegistry {

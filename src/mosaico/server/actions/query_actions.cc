@@ -25,7 +25,10 @@ std::vector<OrderedJson> WindowReplies(const std::vector<query::Window>& windows
   return out;
 }
 
-arrow::Result<OrderedJson> Query(const ActionContext& ctx, const Json& body) { return EngineOf(ctx).Query(body); }
+// Written as text: a reply can list a million topics (query::AppendQueryResponseJson).
+arrow::Status Query(const ActionContext& ctx, const Json& body, std::string* out) {
+  return EngineOf(ctx).AppendQueryResponse(body, out);
+}
 
 arrow::Result<std::vector<OrderedJson>> Clusterize(const ActionContext& ctx, const Json& body) {
   ARROW_ASSIGN_OR_RAISE(auto windows, EngineOf(ctx).Clusterize(body));
@@ -43,7 +46,7 @@ void RegisterQueryActions(ActionRegistry* r) {
   r->Register({"query",
                "Find topics by sequence, topic and ontology (data) conditions: {sequence?, topic?, ontology?} -> "
                "{items: [{sequence, topics: [{locator, ontology_tag, timestamp_range}]}]}.",
-               Query, nullptr, query::ParseRequestJson}, auth::Permission::kRead);
+               nullptr, nullptr, query::ParseRequestJson, {}, Query}, auth::Permission::kRead);
   r->Register({"topic_filter_clusterize",
                "Time windows where a topic's rows satisfy ontology conditions: {locator, clustering_dt_ns, ontology, "
                "timestamp_range} -> one {ts: {start_ns, end_ns}, id} per window.",
