@@ -284,7 +284,10 @@ def start_daemon(binary, data_dir, chunk_mb, procs):
 CEILING_ALLOC_ENV = {
     "default": {},  # the libraries' defaults: the wheel's Arrow pool (mimalloc), glibc's dynamic mmap threshold
     "arrow-jemalloc": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"},  # mosaicod's Arrow pool only
-    "mosaicod": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "MALLOC_MMAP_THRESHOLD_": "65536"},
+    # mosaicod's process-memory policy (src/mosaico/server/process_memory.h): Debian's jemalloc as malloc with the
+    # daemon's settings (kDaemonJemallocConf), the wheel's jemalloc as Arrow's pool
+    "mosaicod": {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+                 "MALLOC_CONF": "background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0,tcache:false"},
 }
 
 

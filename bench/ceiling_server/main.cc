@@ -5,9 +5,12 @@
 // Prints "listening on <port> (<allocators>)" once it serves; stops on SIGTERM/SIGINT.
 //
 // Allocators: the libraries' defaults (the wheel's Arrow pool, glibc's dynamic mmap threshold), NOT mosaicod's
-// process-memory policy (server/process_memory.h: jemalloc pool, 64 KiB mmap threshold), which is one of mosaicod's
-// own choices and whose cost the ratios should show. To run with the daemon's settings, start this binary with
-// ARROW_DEFAULT_MEMORY_POOL=jemalloc MALLOC_MMAP_THRESHOLD_=65536 (flight_throughput.py --ceiling-alloc mosaicod).
+// process-memory policy (server/process_memory.h: Debian's jemalloc as malloc, the wheel's jemalloc as Arrow's pool),
+// which is one of mosaicod's own choices and whose effect the ratios should show. To run with the daemon's settings,
+// start this binary with ARROW_DEFAULT_MEMORY_POOL=jemalloc, LD_PRELOAD=<Debian's libjemalloc.so.2> and MALLOC_CONF=
+// the daemon's kDaemonJemallocConf (flight_throughput.py --ceiling-alloc mosaicod).
+#include <dlfcn.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -50,8 +53,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const char* mmap_threshold = std::getenv("MALLOC_MMAP_THRESHOLD_");
-  std::printf("listening on %d (arrow_pool=%s malloc_mmap_threshold=%s)\n", (*server)->port(),
-              arrow::default_memory_pool()->backend_name().c_str(), mmap_threshold ? mmap_threshold : "glibc-dynamic");
+  const char* malloc_conf = std::getenv("MALLOC_CONF");
+  const bool jemalloc = ::dlsym(RTLD_DEFAULT, "mallctl") != nullptr;  // Debian's, preloaded (not the wheel's je_arrow_)
+  std::printf("listening on %d (arrow_pool=%s malloc=%s%s)\n", (*server)->port(),
+              arrow::default_memory_pool()->backend_name().c_str(), jemalloc ? "jemalloc " : "glibc mmap_threshold=",
+              jemalloc ? (malloc_conf ? malloc_conf : "defaults") : (mmap_threshold ? mmap_threshold : "dynamic"));
   std::fflush(stdout);
   st = (*server)->Serve();
   if (!st.ok()) {
