@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -174,7 +175,140 @@ std::optional<std::string> WildcardKeyLastName(const std::vector<std::string>& k
   return key.back();
 }
 
+// The value part of a metadata values condition for one argument of $eq/$in on columns v.num_value/v.text_value;
+// nullopt when the argument cannot be served. Adds no parameter itself: `values` gets the texts to bind.
+std::optional<std::string> ValuesEquality(const ScalarValue& a, std::vector<std::string>* values) {
+  if (const auto* b = std::get_if<bool>(&a)) {
+    values->push_back(*b ? "true" : "false");
+    return std::string("v.text_value = $?");
+  }
+  if (const auto* str = std::get_if<std::string>(&a)) {
+    if (str->find('\0') != std::string::npos) return std::nullopt;
+    values->push_back(*str);
+    return std::string("v.text_value = left($?::text, 200)");
+  }
+  auto w = WidenedNumber(a);
+  if (!w || (!w->low && !w->high)) return std::nullopt;
+  std::string out;
+  if (w->low) {
+    values->push_back(*w->low);
+    out = "v.num_value >= $?::numeric";
+  }
+  if (w->high) {
+    values->push_back(*w->high);
+    out += std::string(out.empty() ? "" : " AND ") + "v.num_value <= $?::numeric";
+  }
+  return "(" + out + ")";
+}
+
 }  // namespace
+
+const char kMetadataValuesMarkerSql[] = "SELECT v.sequence_id FROM sequence_metadata_values v WHERE v.path = '{}'";
+
+bool UseMetadataValues() {
+  static const bool use = [] {
+    const char* env = std::getenv("MOSAICOD_PG_NO_METADATA_VALUES");
+    return env == nullptr || std::string(env) != "1";
+  }();
+  return use;
+}
+
+std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<std::string(const std::string&)>& param) {
+  const ScalarPredicate& p = m.predicate;
+  if (m.key.empty() || p.op == PredicateOp::kNotExists) return "";
+  const bool plain = PlainKey(m);
+  const auto name = plain ? std::nullopt : WildcardKeyLastName(m.key);
+  if (!plain && !name) return "";
+  for (const std::string& s : m.key) {
+    if (s.find('\0') != std::string::npos) return "";
+  }
+  // The value condition with "$?" placeholders for `values`, in order.
+  std::string condition;
+  std::vector<std::string> values;
+  switch (p.op) {
+    case PredicateOp::kExists:
+      if (plain) return "";  // every sequence probably has it: the JSONB test on the row is cheaper
+      break;
+    case PredicateOp::kEq:
+    case PredicateOp::kIn: {
+      if (p.op == PredicateOp::kEq && p.args.size() != 1) return "";
+      if (p.args.empty() || p.args.size() > kMaxPushedInList) return "";
+      std::vector<std::string> alternatives;
+      for (const ScalarValue& a : p.args) {
+        if (std::holds_alternative<std::monostate>(a)) continue;  // null equals nothing
+        // Plain keys: numbers only (strings and booleans: GIN containment, MetadataSupersetSql).
+        if (plain && (std::holds_alternative<std::string>(a) || std::holds_alternative<bool>(a))) return "";
+        auto one = ValuesEquality(a, &values);
+        if (!one) return "";
+        alternatives.push_back(*one);
+      }
+      if (alternatives.empty()) return "";
+      condition = Conj(alternatives, "OR");
+      break;
+    }
+    case PredicateOp::kLt:
+    case PredicateOp::kLeq:
+    case PredicateOp::kGt:
+    case PredicateOp::kGeq:
+    case PredicateOp::kBetween:
+    case PredicateOp::kOutside: {
+      std::vector<Widened> w;
+      for (const ScalarValue& a : p.args) {
+        auto one = WidenedNumber(a);
+        if (!one) return "";
+        w.push_back(*one);
+      }
+      const size_t arity = (p.op == PredicateOp::kBetween || p.op == PredicateOp::kOutside) ? 2 : 1;
+      if (w.size() != arity) return "";
+      auto at_least = [&](const Widened& x) {
+        if (!x.low) return std::string("v.num_value IS NOT NULL");
+        values.push_back(*x.low);
+        return std::string("v.num_value >= $?::numeric");
+      };
+      auto at_most = [&](const Widened& x) {
+        if (!x.high) return std::string("v.num_value IS NOT NULL");
+        values.push_back(*x.high);
+        return std::string("v.num_value <= $?::numeric");
+      };
+      switch (p.op) {
+        case PredicateOp::kLt:
+        case PredicateOp::kLeq: condition = at_most(w[0]); break;
+        case PredicateOp::kGt:
+        case PredicateOp::kGeq: condition = at_least(w[0]); break;
+        case PredicateOp::kBetween: {
+          std::string low = at_least(w[0]);
+          condition = "(" + low + " AND " + at_most(w[1]) + ")";
+          break;
+        }
+        default: {  // kOutside: v < a or v > b
+          std::string below = at_most(w[0]);
+          condition = "(" + below + " OR " + at_least(w[1]) + ")";
+          break;
+        }
+      }
+      break;
+    }
+    default:
+      return "";
+  }
+  // Everything qualifies: now the parameters, in the order of the text.
+  std::string sql = "SELECT v.sequence_id FROM sequence_metadata_values v WHERE ";
+  sql += plain ? "v.path = " + TextArray(m.key, param) : "v.path[cardinality(v.path)] = " + param(*name);
+  if (!condition.empty()) {
+    std::string filled;
+    size_t next = 0;
+    for (size_t i = 0; i < condition.size(); ++i) {
+      if (condition.compare(i, 2, "$?") == 0) {
+        filled += param(values[next++]);
+        ++i;
+      } else {
+        filled += condition[i];
+      }
+    }
+    sql += " AND " + filled;
+  }
+  return sql;
+}
 
 const char kMetadataMembersPath[] =
     "'$.** ? (@.type() == \"object\").keyvalue() ? (@.value.type() == \"string\" || "

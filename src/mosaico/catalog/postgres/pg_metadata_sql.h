@@ -38,6 +38,21 @@ std::string MetadataMembersSql(const std::string& jsonb);
 std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& predicate,
                                 const std::function<std::string(const std::string&)>& param);
 
+// The sequence metadata values table of PostgreSQL migration 9 (sequence_metadata_values: sequence_id, path TEXT[],
+// num_value NUMERIC, text_value TEXT; one row per non-null member at any depth, arrays not descended; strings cut to
+// their first 200 characters, booleans as 'true'/'false'; metadata with a too-long path has one marker row, path
+// '{}'). MetadataValuesSql returns a SELECT of sequence_id from it (alias v) that is a SUPERSET of the sequences whose
+// metadata satisfies the predicate, marked ones excepted (the caller adds those, see kMetadataValuesMarkerSql), or ""
+// when the table does not serve it better than MetadataSupersetSql: served are numeric $eq/$in and ranges on plain
+// keys (index (path, num_value), bounds widened as in MetadataSupersetSql), and $eq/$in/ranges/$ex on wildcard keys
+// ending in a name ("**.fw": index (path[cardinality(path)], text_value)). Parameters are added only for the text
+// returned. Whether FindTopics uses it at all: UseMetadataValues() (MOSAICOD_PG_NO_METADATA_VALUES=1 turns it off,
+// for bench/catalog_query_bench.py).
+std::string MetadataValuesSql(const MetadataPredicate& predicate,
+                              const std::function<std::string(const std::string&)>& param);
+extern const char kMetadataValuesMarkerSql[];  // SELECT v.sequence_id of the marked (unindexed) sequences
+bool UseMetadataValues();
+
 // A $match pattern's literal prefix (up to its first wildcard), escaped for LIKE with the default '\' escape and
 // followed by '%'; empty when the pattern starts with a wildcard. A superset of the glob's matches by byte prefix.
 std::string GlobPrefixLikePattern(const std::string& glob_pattern);

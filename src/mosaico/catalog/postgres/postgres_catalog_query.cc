@@ -91,6 +91,13 @@ class QueryBuilder {
       std::vector<std::string>& pushed = sequence ? seq_pushed_ : topic_pushed_;
       auto param = [this](const std::string& v) { return Param(v); };
       for (const MetadataPredicate& m : filter.metadata) {
+        if (sequence && postgres::UseMetadataValues()) {
+          std::string values = postgres::MetadataValuesSql(m, param);
+          if (!values.empty()) {
+            seq_values_.push_back(std::move(values));
+            continue;
+          }
+        }
         std::string condition = postgres::MetadataSupersetSql(alias + "metadata_jsonb", m, param);
         if (!condition.empty()) pushed.push_back(std::move(condition));
       }
@@ -115,10 +122,13 @@ class QueryBuilder {
   }
 
   // Which tables' pushed metadata conditions must also let unparsed rows through (see UnparsedSql).
-  bool has_pushed_sequence_metadata() const { return !seq_pushed_.empty(); }
+  bool has_pushed_sequence_metadata() const { return !seq_pushed_.empty() || !seq_values_.empty(); }
+  bool uses_metadata_values() const { return !seq_values_.empty(); }
   bool has_pushed_topic_metadata() const { return !topic_pushed_.empty(); }
 
-  std::string Sql(bool sequences_unparsed, bool topics_unparsed) const {
+  // values_marked: the metadata values table has marker rows (sequences it could not index), which every
+  // condition on it must let through.
+  std::string Sql(bool sequences_unparsed, bool topics_unparsed, bool values_marked) const {
     std::string sql =
         "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.schema_ipc, "
         "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
@@ -127,7 +137,14 @@ class QueryBuilder {
     sql += topic_matcher_ ? "t.user_metadata, " : "NULL::text, ";
     sql += "q.created_at_ns, t.created_at_ns FROM topics t JOIN sequences q ON q.id = t.sequence_id";
     std::vector<std::string> where = where_;
-    AddPushed(seq_pushed_, "q.metadata_jsonb", sequences_unparsed, &where);
+    std::vector<std::string> seq_pushed = seq_pushed_;
+    for (const std::string& v : seq_values_) {
+      seq_pushed.push_back("q.id IN (" + v + (values_marked ? std::string(" UNION ALL ") +
+                                                                  postgres::kMetadataValuesMarkerSql
+                                                            : std::string()) +
+                           ")");
+    }
+    AddPushed(seq_pushed, "q.metadata_jsonb", sequences_unparsed, &where);
     AddPushed(topic_pushed_, "t.metadata_jsonb", topics_unparsed, &where);
     for (size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
     return sql;
@@ -252,6 +269,7 @@ class QueryBuilder {
 
   std::vector<std::string> where_;
   std::vector<std::string> seq_pushed_, topic_pushed_;
+  std::vector<std::string> seq_values_;  // SELECTs of sequence ids from the metadata values table
   PgParams params_;
   std::vector<RowCheck> checks_;
   std::unique_ptr<MetadataMatcher> seq_matcher_, topic_matcher_;
@@ -284,19 +302,24 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   if (filter.ontology_tags) builder.AddTags(*filter.ontology_tags);
 
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
-  bool sequences_unparsed = false, topics_unparsed = false;
+  bool sequences_unparsed = false, topics_unparsed = false, values_marked = false;
   if (builder.has_pushed_sequence_metadata() || builder.has_pushed_topic_metadata()) {
-    // Both served by the partial indexes of migration 4, so this costs a round trip, not a scan.
+    // Served by the partial indexes of migration 4 and the (path, num_value) index of migration 9, so this costs a
+    // round trip, not a scan.
     ARROW_ASSIGN_OR_RAISE(
         PgResult unparsed,
-        conn->Exec("SELECT EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR "
-                   "jsonb_typeof(metadata_jsonb) <> 'object'), EXISTS (SELECT 1 FROM topics WHERE "
-                   "metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object')"));
+        conn->Exec(std::string("SELECT EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR "
+                               "jsonb_typeof(metadata_jsonb) <> 'object'), EXISTS (SELECT 1 FROM topics WHERE "
+                               "metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object'), ") +
+                   (builder.uses_metadata_values() ? "EXISTS (SELECT 1 FROM sequence_metadata_values "
+                                                     "WHERE path = '{}')"
+                                                   : "FALSE")));
     sequences_unparsed = unparsed.Text(0, 0) == "t";
     topics_unparsed = unparsed.Text(0, 1) == "t";
+    values_marked = unparsed.Text(0, 2) == "t";
   }
-  ARROW_ASSIGN_OR_RAISE(PgResult res,
-                        conn->Exec(builder.Sql(sequences_unparsed, topics_unparsed), builder.params()));
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(builder.Sql(sequences_unparsed, topics_unparsed, values_marked),
+                                                 builder.params()));
   std::vector<TopicMatch> out;
   std::unordered_map<int64_t, bool> seq_ok_by_id;
   for (int r = 0; r < res.rows(); ++r) {
