@@ -13,6 +13,7 @@
 #include "mosaico/catalog/postgres/pg_conn.h"
 #include "mosaico/catalog/postgres/pg_metadata_sql.h"
 #include "mosaico/catalog/postgres/pg_migrations.h"
+#include "mosaico/catalog/postgres/pg_staging.h"
 
 namespace mosaico::catalog::testing {
 namespace {
@@ -108,6 +109,27 @@ TEST_F(PostgresMetadataValuesTest, MigrationBackfillEqualsLiveMaintenance) {
   MOSAICO_ASSERT_OK(catalog_->CreateSequence("after", R"({"env":{"temp_c":32}})", 1).status());
   const auto rows = Rows(conn.get());
   EXPECT_NE(std::find(rows.begin(), rows.end(), "after|{env,temp_c}|32|-"), rows.end());
+}
+
+// `mosaicod rebuild` into PostgreSQL builds the catalog in a staging schema through the ordinary interface and swaps
+// it in (pg_staging.h): the table is filled there by the same trigger and keeps being maintained once published.
+TEST_F(PostgresMetadataValuesTest, ARebuiltCatalogCarriesAndKeepsTheRows) {
+  auto staged = postgres::PgStagedCatalog::Begin(catalog_url());
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_TRUE((*staged)->catalog()->CreateSequence("rebuilt", R"({"env":{"temp_c":31}})", 1).ok());
+  auto conn = Connect();
+  EXPECT_TRUE(Rows(conn.get()).empty());  // invisible until published
+  auto published = (*staged)->Publish(/*keep_backup=*/false);
+  ASSERT_TRUE(published.ok()) << published.status().ToString();
+  staged->reset();
+  MOSAICO_ASSERT_OK(catalog_->CreateSequence("later", R"({"env":{"temp_c":32}})", 2).status());
+  EXPECT_EQ(Rows(conn.get()),
+            (std::vector<std::string>{"later|{env,temp_c}|32|-", "later|{env}|-|-", "rebuilt|{env,temp_c}|31|-",
+                                      "rebuilt|{env}|-|-"}));
+  MustCreateTopic(MustCreateSession("rebuilt", "k"), "imu");
+  TopicFilter f;
+  f.sequence.metadata.push_back({{"env", "temp_c"}, {PredicateOp::kLt, {int64_t{32}}}});
+  EXPECT_EQ(Found(f), (std::vector<std::string>{"rebuilt"}));
 }
 
 TEST_F(PostgresMetadataValuesTest, ServedQueriesFindWhatTheExactSemanticsFind) {
