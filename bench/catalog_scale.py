@@ -11,7 +11,7 @@ checkpoint (default 1k, 10k, 50k, 100k sequences) to measure, on an otherwise id
     listing: that is what its clients wait for), GetFlightInfo of a sequence and of a topic, session_create --
     as ratios to the first checkpoint;
 
-and all along the job queue: pending jobs (the daemon's /metrics, mosaicod_job_queue_depth) and, on SQLite, the
+and all along the job queue: pending jobs (the daemon's /metrics, mosaicod_job_queue_depth) and the
 overdue ones (pending and due: the backlog the workers have not caught up with; recover_sequence marks are due one
 to two minutes after their operation, so "pending" alone counts marks that merely wait). After the fill it waits
 for the backlog to drain (`--drain-timeout`), then reports catalog (and store) bytes on disk per topic (the catalog's
@@ -129,9 +129,14 @@ class Daemon:
         return out
 
     def overdue_jobs(self):
-        """Pending jobs already due (the backlog), read from the SQLite catalog; None on PostgreSQL."""
+        """Pending jobs already due (the backlog), read from the catalog (psql on PostgreSQL)."""
         if self.catalog_url:
-            return None
+            out = subprocess.run(["psql", self.catalog_url, "-tAc", "SELECT count(*) FROM jobs WHERE state = "
+                                  f"'pending' AND run_after_ns <= {time.time_ns()}"], capture_output=True, text=True,
+                                 timeout=60)
+            if out.returncode != 0:
+                raise RuntimeError(f"psql: {out.stderr.strip()}")
+            return int(out.stdout.strip())
         conn = sqlite3.connect(f"file:{os.path.join(self.data_dir, 'catalog.db')}?mode=ro", uri=True, timeout=30)
         try:
             return conn.execute("SELECT count(*) FROM jobs WHERE state = 'pending' AND run_after_ns <= ?",
