@@ -317,6 +317,11 @@ def test_installed_tree_is_relocatable(tmp_path):
         assert all(m.startswith(str(moved / "lib") + "/") for m in arrow.values()), arrow
         if not hidden:
             warnings.warn("not root or no mount namespaces: the checkout's .venv was not hidden (mappings checked)")
+        # The daemon's malloc is Debian's jemalloc, with the settings compiled into it (server/process_memory.h).
+        assert any(re.search(r"/libjemalloc\.so\.2$", m) for m in mapped), mapped
+        with open(log_path, encoding="utf-8", errors="replace") as f:
+            assert re.search(r"malloc=jemalloc-5[^ ]* \(background_thread=true .*tcache=false\)", f.read()), \
+                "the start-up log does not report jemalloc with the daemon's settings"
         _sdk_round_trip(port, f"it_install_tree_{uuid.uuid4().hex[:8]}")
         for path, needle in (("/console/", b"mosaicod console"), ("/console/vendor/uPlot.iife.min.js", b"uPlot")):
             with urllib.request.urlopen(f"http://{HOST}:{http_port}{path}", timeout=10) as r:
@@ -516,7 +521,7 @@ def _check_deb_file(deb: str, tmp_path):
     assert _deb_field(info, "Package") == "mosaicod" and _deb_field(info, "Architecture") == "amd64", info
     depends = [d.strip() for d in _deb_field(info, "Depends").split(",") if d.strip()]
     dep_names = {re.split(r"[\s(]", d)[0] for d in depends}
-    for want in ["libc6", "libstdc++6", "libsqlite3-0", "libpq5", "libfmt9", "adduser"]:
+    for want in ["libc6", "libstdc++6", "libsqlite3-0", "libpq5", "libfmt9", "libjemalloc2", "adduser"]:
         assert want in dep_names, f"Depends lacks {want}: {depends}"
     assert any(n.startswith("libspdlog1.10") for n in dep_names), depends
     assert not [n for n in dep_names if re.search(r"arrow|parquet|python|-dev$", n)], depends
