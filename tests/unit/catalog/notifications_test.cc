@@ -111,8 +111,14 @@ TEST_P(NotificationTest, UnknownSequenceOrTopicIsNotFound) {
   auto added = catalog_->AddNotification(n);
   ASSERT_TRUE(added.status().IsKeyError());
   EXPECT_EQ(added.status().message(), "topic 'seq/ghost' not found");
-  EXPECT_TRUE(catalog_->ListNotifications("ghost", std::nullopt).status().IsKeyError());
-  EXPECT_TRUE(catalog_->ListNotifications("seq", std::string("ghost")).status().IsKeyError());
+  auto no_sequence = catalog_->ListNotifications("ghost", std::nullopt);
+  ASSERT_TRUE(no_sequence.status().IsKeyError());
+  EXPECT_EQ(no_sequence.status().message(), "sequence 'ghost' not found");
+  auto no_topic = catalog_->ListNotifications("seq", std::string("ghost"));
+  ASSERT_TRUE(no_topic.status().IsKeyError());
+  EXPECT_EQ(no_topic.status().message(), "topic 'seq/ghost' not found");
+  // A topic of another sequence is not found under this one.
+  EXPECT_TRUE(catalog_->ListNotifications("other", std::string("front/imu")).status().IsKeyError());
   EXPECT_TRUE(catalog_->PurgeNotifications("ghost", std::nullopt).IsKeyError());
 }
 

@@ -204,8 +204,8 @@ bool PgConnection::idle() const { return PQtransactionStatus(conn_) == PQTRANS_I
 
 // -------------------------------------------------------------------------------------- PgTransaction
 
-arrow::Result<PgTransaction> PgTransaction::Begin(PgConnection* conn) {
-  ARROW_RETURN_NOT_OK(conn->ExecScript("BEGIN"));
+arrow::Result<PgTransaction> PgTransaction::Begin(PgConnection* conn, std::string_view mode) {
+  ARROW_RETURN_NOT_OK(conn->ExecScript(mode.empty() ? std::string("BEGIN") : "BEGIN " + std::string(mode)));
   return PgTransaction(conn);
 }
 

@@ -5,7 +5,7 @@
 //  - PgParams collects the parameters of one statement. Values only ever reach SQL through PQexecParams ($1..$n),
 //    never by string concatenation. Bytes are sent in binary format (bytea); everything else as text.
 //  - PgConnection owns one PGconn. NOT thread-safe: one user at a time (the pool hands it out exclusively).
-//  - PgTransaction runs BEGIN; its destructor rolls back unless Commit() succeeded.
+//  - PgTransaction runs BEGIN [modes] in one round trip; its destructor rolls back unless Commit() succeeded.
 //  - PgPool: at most `size` connections, opened lazily; Acquire() blocks on a condition variable while all are
 //    in use. A connection found broken on release is closed and replaced by the next Acquire().
 //  - Every failure becomes arrow::Status::IOError("catalog (postgresql) <context>: <message>") carrying a PgErrorDetail
@@ -132,7 +132,8 @@ class PgConnection {
 
 class PgTransaction {
  public:
-  static arrow::Result<PgTransaction> Begin(PgConnection* conn);
+  // `mode`: transaction modes sent with BEGIN in the same round trip (e.g. "ISOLATION LEVEL REPEATABLE READ").
+  static arrow::Result<PgTransaction> Begin(PgConnection* conn, std::string_view mode = {});
   PgTransaction(PgTransaction&& o) noexcept : conn_(o.conn_) { o.conn_ = nullptr; }
   PgTransaction& operator=(PgTransaction&&) = delete;
   ~PgTransaction();

@@ -61,8 +61,7 @@ arrow::Status PostgresCatalog::ReplaceTopicData(int64_t topic_id, const std::str
 arrow::Result<std::vector<ChunkRecord>> PostgresCatalog::ListChunks(int64_t topic_id, bool with_stats) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   // REPEATABLE READ: the chunk list and its stats come from one snapshot even across a concurrent swap.
-  ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
-  ARROW_RETURN_NOT_OK(conn->ExecScript("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get(), "ISOLATION LEVEL REPEATABLE READ"));
   ARROW_RETURN_NOT_OK(postgres::FindTopicById(conn.get(), topic_id).status());
   std::vector<ChunkRecord> out;
   std::unordered_map<int64_t, size_t> position;
@@ -91,24 +90,21 @@ arrow::Result<std::vector<ChunkRecord>> PostgresCatalog::ListChunks(int64_t topi
 
 arrow::Result<TopicDataSummary> PostgresCatalog::SummarizeTopic(int64_t topic_id) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
-  ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
-  ARROW_RETURN_NOT_OK(conn->ExecScript("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
-  ARROW_RETURN_NOT_OK(postgres::FindTopicById(conn.get(), topic_id).status());
+  // One statement, so one snapshot and one round trip (no row for a missing topic). GetFlightInfo of a sequence
+  // calls this once per topic; as BEGIN / SET / two SELECTs / COMMIT it was 5 round trips per topic.
   ARROW_ASSIGN_OR_RAISE(
       PgResult res,
-      conn->Exec("SELECT coalesce(sum(size_bytes), 0), count(*), coalesce(sum(row_count), 0), "
-                 "min(CASE WHEN row_count > 0 THEN ts_min END), max(CASE WHEN row_count > 0 THEN ts_max END) "
-                 "FROM chunks WHERE topic_id = $1",
+      conn->Exec("SELECT coalesce(sum(c.size_bytes), 0), count(c.id), coalesce(sum(c.row_count), 0), "
+                 "min(CASE WHEN c.row_count > 0 THEN c.ts_min END), max(CASE WHEN c.row_count > 0 THEN c.ts_max END) "
+                 "FROM topics t LEFT JOIN chunks c ON c.topic_id = t.id WHERE t.id = $1 GROUP BY t.id",
                  PgParams::Of(topic_id)));
+  if (res.rows() == 0) return NotFound("topic " + std::to_string(topic_id) + " not found");
   TopicDataSummary summary;
-  if (res.rows() > 0) {
-    summary.total_bytes = res.Int64(0, 0);
-    summary.total_chunks = res.Int64(0, 1);
-    summary.total_rows = res.Int64(0, 2);
-    summary.ts_min = res.OptInt64(0, 3);
-    summary.ts_max = res.OptInt64(0, 4);
-  }
-  ARROW_RETURN_NOT_OK(txn.Commit());
+  summary.total_bytes = res.Int64(0, 0);
+  summary.total_chunks = res.Int64(0, 1);
+  summary.total_rows = res.Int64(0, 2);
+  summary.ts_min = res.OptInt64(0, 3);
+  summary.ts_max = res.OptInt64(0, 4);
   return summary;
 }
 
@@ -155,16 +151,25 @@ arrow::Result<NotificationRecord> PostgresCatalog::AddNotification(const Notific
 arrow::Result<std::vector<NotificationRecord>> PostgresCatalog::ListNotifications(
     const std::string& sequence_name, const std::optional<std::string>& topic_name) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
-  ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
-  ARROW_ASSIGN_OR_RAISE(Scope scope, ResolveScope(conn.get(), sequence_name, topic_name));
+  // One statement (one snapshot, one round trip): the resource joined to its notifications, so a missing resource
+  // is no row and a resource without notifications one row of NULLs. The recover_sequence job lists every topic's
+  // notifications; as BEGIN / find / list / COMMIT this was 4 round trips per topic.
   const std::string sql =
-      std::string("SELECT id, notification_type, msg, created_at_ns FROM notifications ") +
-      (scope.topic_id ? "WHERE topic_id = $1" : "WHERE sequence_id = $1 AND topic_id IS NULL") +
-      " ORDER BY created_at_ns, id";
-  ARROW_ASSIGN_OR_RAISE(PgResult res,
-                        conn->Exec(sql, PgParams::Of(scope.topic_id ? *scope.topic_id : scope.sequence_id)));
+      topic_name ? "SELECT n.id, n.notification_type, n.msg, n.created_at_ns FROM topics t "
+                   "JOIN sequences q ON q.id = t.sequence_id LEFT JOIN notifications n ON n.topic_id = t.id "
+                   "WHERE q.name = $1 AND t.name = $2 ORDER BY n.created_at_ns, n.id"
+                 : "SELECT n.id, n.notification_type, n.msg, n.created_at_ns FROM sequences q "
+                   "LEFT JOIN notifications n ON n.sequence_id = q.id AND n.topic_id IS NULL "
+                   "WHERE q.name = $1 ORDER BY n.created_at_ns, n.id";
+  ARROW_ASSIGN_OR_RAISE(PgResult res, topic_name ? conn->Exec(sql, PgParams::Of(sequence_name, *topic_name))
+                                                 : conn->Exec(sql, PgParams::Of(sequence_name)));
+  if (res.rows() == 0) {
+    return NotFound(topic_name ? "topic '" + postgres::TopicLocator(sequence_name, *topic_name) + "' not found"
+                               : "sequence '" + sequence_name + "' not found");
+  }
   std::vector<NotificationRecord> out;
   for (int r = 0; r < res.rows(); ++r) {
+    if (res.IsNull(r, 0)) continue;  // the resource exists, without notifications
     NotificationRecord n;
     n.id = res.Int64(r, 0);
     n.sequence_name = sequence_name;
@@ -174,7 +179,6 @@ arrow::Result<std::vector<NotificationRecord>> PostgresCatalog::ListNotification
     n.created_at_ns = res.Int64(r, 3);
     out.push_back(std::move(n));
   }
-  ARROW_RETURN_NOT_OK(txn.Commit());
   return out;
 }
 
