@@ -48,6 +48,27 @@ TEST_P(FindTopicsTest, MatchCarriesIdsTagSchemaAndCommittedInterval) {
   EXPECT_FALSE(imu.ts_max.has_value());
 }
 
+
+// Without with_schemas neither backend reads schema snapshots (kilobytes per row); the rest of the match is the same.
+TEST_P(FindTopicsTest, SchemasAreReadOnlyWhenAsked) {
+  Seq("run", R"({"site":"lab"})");
+  TopicRecord cam = Topic("run", "cam", "camera");
+  MOSAICO_ASSERT_OK(catalog_->SetTopicSchema(cam.id, std::string("ipc\0bytes", 9)));
+  MOSAICO_ASSERT_OK(catalog_->CommitTopicData(cam.id, "up1", {Chunk(0, 50, 90)}));
+  for (TopicFilter filter : {TopicFilter{}, SeqMeta("site", P(Op::kEq, {S("lab")}))}) {
+    filter.with_schemas = false;
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto without, catalog_->FindTopics(filter));
+    filter.with_schemas = true;
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto with, catalog_->FindTopics(filter));
+    ASSERT_EQ(without.size(), 1u);
+    ASSERT_EQ(with.size(), 1u);
+    EXPECT_FALSE(without[0].schema_ipc.has_value());
+    EXPECT_EQ(with[0].schema_ipc, std::optional<std::string>(std::string("ipc\0bytes", 9)));
+    EXPECT_EQ(without[0].topic_id, cam.id);
+    EXPECT_EQ(without[0].ts_min, std::optional<int64_t>(50));
+    EXPECT_EQ(without[0].ts_max, std::optional<int64_t>(90));
+  }
+}
 // ------------------------------------------------------------------------------------------ name fields
 
 class NameFieldTest : public FindTopicsTest {

@@ -9,8 +9,12 @@
 // are pushed into SQL as superset conditions on the JSONB copy of user_metadata (postgres/pg_metadata_sql.h: GIN-
 // served JSONPath equalities, JSONPath numeric ranges, ...) and the survivors are evaluated exactly by
 // MetadataMatcher (backend-neutral) on the verbatim text. Rows whose JSONB is NULL or not an object (text
-// PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact evaluation: a first cheap statement (partial
-// indexes, migration 4) asks whether the table has any, and only then is the pushed condition OR-ed with them.
+// PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact evaluation, and so are sequences the metadata
+// values table marks as unindexed: the statement with the pushed conditions carries one more column, computed once
+// from the partial indexes of migrations 4 and 9, saying whether the catalog has any such rows. Only when it does (or
+// when no row came back, so the column could not say) does a second statement ask which, and a third re-run the
+// query with the pushed conditions OR-ed with them. A catalog without such rows answers in one round trip.
+// Schema snapshots are selected only when TopicFilter::with_schemas asks for them.
 // A stored user_metadata that is not a JSON object fails the query with IOError, as in SQLite.
 #include <algorithm>
 #include <memory>
@@ -38,7 +42,15 @@ constexpr size_t kMaxInlineInList = 1000;
 
 // Result columns.
 enum Col { kSeqId, kSeqName, kTopicId, kTopicName, kTag, kSchema, kTsMin, kTsMax, kSeqMeta, kTopicMeta,
-           kSeqCreated, kTopicCreated };
+           kSeqCreated, kTopicCreated, kUnparsedAny };
+
+// Rows whose metadata copy the pushed conditions cannot judge, one EXISTS per kind; served by the partial indexes of
+// migration 4 and the (path, num_value) index of migration 9 (a few index pages, not a scan).
+constexpr char kSequencesUnparsedSql[] =
+    "EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object')";
+constexpr char kTopicsUnparsedSql[] =
+    "EXISTS (SELECT 1 FROM topics WHERE metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object')";
+constexpr char kValuesMarkedSql[] = "EXISTS (SELECT 1 FROM sequence_metadata_values WHERE path = '{}')";
 
 // A check evaluated in C++ on a fetched row.
 struct RowCheck {
@@ -128,14 +140,21 @@ class QueryBuilder {
 
   // values_marked: the metadata values table has marker rows (sequences it could not index), which every
   // condition on it must let through.
-  std::string Sql(bool sequences_unparsed, bool topics_unparsed, bool values_marked) const {
-    std::string sql =
-        "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.schema_ipc, "
+  // with_gate: one more column (kUnparsedAny), whether any row of the kinds the pushed conditions cannot judge
+  // exists (computed once per statement, an InitPlan).
+  std::string Sql(bool with_schemas, bool sequences_unparsed, bool topics_unparsed, bool values_marked,
+                  bool with_gate) const {
+    std::string sql = "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, ";
+    // A schema snapshot is kilobytes per row (hex text on the wire): only a query with an ontology part reads it.
+    sql += with_schemas ? "t.schema_ipc, " : "NULL::bytea, ";
+    sql +=
         "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
         "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id), ";
     sql += seq_matcher_ ? "q.user_metadata, " : "NULL::text, ";
     sql += topic_matcher_ ? "t.user_metadata, " : "NULL::text, ";
-    sql += "q.created_at_ns, t.created_at_ns FROM topics t JOIN sequences q ON q.id = t.sequence_id";
+    sql += "q.created_at_ns, t.created_at_ns";
+    if (with_gate) sql += ", (SELECT " + GateSql() + ")";
+    sql += " FROM topics t JOIN sequences q ON q.id = t.sequence_id";
     std::vector<std::string> where = where_;
     std::vector<std::string> seq_pushed = seq_pushed_;
     for (const std::string& v : seq_values_) {
@@ -148,6 +167,15 @@ class QueryBuilder {
     AddPushed(topic_pushed_, "t.metadata_jsonb", topics_unparsed, &where);
     for (size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
     return sql;
+  }
+
+  // The EXISTS probes that matter for this query's pushed conditions, OR-ed.
+  std::string GateSql() const { return Probes(" OR "); }
+  // The same probes as separate columns (sequences, topics, values marked).
+  std::string ProbeSql() const {
+    return std::string("SELECT ") + (has_pushed_sequence_metadata() ? kSequencesUnparsedSql : "FALSE") + ", " +
+           (has_pushed_topic_metadata() ? kTopicsUnparsedSql : "FALSE") + ", " +
+           (uses_metadata_values() ? kValuesMarkedSql : "FALSE");
   }
 
   const PgParams& params() const { return params_; }
@@ -253,6 +281,15 @@ class QueryBuilder {
     return arrow::Status::OK();
   }
 
+  std::string Probes(const char* sep) const {
+    std::string out;
+    auto add = [&](const char* probe) { out += (out.empty() ? "" : sep) + std::string(probe); };
+    if (has_pushed_sequence_metadata()) add(kSequencesUnparsedSql);
+    if (has_pushed_topic_metadata()) add(kTopicsUnparsedSql);
+    if (uses_metadata_values()) add(kValuesMarkedSql);
+    return out;
+  }
+
   // The pushed conditions of one entity, AND-ed; with `unparsed`, rows whose JSONB is NULL or not an object
   // also pass, so the exact evaluation sees them (and fails the query on a non-object) as SQLite would.
   static void AddPushed(const std::vector<std::string>& pushed, const std::string& jsonb, bool unparsed,
@@ -302,24 +339,20 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   if (filter.ontology_tags) builder.AddTags(*filter.ontology_tags);
 
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
-  bool sequences_unparsed = false, topics_unparsed = false, values_marked = false;
-  if (builder.has_pushed_sequence_metadata() || builder.has_pushed_topic_metadata()) {
-    // Served by the partial indexes of migration 4 and the (path, num_value) index of migration 9, so this costs a
-    // round trip, not a scan.
-    ARROW_ASSIGN_OR_RAISE(
-        PgResult unparsed,
-        conn->Exec(std::string("SELECT EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR "
-                               "jsonb_typeof(metadata_jsonb) <> 'object'), EXISTS (SELECT 1 FROM topics WHERE "
-                               "metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object'), ") +
-                   (builder.uses_metadata_values() ? "EXISTS (SELECT 1 FROM sequence_metadata_values "
-                                                     "WHERE path = '{}')"
-                                                   : "FALSE")));
-    sequences_unparsed = unparsed.Text(0, 0) == "t";
-    topics_unparsed = unparsed.Text(0, 1) == "t";
-    values_marked = unparsed.Text(0, 2) == "t";
-  }
-  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(builder.Sql(sequences_unparsed, topics_unparsed, values_marked),
+  const bool pushed = builder.has_pushed_sequence_metadata() || builder.has_pushed_topic_metadata();
+  // The common case, one statement: the pushed conditions as they are, plus whether rows they cannot judge exist.
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(builder.Sql(filter.with_schemas, false, false, false, pushed),
                                                  builder.params()));
+  if (pushed && (res.rows() == 0 || res.Bool(0, kUnparsedAny))) {
+    ARROW_ASSIGN_OR_RAISE(PgResult unparsed, conn->Exec(builder.ProbeSql()));
+    const bool sequences_unparsed = unparsed.Bool(0, 0), topics_unparsed = unparsed.Bool(0, 1),
+               values_marked = unparsed.Bool(0, 2);
+    if (sequences_unparsed || topics_unparsed || values_marked) {
+      ARROW_ASSIGN_OR_RAISE(res, conn->Exec(builder.Sql(filter.with_schemas, sequences_unparsed, topics_unparsed,
+                                                        values_marked, false),
+                                            builder.params()));
+    }
+  }
   std::vector<TopicMatch> out;
   std::unordered_map<int64_t, bool> seq_ok_by_id;
   for (int r = 0; r < res.rows(); ++r) {
