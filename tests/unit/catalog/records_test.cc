@@ -96,6 +96,11 @@ TEST_P(SessionTest, NotFoundAndDuplicates) {
 
   MustCreateSequence("s1");
   MustCreateSequence("s2");
+  // A sequence without sessions or topics lists nothing (not NotFound).
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto no_sessions, catalog_->ListSessions("s2"));
+  EXPECT_TRUE(no_sessions.empty());
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto no_topics, catalog_->ListTopics("s2"));
+  EXPECT_TRUE(no_topics.empty());
   MOSAICO_ASSERT_OK(catalog_->CreateSession("s1", "K", "u1", 1).status());
   auto dup_key = catalog_->CreateSession("s1", "K", "u2", 1);
   ASSERT_TRUE(dup_key.status().IsAlreadyExists());
