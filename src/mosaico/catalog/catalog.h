@@ -305,6 +305,21 @@ class Catalog {
       const std::string& sequence_name, const std::optional<std::string>& topic_name) = 0;
   virtual arrow::Status PurgeNotifications(const std::string& sequence_name,
                                            const std::optional<std::string>& topic_name) = 0;
+  // Every notification of one sequence in one answer: its own (topic_name unset) and each of its topics' (set),
+  // oldest first within each resource, the resources in no fixed order. NotFound for an unknown sequence. Lets the
+  // recover_sequence job compare a whole sequence's notifications at a cost of one query, whatever its topic count
+  // (recovery/check.h). The default asks ListNotifications per resource; the backends answer with one query.
+  virtual arrow::Result<std::vector<NotificationRecord>> ListSequenceNotifications(const std::string& sequence_name) {
+    ARROW_ASSIGN_OR_RAISE(auto out, ListNotifications(sequence_name, std::nullopt));
+    ARROW_ASSIGN_OR_RAISE(auto topics, ListTopics(sequence_name));
+    for (const auto& t : topics) {
+      auto notes = ListNotifications(sequence_name, t.name);
+      if (!notes.ok() && notes.status().IsKeyError()) continue;  // deleted meanwhile
+      ARROW_RETURN_NOT_OK(notes.status());
+      for (auto& n : *notes) out.push_back(std::move(n));
+    }
+    return out;
+  }
 
   // --- daemons (DaemonRecord) ---
   // Both backends implement these; the defaults (NotImplemented) only serve test doubles.
