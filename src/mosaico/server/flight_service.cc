@@ -264,6 +264,11 @@ arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl
   ActionContext ctx{lifecycle_.get(), &config_,
                     [&context, &deadline] { return context.is_cancelled() || deadline.Expired(); }};
   ctx.caller = CallerOf(context);
+  // A handler that stopped because our own time limit made is_cancelled true: say which limit.
+  const auto stopped_by_own_limit = [&context, &deadline](const arrow::Status& status) {
+    return status.IsCancelled() && deadline.Expired() && !context.is_cancelled();
+  };
+  const std::string action_name = "action '" + action.type + "'";
   std::vector<std::string> frames;
   if (spec->text_handler) {
     // The handler writes `response` into the frame itself: the bytes dump() below gives for the same value.
@@ -271,9 +276,7 @@ arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl
     AppendJsonString(&frame, action.type);
     frame += ",\"response\":";
     auto status = spec->text_handler(ctx, body, &frame);
-    if (status.IsCancelled() && deadline.Expired() && !context.is_cancelled()) {
-      return deadline.Exceeded("action '" + action.type + "'");
-    }
+    if (stopped_by_own_limit(status)) return deadline.Exceeded(action_name);
     ARROW_RETURN_NOT_OK(status);
     frame.push_back('}');
     frames.push_back(std::move(frame));
@@ -285,14 +288,11 @@ arrow::Result<std::vector<std::string>> MosaicoFlightService::RunAction(const fl
     // comes after the time limit is refused rather than sent.
     ARROW_ASSIGN_OR_RAISE(auto slot, stream_slots_.Acquire("DoAction", action.type));
     auto streamed = spec->streaming_handler(ctx, body);
-    if (deadline.Expired() && !context.is_cancelled()) return deadline.Exceeded("action '" + action.type + "'");
+    if (deadline.Expired() && !context.is_cancelled()) return deadline.Exceeded(action_name);
     ARROW_ASSIGN_OR_RAISE(responses, std::move(streamed));
   } else {
     auto response = spec->handler(ctx, body);
-    // A handler that stopped because our time limit made is_cancelled true: say which limit.
-    if (!response.ok() && response.status().IsCancelled() && deadline.Expired() && !context.is_cancelled()) {
-      return deadline.Exceeded("action '" + action.type + "'");
-    }
+    if (stopped_by_own_limit(response.status())) return deadline.Exceeded(action_name);
     ARROW_RETURN_NOT_OK(response.status());
     responses.push_back(std::move(response).ValueOrDie());
   }
