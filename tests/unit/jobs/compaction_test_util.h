@@ -119,6 +119,9 @@ class ForwardingCatalog : public catalog::Catalog {
   arrow::Status PurgeNotifications(const std::string& s, const std::optional<std::string>& t) override {
     return inner_->PurgeNotifications(s, t);
   }
+  arrow::Result<std::vector<catalog::NotificationRecord>> ListSequenceNotifications(const std::string& s) override {
+    return inner_->ListSequenceNotifications(s);
+  }
 
  private:
   std::shared_ptr<catalog::Catalog> inner_;

@@ -182,6 +182,33 @@ arrow::Result<std::vector<NotificationRecord>> PostgresCatalog::ListNotification
   return out;
 }
 
+arrow::Result<std::vector<NotificationRecord>> PostgresCatalog::ListSequenceNotifications(
+    const std::string& sequence_name) {
+  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
+  // One statement for the whole sequence (notifications_by_sequence serves it): the recover_sequence job compared
+  // each topic's separately, one round trip per topic. A sequence without notifications is one row of NULLs.
+  ARROW_ASSIGN_OR_RAISE(
+      PgResult res,
+      conn->Exec("SELECT n.id, t.name, n.notification_type, n.msg, n.created_at_ns FROM sequences q "
+                 "LEFT JOIN notifications n ON n.sequence_id = q.id LEFT JOIN topics t ON t.id = n.topic_id "
+                 "WHERE q.name = $1 ORDER BY n.topic_id, n.created_at_ns, n.id",
+                 PgParams::Of(sequence_name)));
+  if (res.rows() == 0) return NotFound("sequence '" + sequence_name + "' not found");
+  std::vector<NotificationRecord> out;
+  for (int r = 0; r < res.rows(); ++r) {
+    if (res.IsNull(r, 0)) continue;  // the sequence exists, without notifications
+    NotificationRecord n;
+    n.id = res.Int64(r, 0);
+    n.sequence_name = sequence_name;
+    n.topic_name = res.OptText(r, 1);
+    n.notification_type = res.Text(r, 2);
+    n.msg = res.Text(r, 3);
+    n.created_at_ns = res.Int64(r, 4);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 arrow::Status PostgresCatalog::PurgeNotifications(const std::string& sequence_name,
                                                   const std::optional<std::string>& topic_name) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());

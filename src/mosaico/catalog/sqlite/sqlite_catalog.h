@@ -107,6 +107,7 @@ class SqliteCatalog final : public Catalog {
       const std::string& sequence_name, const std::optional<std::string>& topic_name) override;
   arrow::Status PurgeNotifications(const std::string& sequence_name,
                                    const std::optional<std::string>& topic_name) override;
+  arrow::Result<std::vector<NotificationRecord>> ListSequenceNotifications(const std::string& sequence_name) override;
 
   arrow::Status CreateApiKey(const ApiKeyRecord& key) override;
   arrow::Result<ApiKeyRecord> GetApiKey(const std::string& fingerprint) override;

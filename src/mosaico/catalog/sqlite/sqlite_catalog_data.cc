@@ -165,6 +165,35 @@ arrow::Result<std::vector<NotificationRecord>> SqliteCatalog::ListNotifications(
   return out;
 }
 
+arrow::Result<std::vector<NotificationRecord>> SqliteCatalog::ListSequenceNotifications(
+    const std::string& sequence_name) {
+  std::lock_guard lock(mu_);
+  ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kRead));
+  ARROW_ASSIGN_OR_RAISE(SequenceRecord seq, sqlite::FindSequence(conn_.get(), sequence_name));
+  std::vector<NotificationRecord> out;
+  {
+    ARROW_ASSIGN_OR_RAISE(Statement stmt,
+                          conn_->Prepare("SELECT n.id, t.name, n.notification_type, n.msg, n.created_at_ns "
+                                         "FROM notifications n LEFT JOIN topics t ON t.id = n.topic_id "
+                                         "WHERE n.sequence_id = ? ORDER BY n.topic_id, n.created_at_ns, n.id"));
+    ARROW_RETURN_NOT_OK(stmt.BindAll(seq.id));
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+      if (!row) break;
+      NotificationRecord r;
+      r.id = stmt.Int64(0);
+      r.sequence_name = sequence_name;
+      r.topic_name = stmt.OptText(1);
+      r.notification_type = stmt.Text(2);
+      r.msg = stmt.Text(3);
+      r.created_at_ns = stmt.Int64(4);
+      out.push_back(std::move(r));
+    }
+  }
+  ARROW_RETURN_NOT_OK(txn.Commit());
+  return out;
+}
+
 arrow::Status SqliteCatalog::PurgeNotifications(const std::string& sequence_name,
                                                 const std::optional<std::string>& topic_name) {
   std::lock_guard lock(mu_);
