@@ -14,6 +14,7 @@
 #include <arrow/util/byte_size.h>
 #include <parquet/arrow/writer.h>
 
+#include "mosaico/ingest/chunk_codec.h"
 #include "mosaico/ingest/chunk_parquet.h"
 #include "mosaico/read/chunk_file.h"
 
@@ -186,8 +187,13 @@ arrow::Status CeilingServer::WriteChunk(const std::shared_ptr<arrow::Table>& tab
   auto pool = arrow::default_memory_pool();
   ARROW_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferedOutputStream::Create(ingest::kChunkWriteBufferBytes, pool, raw));
   auto arrow_properties = ingest::ChunkArrowWriterProperties();
-  ARROW_ASSIGN_OR_RAISE(auto properties, ingest::ChunkWriterProperties(*table->schema(), options_.zstd_level,
-                                                                       options_.row_group_rows, arrow_properties));
+  // mosaicod's per-chunk codec choice (ingest/chunk_codec.h: blob and float columns that zstd does not shrink
+  // enough are stored uncompressed, such floats PLAIN): it changes the files, so the read ceiling decodes what
+  // mosaicod's reads decode.
+  ARROW_ASSIGN_OR_RAISE(auto codecs, ingest::ChooseChunkCodecs(*table, options_.zstd_level));
+  ARROW_ASSIGN_OR_RAISE(auto properties,
+                        ingest::ChunkWriterProperties(*table->schema(), options_.zstd_level, options_.row_group_rows,
+                                                      arrow_properties, ingest::UncompressedColumns(codecs)));
   ARROW_ASSIGN_OR_RAISE(auto writer,
                         parquet::arrow::FileWriter::Open(*table->schema(), pool, sink, properties, arrow_properties));
   ARROW_RETURN_NOT_OK(writer->WriteTable(*table, options_.row_group_rows));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include <arrow/api.h>
 #include <arrow/util/compression.h>
@@ -29,6 +30,33 @@ void AppendValues(const arrow::Array& array, std::string* sample) {
     const size_t room = static_cast<size_t>(kCodecSampleBytes) - sample->size();
     sample->append(v.data(), std::min(v.size(), room));
   }
+}
+
+bool IsFloatType(arrow::Type::type id) { return id == arrow::Type::FLOAT || id == arrow::Type::DOUBLE; }
+
+// The first non-null values of a float/double column, up to kFloatSampleBytes, byte-stream-split as Parquet's
+// BYTE_STREAM_SPLIT encoding stores them (byte k of every value, then byte k+1, ...). Sets *values.
+template <typename ArrayType>
+std::string FloatSample(const arrow::ArrayVector& chunks, int64_t* values) {
+  using T = typename ArrayType::value_type;
+  constexpr int64_t kWidth = sizeof(T);
+  std::vector<T> picked;
+  const int64_t cap = kFloatSampleBytes / kWidth;
+  for (const auto& chunk : chunks) {
+    const auto& array = static_cast<const ArrayType&>(*chunk);
+    for (int64_t i = 0; i < array.length() && static_cast<int64_t>(picked.size()) < cap; ++i) {
+      if (!array.IsNull(i)) picked.push_back(array.Value(i));
+    }
+    if (static_cast<int64_t>(picked.size()) >= cap) break;
+  }
+  const int64_t n = static_cast<int64_t>(picked.size());
+  *values = n;
+  std::string out(static_cast<size_t>(n * kWidth), '\0');
+  const auto* in = reinterpret_cast<const uint8_t*>(picked.data());
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t b = 0; b < kWidth; ++b) out[static_cast<size_t>(b * n + i)] = static_cast<char>(in[i * kWidth + b]);
+  }
+  return out;
 }
 
 // The bytes of the first non-null values of a blob column, up to kCodecSampleBytes.
@@ -64,17 +92,26 @@ class Chooser {
       }
       return arrow::Status::OK();
     }
-    if (!IsBlobType(type->id())) return arrow::Status::OK();
     ColumnCodecChoice choice;
     choice.path = path;
+    if (IsFloatType(type->id())) {
+      choice.kind = CodecColumnKind::kFloat;
+      int64_t values = 0;
+      const std::string sample = type->id() == arrow::Type::DOUBLE ? FloatSample<arrow::DoubleArray>(chunks, &values)
+                                                                    : FloatSample<arrow::FloatArray>(chunks, &values);
+      choice.sample_bytes = static_cast<int64_t>(sample.size());
+      if (values >= kMinFloatSampleValues) {
+        ARROW_ASSIGN_OR_RAISE(choice.zstd_saving, Saving(sample));
+        choice.compress = choice.zstd_saving >= kMinFloatZstdSaving;
+      }
+      out_->push_back(std::move(choice));
+      return arrow::Status::OK();
+    }
+    if (!IsBlobType(type->id())) return arrow::Status::OK();
     const std::string sample = Sample(chunks);
     choice.sample_bytes = static_cast<int64_t>(sample.size());
     if (!sample.empty()) {
-      const auto* input = reinterpret_cast<const uint8_t*>(sample.data());
-      const int64_t bound = codec_->MaxCompressedLen(choice.sample_bytes, input);
-      buffer_.resize(static_cast<size_t>(bound));
-      ARROW_ASSIGN_OR_RAISE(int64_t compressed, codec_->Compress(choice.sample_bytes, input, bound, buffer_.data()));
-      choice.zstd_saving = 1.0 - static_cast<double>(compressed) / static_cast<double>(choice.sample_bytes);
+      ARROW_ASSIGN_OR_RAISE(choice.zstd_saving, Saving(sample));
       choice.compress = choice.zstd_saving >= kMinZstdSaving;
     }
     out_->push_back(std::move(choice));
@@ -82,19 +119,29 @@ class Chooser {
   }
 
  private:
+  // 1 - zstd-compressed / sampled bytes.
+  arrow::Result<double> Saving(const std::string& sample) {
+    const auto* input = reinterpret_cast<const uint8_t*>(sample.data());
+    const auto size = static_cast<int64_t>(sample.size());
+    const int64_t bound = codec_->MaxCompressedLen(size, input);
+    buffer_.resize(static_cast<size_t>(bound));
+    ARROW_ASSIGN_OR_RAISE(int64_t compressed, codec_->Compress(size, input, bound, buffer_.data()));
+    return 1.0 - static_cast<double>(compressed) / static_cast<double>(size);
+  }
+
   arrow::util::Codec* codec_;
   std::vector<ColumnCodecChoice>* out_;
   std::vector<uint8_t> buffer_;
 };
 
-bool HasBlobLeaf(const arrow::DataType& type) {
+bool HasChoosableLeaf(const arrow::DataType& type) {
   if (type.id() == arrow::Type::STRUCT) {
     for (const auto& f : type.fields()) {
-      if (HasBlobLeaf(*f->type())) return true;
+      if (HasChoosableLeaf(*f->type())) return true;
     }
     return false;
   }
-  return IsBlobType(type.id());
+  return IsBlobType(type.id()) || IsFloatType(type.id());
 }
 
 }  // namespace
@@ -102,7 +149,7 @@ bool HasBlobLeaf(const arrow::DataType& type) {
 arrow::Result<std::vector<ColumnCodecChoice>> ChooseChunkCodecs(const arrow::Table& table, int zstd_level) {
   std::vector<ColumnCodecChoice> out;
   bool any = false;
-  for (const auto& field : table.schema()->fields()) any = any || HasBlobLeaf(*field->type());
+  for (const auto& field : table.schema()->fields()) any = any || HasChoosableLeaf(*field->type());
   if (!any) return out;
   ARROW_ASSIGN_OR_RAISE(auto codec, arrow::util::Codec::Create(arrow::Compression::ZSTD, zstd_level));
   Chooser chooser(codec.get(), &out);

@@ -1,19 +1,29 @@
 // ChunkCodecs: which leaf columns of one chunk are written without compression, decided by measuring.
 //
-// Camera frames (JPEG, PNG, H.264), compressed point clouds and other already-compressed blobs do not shrink under
-// zstd: compressing them costs a full pass over every byte (and a fresh zstd context per page) for nothing, and
-// reading them back pays the same again. So, per chunk, each binary leaf column (binary, large_binary,
-// binary_view, fixed_size_binary; not strings, which are dictionary-encoded and compress) is sampled: the bytes of
-// its first non-null values, up to kCodecSampleBytes, are compressed with zstd at the chunk's level, and a column
-// whose sample shrinks by less than kMinZstdSaving is written UNCOMPRESSED. Every other column stays zstd.
+// Two kinds of columns are measured, per chunk; every other column stays zstd:
+//  - Blobs (binary, large_binary, binary_view, fixed_size_binary; not strings, which are dictionary-encoded and
+//    compress). Camera frames (JPEG, PNG, H.264), compressed point clouds and other already-compressed blobs do not
+//    shrink under zstd: compressing them costs a full pass over every byte (and a fresh zstd context per page) for
+//    nothing, and reading them back pays the same again. The bytes of the first non-null values, up to
+//    kCodecSampleBytes, are compressed with zstd at the chunk's level; a column whose sample shrinks by less than
+//    kMinZstdSaving is written UNCOMPRESSED.
+//  - Floating point leaves (float, double: measurements). They are stored BYTE_STREAM_SPLIT + zstd, which on
+//    noisy full-precision doubles (random-like mantissas) saves only ~10 % of the bytes while zstd and the
+//    byte-stream-split decode are most of a full read's CPU (decode ~3x the CPU of PLAIN uncompressed; bench/README.md,
+//    "float columns stored PLAIN uncompressed"). The first non-null values, up to kFloatSampleBytes, are byte-stream-split as the writer
+//    would store them and compressed with zstd at the chunk's level; a column whose sample shrinks by less than
+//    kMinFloatZstdSaving is written PLAIN and UNCOMPRESSED (chunk_parquet.h). Sensor data of limited precision
+//    (float32 or ADC counts widened to double, smooth signals) saves 18-50 % and keeps zstd. A sample of fewer than
+//    kMinFloatSampleValues values is not measured (keeps zstd): a column that small costs nothing to decode.
 //
 // Contract:
 //  - ChooseChunkCodecs never fails on data: a column it cannot sample (all null, no rows) keeps zstd. It fails only
 //    if the zstd codec itself cannot be created or fails.
 //  - The decision is per chunk and per column, and it is recorded where every reader finds it: the Parquet footer
-//    names the codec of each column chunk (UNCOMPRESSED or ZSTD). Readers need nothing else; chunks written before
-//    this choice existed (all zstd) read as before.
-//  - Cost: at most kCodecSampleBytes of zstd per binary column per chunk (about 1 ms), nothing for other columns.
+//    names the codec (UNCOMPRESSED or ZSTD) and the encodings of each column chunk. Readers need nothing else;
+//    chunks written before these choices existed (all zstd, floats byte-stream-split) read as before.
+//  - Cost: at most kCodecSampleBytes of zstd per blob column and kFloatSampleBytes per float column per chunk
+//    (about 1 ms and 0.3 ms), nothing for other columns.
 #pragma once
 
 #include <cstdint>
@@ -27,15 +37,22 @@ namespace mosaico::ingest {
 
 inline constexpr int64_t kCodecSampleBytes = 1 << 20;
 inline constexpr double kMinZstdSaving = 0.03;
+inline constexpr int64_t kFloatSampleBytes = 256 << 10;
+inline constexpr int64_t kMinFloatSampleValues = 1024;
+inline constexpr double kMinFloatZstdSaving = 0.15;
+
+enum class CodecColumnKind { kBlob, kFloat };
 
 struct ColumnCodecChoice {
   std::string path;      // Parquet dotted path of the leaf column, as ChunkWriterProperties names columns
+  CodecColumnKind kind = CodecColumnKind::kBlob;
   int64_t sample_bytes = 0;
   double zstd_saving = 0;  // 1 - compressed / sampled, on the sample
   bool compress = true;
 };
 
-// The choice for every binary leaf column of `table` (other columns are not listed: they are compressed).
+// The choice for every blob and floating point leaf column of `table`, in Parquet leaf order (other columns are not
+// listed: they are compressed).
 arrow::Result<std::vector<ColumnCodecChoice>> ChooseChunkCodecs(const arrow::Table& table, int zstd_level);
 
 // The paths of `choices` written uncompressed.

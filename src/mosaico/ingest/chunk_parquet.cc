@@ -1,5 +1,6 @@
 #include "mosaico/ingest/chunk_parquet.h"
 
+#include <algorithm>
 #include <string>
 
 #include <arrow/type.h>
@@ -24,6 +25,8 @@ std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties(bool 
 //  - timestamp_ns (monotonic int64): DELTA_BINARY_PACKED, no dictionary.
 //  - float/double (measurements, nearly all distinct): BYTE_STREAM_SPLIT, no dictionary. Dictionary encoding
 //    would hash every value only to fall back to PLAIN; byte-stream-split lets zstd find the repeated exponent bytes.
+//    A float column written uncompressed (chunk_codec.h: zstd saved too little) is PLAIN instead: the split only
+//    helps a compressor, and undoing it costs the reader a pass over every value.
 //  - binary blobs (images, point clouds): PLAIN, no dictionary.
 //  - everything else (ints, strings): Parquet's default dictionary-then-fallback.
 arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
@@ -50,7 +53,10 @@ arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     if (path == kTimestampField) {
       builder.disable_dictionary(path)->encoding(path, parquet::Encoding::DELTA_BINARY_PACKED);
     } else if (column->physical_type() == parquet::Type::DOUBLE || column->physical_type() == parquet::Type::FLOAT) {
-      builder.disable_dictionary(path)->encoding(path, parquet::Encoding::BYTE_STREAM_SPLIT);
+      const bool compressed =
+          std::find(uncompressed_columns.begin(), uncompressed_columns.end(), path) == uncompressed_columns.end();
+      builder.disable_dictionary(path)->encoding(
+          path, compressed ? parquet::Encoding::BYTE_STREAM_SPLIT : parquet::Encoding::PLAIN);
     } else if (column->physical_type() == parquet::Type::BYTE_ARRAY && !column->logical_type()->is_string()) {
       // Blobs (images, point clouds) rarely repeat: hashing them is wasted work. No statistics either: nothing
       // reads a binary column's min/max (query pruning uses them for strings only), Parquet drops min/max values

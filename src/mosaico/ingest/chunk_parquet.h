@@ -10,7 +10,8 @@
 //    (except on binary, non-string leaves: blobs), and per-leaf encodings chosen for robotics data (see
 //    chunk_parquet.cc). Fails only if `schema` cannot be
 //    mapped to Parquet with `arrow_properties`. The overload with `uncompressed_columns` writes those leaf columns
-//    (Parquet dotted paths, as chunk_codec.h chooses them) UNCOMPRESSED instead.
+//    (Parquet dotted paths, as chunk_codec.h chooses them) UNCOMPRESSED instead, float ones PLAIN instead of
+//    BYTE_STREAM_SPLIT.
 //  - kChunkWriteBufferBytes: the BufferedOutputStream size between the Parquet writer and the store stream.
 #pragma once
 

@@ -1,5 +1,7 @@
 #include "mosaico/ingest/chunk_codec.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <string>
@@ -75,7 +77,7 @@ std::shared_ptr<arrow::RecordBatch> BlobBatch(int64_t rows, int64_t t0) {
 TEST(ChunkCodecTest, IncompressibleBlobColumnsAreStoredUncompressed) {
   auto table = arrow::Table::FromRecordBatches({BlobBatch(8, 0), BlobBatch(8, 8)}).ValueOrDie();
   ASSERT_OK_AND_ASSIGN(auto choices, ChooseChunkCodecs(*table, 1));
-  ASSERT_EQ(choices.size(), 3u);  // binary leaves only, in schema order, struct children by dotted path
+  ASSERT_EQ(choices.size(), 4u);  // binary and float leaves, in schema order, struct children by dotted path
   EXPECT_EQ(choices[0].path, "jpeg");
   EXPECT_FALSE(choices[0].compress);
   EXPECT_LT(choices[0].zstd_saving, kMinZstdSaving);
@@ -85,13 +87,16 @@ TEST(ChunkCodecTest, IncompressibleBlobColumnsAreStoredUncompressed) {
   EXPECT_GT(choices[1].zstd_saving, 0.5);
   EXPECT_EQ(choices[2].path, "cloud.points");
   EXPECT_FALSE(choices[2].compress);
+  EXPECT_EQ(choices[3].path, "x");  // 16 values: too few to measure, keeps zstd
+  EXPECT_EQ(choices[3].kind, CodecColumnKind::kFloat);
+  EXPECT_TRUE(choices[3].compress);
   EXPECT_EQ(UncompressedColumns(choices), (std::vector<std::string>{"jpeg", "cloud.points"}));
 }
 
 TEST(ChunkCodecTest, SampleIsCappedAndEmptyColumnsKeepZstd) {
   auto table = arrow::Table::FromRecordBatches({BlobBatch(40, 0)}).ValueOrDie();
   ASSERT_OK_AND_ASSIGN(auto choices, ChooseChunkCodecs(*table, 1));
-  ASSERT_EQ(choices.size(), 3u);
+  ASSERT_EQ(choices.size(), 4u);
   EXPECT_EQ(choices[0].sample_bytes, kCodecSampleBytes);
 
   ASSERT_OK_AND_ASSIGN(auto empty, arrow::Table::MakeEmpty(BlobSchema()));
@@ -100,10 +105,11 @@ TEST(ChunkCodecTest, SampleIsCappedAndEmptyColumnsKeepZstd) {
     EXPECT_TRUE(c.compress) << c.path;
     EXPECT_EQ(c.sample_bytes, 0);
   }
-  // No blob column at all: nothing to decide.
-  auto numbers = arrow::schema({arrow::field("timestamp_ns", arrow::int64(), false), arrow::field("x", arrow::float64())});
-  ASSERT_OK_AND_ASSIGN(auto no_blobs, arrow::Table::MakeEmpty(numbers));
-  ASSERT_OK_AND_ASSIGN(choices, ChooseChunkCodecs(*no_blobs, 1));
+  // No blob or float column at all: nothing to decide.
+  auto numbers = arrow::schema({arrow::field("timestamp_ns", arrow::int64(), false), arrow::field("n", arrow::int32()),
+                                arrow::field("s", arrow::utf8())});
+  ASSERT_OK_AND_ASSIGN(auto no_choice, arrow::Table::MakeEmpty(numbers));
+  ASSERT_OK_AND_ASSIGN(choices, ChooseChunkCodecs(*no_choice, 1));
   EXPECT_TRUE(choices.empty());
 }
 
@@ -157,6 +163,142 @@ TEST(ChunkCodecTest, BlobColumnsHaveNoStatisticsOtherColumnsDo) {
   EXPECT_TRUE(stats.at("timestamp_ns"));
   EXPECT_TRUE(stats.at("frame_id"));
   EXPECT_TRUE(stats.at("x"));
+}
+
+// Float columns of several kinds of measurement, kRows rows: what a sensor topic holds.
+//  - noise:     full-precision N(0,1) doubles (random mantissas): zstd over the split bytes saves ~10 %.
+//  - widened:   float32 readings widened to double (29 zero mantissa bits): saves ~50 %.
+//  - adc:       16-bit ADC counts scaled to m/s^2 (few distinct mantissas): saves ~20 %.
+//  - constant:  a calibration value repeated: saves ~100 %.
+//  - f32noise:  float32 N(0,1) (random 23-bit mantissas): saves little.
+//  - sparse:    noise with every other value null (nulls are not stored and not sampled).
+constexpr int64_t kRows = 20000;
+
+std::shared_ptr<arrow::Schema> SensorSchema() {
+  auto vec = arrow::struct_({arrow::field("noise", arrow::float64()), arrow::field("widened", arrow::float64())});
+  return arrow::schema({arrow::field("timestamp_ns", arrow::int64(), false), arrow::field("imu", vec),
+                        arrow::field("adc", arrow::float64()), arrow::field("constant", arrow::float64()),
+                        arrow::field("f32noise", arrow::float32()), arrow::field("sparse", arrow::float64()),
+                        arrow::field("count", arrow::int64())});
+}
+
+std::shared_ptr<arrow::Table> SensorTable(int64_t rows = kRows) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  arrow::Int64Builder ts, count;
+  auto noise = std::make_shared<arrow::DoubleBuilder>();
+  auto widened = std::make_shared<arrow::DoubleBuilder>();
+  arrow::StructBuilder imu(SensorSchema()->field(1)->type(), arrow::default_memory_pool(), {noise, widened});
+  arrow::DoubleBuilder adc, constant, sparse;
+  arrow::FloatBuilder f32noise;
+  for (int64_t i = 0; i < rows; ++i) {
+    EXPECT_OK(ts.Append(i * 1000));
+    EXPECT_OK(imu.Append());
+    EXPECT_OK(noise->Append(normal(rng)));
+    EXPECT_OK(widened->Append(static_cast<double>(static_cast<float>(normal(rng)))));
+    EXPECT_OK(adc.Append(static_cast<double>(std::lround(normal(rng) * 2048)) / 2048.0 * 9.81));
+    EXPECT_OK(constant.Append(9.80665));
+    EXPECT_OK(f32noise.Append(static_cast<float>(normal(rng))));
+    if (i % 2 == 0) {
+      EXPECT_OK(sparse.AppendNull());
+    } else {
+      EXPECT_OK(sparse.Append(normal(rng)));
+    }
+    EXPECT_OK(count.Append(i));
+  }
+  std::vector<std::shared_ptr<arrow::Array>> arrays(7);
+  EXPECT_OK(ts.Finish(&arrays[0]));
+  EXPECT_OK(imu.Finish(&arrays[1]));
+  EXPECT_OK(adc.Finish(&arrays[2]));
+  EXPECT_OK(constant.Finish(&arrays[3]));
+  EXPECT_OK(f32noise.Finish(&arrays[4]));
+  EXPECT_OK(sparse.Finish(&arrays[5]));
+  EXPECT_OK(count.Finish(&arrays[6]));
+  return arrow::Table::Make(SensorSchema(), arrays, rows);
+}
+
+// The measured decision per float column: noisy full-precision values go PLAIN uncompressed, values of limited
+// precision keep zstd. The savings are asserted with margins from the threshold so the test fails if the sample
+// were not byte-stream-split (noise saves ~0 % unsplit, widened ~35 %) or the threshold were applied the wrong way.
+TEST(ChunkCodecTest, FloatColumnsOfNoiseAreStoredUncompressedPrecisionLimitedKeepZstd) {
+  ASSERT_OK_AND_ASSIGN(auto choices, ChooseChunkCodecs(*SensorTable(), 1));
+  std::map<std::string, ColumnCodecChoice> by_path;
+  std::vector<std::string> order;
+  for (const auto& c : choices) {
+    EXPECT_EQ(c.kind, CodecColumnKind::kFloat) << c.path;
+    by_path[c.path] = c;
+    order.push_back(c.path);
+  }
+  // Every float leaf, in Parquet leaf order; not the int64 columns.
+  EXPECT_EQ(order, (std::vector<std::string>{"imu.noise", "imu.widened", "adc", "constant", "f32noise", "sparse"}));
+  EXPECT_FALSE(by_path["imu.noise"].compress);
+  EXPECT_GT(by_path["imu.noise"].zstd_saving, 0.05);  // the split exponent bytes do compress a little
+  EXPECT_LT(by_path["imu.noise"].zstd_saving, 0.13);
+  EXPECT_EQ(by_path["imu.noise"].sample_bytes, kRows * 8);
+  EXPECT_TRUE(by_path["imu.widened"].compress);
+  EXPECT_GT(by_path["imu.widened"].zstd_saving, 0.4);
+  EXPECT_TRUE(by_path["adc"].compress);
+  EXPECT_GT(by_path["adc"].zstd_saving, kMinFloatZstdSaving);
+  EXPECT_TRUE(by_path["constant"].compress);
+  EXPECT_GT(by_path["constant"].zstd_saving, 0.9);
+  EXPECT_FALSE(by_path["f32noise"].compress);
+  EXPECT_EQ(by_path["f32noise"].sample_bytes, kRows * 4);
+  EXPECT_FALSE(by_path["sparse"].compress);
+  EXPECT_EQ(by_path["sparse"].sample_bytes, kRows / 2 * 8);  // non-null values only
+  EXPECT_EQ(UncompressedColumns(choices), (std::vector<std::string>{"imu.noise", "f32noise", "sparse"}));
+}
+
+// The sample is capped; fewer values than kMinFloatSampleValues are not measured.
+TEST(ChunkCodecTest, FloatSampleIsCappedAndSmallColumnsKeepZstd) {
+  auto table = SensorTable();
+  const int64_t cap_rows = kFloatSampleBytes / 8;
+  auto big = SensorTable(cap_rows + 5000);
+  ASSERT_OK_AND_ASSIGN(auto choices, ChooseChunkCodecs(*big, 1));
+  EXPECT_EQ(choices[0].sample_bytes, cap_rows * 8);
+  EXPECT_FALSE(choices[0].compress);
+  ASSERT_OK_AND_ASSIGN(choices, ChooseChunkCodecs(*table->Slice(0, kMinFloatSampleValues - 1), 1));
+  for (const auto& c : choices) {
+    EXPECT_TRUE(c.compress) << c.path;
+    EXPECT_EQ(c.zstd_saving, 0) << c.path;
+  }
+}
+
+// The writer stores the noise columns PLAIN + UNCOMPRESSED and the others BYTE_STREAM_SPLIT + ZSTD, the footer
+// says so per column chunk, and every value reads back unchanged.
+TEST(ChunkCodecTest, ChunkWriterStoresNoisyFloatsPlainUncompressed) {
+  TempDir dir;
+  auto store = store::ObjectStore::Open(dir.path()).ValueOrDie();
+  ChunkWriter writer(store, "seq", "imu", "UPLOAD1", SensorSchema());
+  auto table = SensorTable();
+  ASSERT_OK_AND_ASSIGN(auto batch, table->CombineChunksToBatch());
+  ASSERT_OK(writer.Append(batch));
+  ASSERT_OK_AND_ASSIGN(auto chunks, writer.Finish());
+  ASSERT_EQ(chunks.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto file, store->OpenRead(chunks[0].object_key));
+  auto md = parquet::ParquetFileReader::Open(file)->metadata();
+  auto rg = md->RowGroup(0);
+  std::map<std::string, std::pair<arrow::Compression::type, std::vector<parquet::Encoding::type>>> col;
+  for (int i = 0; i < rg->num_columns(); ++i) {
+    auto c = rg->ColumnChunk(i);
+    col[c->path_in_schema()->ToDotString()] = {c->compression(), c->encodings()};
+  }
+  auto has = [&](const std::string& path, parquet::Encoding::type e) {
+    const auto& v = col.at(path).second;
+    return std::find(v.begin(), v.end(), e) != v.end();
+  };
+  for (const std::string path : {"imu.noise", "f32noise", "sparse"}) {
+    EXPECT_EQ(col.at(path).first, arrow::Compression::UNCOMPRESSED) << path;
+    EXPECT_TRUE(has(path, parquet::Encoding::PLAIN)) << path;
+    EXPECT_FALSE(has(path, parquet::Encoding::BYTE_STREAM_SPLIT)) << path;
+  }
+  for (const std::string path : {"imu.widened", "adc", "constant"}) {
+    EXPECT_EQ(col.at(path).first, arrow::Compression::ZSTD) << path;
+    EXPECT_TRUE(has(path, parquet::Encoding::BYTE_STREAM_SPLIT)) << path;
+  }
+  EXPECT_EQ(col.at("timestamp_ns").first, arrow::Compression::ZSTD);
+  EXPECT_EQ(col.at("count").first, arrow::Compression::ZSTD);
+  ASSERT_OK_AND_ASSIGN(auto back, ReadParquet(*store, chunks[0].object_key));
+  EXPECT_TRUE(back->Equals(*table->CombineChunks().ValueOrDie()));
 }
 
 }  // namespace
