@@ -77,22 +77,32 @@ std::optional<std::string> DoubleText(double d) {
 
 // Bounds (as JSONPath numeric literals) of an interval of decimals containing every stored number that our
 // reader would parse to a value equal to `v`; a missing side is unbounded. nullopt when v is not a number.
+//
+// A stored number is read exactly (an integer token that fits int64) or as the double nearest to its decimal d
+// (JsonDoc); comparisons against the argument are exact (CompareNumbers). So a stored double D compares as d
+// only up to D's rounding: |d - D| <= ulp(D)/2 <= |D| * 2^-53 (normal doubles), < 2^-1074 (subnormals, +-0).
+// A margin of |v| * 2^-40 + 1e-300 on each side is far wider than that and than %.17g's printing error
+// (< 10^-16 relative), yet it keeps the interval tight: a range over 30..35 fetches values in
+// [30 - 2.7e-11, 35 + 3.2e-11], not 29..36 (before 2026-12-07 an integer bound was widened by 1, so a range
+// query fetched ~40% more sequences than it matched). The exact check in C++ still decides every row.
 struct Widened {
   std::optional<std::string> low, high;
 };
+std::optional<Widened> WidenedDouble(double d) {
+  if (std::isnan(d)) return std::nullopt;
+  const double margin = std::fabs(d) * 0x1p-40 + 1e-300;
+  return Widened{DoubleText(d - margin), DoubleText(d + margin)};  // +-inf: that side unbounded
+}
 std::optional<Widened> WidenedNumber(const ScalarValue& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) {
-    // A stored double equal to *i is within half an ulp (<= |i| * 2^-53) of the decimal it was parsed from.
+    constexpr int64_t kExactInDouble = int64_t{1} << 50;  // every such integer is a double, exactly
+    if (*i > -kExactInDouble && *i < kExactInDouble) return WidenedDouble(static_cast<double>(*i));
+    // Larger integers in exact integer arithmetic: the same relative margin, rounded up.
     const __int128 value = *i;
-    const __int128 margin = 1 + ((value < 0 ? -value : value) >> 50);
+    const __int128 margin = 1 + ((value < 0 ? -value : value) >> 40);
     return Widened{Int128Text(value - margin), Int128Text(value + margin)};
   }
-  if (const auto* d = std::get_if<double>(&v)) {
-    if (std::isnan(*d)) return std::nullopt;
-    // Far wider than the rounding of decimal -> double (2^-53 relative) and of %.17g (< 10^-16 relative).
-    const double margin = std::fabs(*d) * 0x1p-40 + 1e-300;
-    return Widened{DoubleText(*d - margin), DoubleText(*d + margin)};
-  }
+  if (const auto* d = std::get_if<double>(&v)) return WidenedDouble(*d);
   return std::nullopt;
 }
 

@@ -8,7 +8,8 @@
 //    not match: the caller still evaluates MetadataMatcher on the survivors. Empty string: nothing worth pushing.
 //  - Why only a superset: stored numbers are parsed to int64/double by our JSON reader, while JSONB keeps their
 //    exact decimal value ("1.00000000000000000001" is the double 1.0 for us, not 1 for PostgreSQL), so numeric
-//    bounds are widened by more than any rounding; JSONPath's lax mode also looks inside arrays, which our
+//    bounds are widened by more than any rounding, relative to the bound (|v| * 2^-40, integers and doubles
+//    alike: a range 30..35 fetches 30 - 2.7e-11 .. 35 + 3.2e-11); JSONPath's lax mode also looks inside arrays, which our
 //    semantics never do; $match only pushes its literal prefix.
 //  - Plain keys with string/boolean $eq/$in become JSONB containment (`@>` {"env":{"weather":"rain"}}), which the
 //    GIN (jsonb_path_ops) index on the column serves (a value reached through objects is always contained). Numeric comparisons become JSONPath ranges; string ranges compare the text with
