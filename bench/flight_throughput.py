@@ -13,7 +13,12 @@ Servers, all started by this script and measured in the same run, repeats interl
             "do-nothing Flight server"), for comparison.
 
 Workloads (data generated before timing starts):
-  imu           timestamp_ns + 10 float64 in 3 structs; --imu-rows rows in --imu-batch-rows batches
+  imu           timestamp_ns + 10 float64 in 3 structs; --imu-rows rows in --imu-batch-rows batches; the values
+                full-precision N(0,1) noise (random mantissas: zstd saves ~10 %, so mosaicod stores them uncompressed)
+  imu-sensor    the same schema and sizes with values of a real sensor's precision: acceleration 16-bit ADC counts
+                times 9.80665/2048 (full mantissas again: zstd saves ~9 %, stored uncompressed), angular velocity
+                float32 readings widened to double (saves ~55 %), orientation a smooth quaternion (slow rotation +
+                1e-4 noise, saves ~25 %): those 7 of the 10 columns stay byte-stream-split + zstd
   blob-default  --blobs rows of the SDK's Image schema with --blob-kb KiB of random bytes (incompressible, like
                 compressed camera frames), --blob-batch-rows per batch; topic declared serialization_format "default"
   blob-image    the same batches, topic declared as the SDK declares its Image model (format "image", tag "Image")
@@ -67,7 +72,8 @@ def imu_schema():
                       ("acceleration", vec3), ("angular_velocity", vec3), ("orientation", quat)])
 
 
-def imu_batches(rows, batch_rows, seed=1):
+def imu_batches(rows, batch_rows, seed=1, sensor=False):
+    """IMU batches; sensor=False: N(0,1) doubles; sensor=True: values of a real sensor's precision (see --help)."""
     rng = np.random.default_rng(seed)
     schema = imu_schema()
     out = []
@@ -75,10 +81,18 @@ def imu_batches(rows, batch_rows, seed=1):
         n = min(batch_rows, rows - start)
         ts = T0 + (np.arange(start, start + n, dtype=np.int64) * 1_000_000)
 
-        def vec(names):
-            return pa.StructArray.from_arrays([pa.array(rng.standard_normal(n)) for _ in names], names=names)
-        out.append(pa.record_batch([pa.array(ts), vec(["x", "y", "z"]), vec(["x", "y", "z"]),
-                                    vec(["x", "y", "z", "w"])], schema=schema))
+        def vec(names, values):
+            return pa.StructArray.from_arrays([pa.array(values(i)) for i in range(len(names))], names=names)
+        if not sensor:
+            noise = lambda i: rng.standard_normal(n)  # noqa: E731
+            cols = [vec(["x", "y", "z"], noise), vec(["x", "y", "z"], noise), vec(["x", "y", "z", "w"], noise)]
+        else:
+            t = np.arange(start, start + n) * 1e-3  # seconds at 1 kHz
+            adc = lambda i: np.round(rng.standard_normal(n) * 2048) / 2048 * 9.80665  # noqa: E731
+            f32 = lambda i: rng.standard_normal(n).astype(np.float32).astype(np.float64)  # noqa: E731
+            quat = lambda i: np.cos(0.1 * t + i) + rng.standard_normal(n) * 1e-4  # noqa: E731
+            cols = [vec(["x", "y", "z"], adc), vec(["x", "y", "z"], f32), vec(["x", "y", "z", "w"], quat)]
+        out.append(pa.record_batch([pa.array(ts)] + cols, schema=schema))
     return schema, out
 
 
@@ -145,7 +159,7 @@ def sdk_image_batches(count, blob_bytes, batch_rows, seed=2):
 
 
 # (serialization_format, ontology_tag) each workload's topic is declared with on mosaicod
-DECLARED = {"imu": ("default", "IMU"), "blob-default": ("default", "Blob"), "blob-image": ("image", "Image")}
+DECLARED = {"imu": ("default", "IMU"), "imu-sensor": ("default", "IMU"), "blob-default": ("default", "Blob"), "blob-image": ("image", "Image")}
 
 
 # ---------------------------------------------------------------- the pyarrow do-nothing server (--python-null)
@@ -363,6 +377,8 @@ def make_workloads(args):
     for w in args.workloads:
         if w == "imu":
             out[w] = imu_batches(args.imu_rows, args.imu_batch_rows)
+        elif w == "imu-sensor":
+            out[w] = imu_batches(args.imu_rows, args.imu_batch_rows, sensor=True)
         else:
             blobs = blobs or sdk_image_batches(args.blobs, args.blob_kb * 1024, args.blob_batch_rows)
             out[w] = blobs
@@ -448,7 +464,8 @@ def report(args, workloads, keys, runs, rss, load_start, load_end, markdown=Fals
     # Issue 12's targets on the wall-time ratios; `ours/base` needed for "2x the reference" if base is f44f143.
     targets = [("imu", "ingest", "parquet", 0.7, 1.43), ("imu", "read", "null", 0.7, 1.05),
                ("blob-default", "ingest", "parquet", 0.7, 1.25), ("blob-default", "read", "null", 0.7, None),
-               ("blob-image", "ingest", "parquet", 0.7, None), ("blob-image", "read", "null", 0.7, None)]
+               ("blob-image", "ingest", "parquet", 0.7, None), ("blob-image", "read", "null", 0.7, None),
+               ("imu-sensor", "ingest", "parquet", 0.7, None), ("imu-sensor", "read", "null", 0.7, None)]
     rows = []
     for w, d, k, goal, base_goal in targets:
         if w not in workloads or k not in keys:
@@ -471,9 +488,9 @@ def report(args, workloads, keys, runs, rss, load_start, load_end, markdown=Fals
 
     def described(path):
         return f"{path} (built {time.strftime('%Y-%m-%d %H:%M', time.gmtime(os.path.getmtime(path)))} UTC)"
-    imu = f"imu {args.imu_rows:,} rows in {args.imu_batch_rows}-row batches" if "imu" in workloads else ""
+    imu = f"imu {args.imu_rows:,} rows in {args.imu_batch_rows}-row batches" if any(w.startswith("imu") for w in workloads) else ""
     blob = (f"blobs {args.blobs} x {args.blob_kb} KiB in {args.blob_batch_rows}-row batches"
-            if any(w != "imu" for w in workloads) else "")
+            if any(not w.startswith("imu") for w in workloads) else "")
     head = [f"flight_throughput: {', '.join(x for x in (imu, blob) if x)}; chunk {args.chunk_size_mb} MiB; "
             f"median of {args.repeat} interleaved runs",
             f"load average (1/5/15 min) at start {load_start[0]:.2f}/{load_start[1]:.2f}/{load_start[2]:.2f}, "
