@@ -146,8 +146,12 @@ arrow::Status CeilingServer::DoPut(const fl::ServerCallContext&, std::unique_ptr
   return arrow::Status::OK();
 }
 
-arrow::Status CeilingServer::PutParquet(const std::string& name, fl::FlightMessageReader& reader) {
-  ARROW_RETURN_NOT_OK(store_->DeletePrefix(name));
+arrow::Status CeilingServer::PutParquet(const std::string& target_name, fl::FlightMessageReader& reader) {
+  std::string name;  // a new directory per upload: never the page cache of a previous upload's files
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    name = target_name + "." + std::to_string(parquet_uploads_++);
+  }
   ARROW_ASSIGN_OR_RAISE(auto schema, reader.GetSchema());
   std::vector<std::shared_ptr<arrow::RecordBatch>> buffered;
   int64_t buffered_bytes = 0;
@@ -178,8 +182,10 @@ arrow::Status CeilingServer::PutParquet(const std::string& name, fl::FlightMessa
   arrow::Status last = await();
   ARROW_RETURN_NOT_OK(st);
   ARROW_RETURN_NOT_OK(last);
-  if (index == 0) return arrow::Status::OK();
-  return SyncDirectory(store_->root() + "/" + name);
+  if (index > 0) ARROW_RETURN_NOT_OK(SyncDirectory(store_->root() + "/" + name));
+  std::lock_guard<std::mutex> lock(mu_);
+  parquet_dirs_[target_name] = name;
+  return arrow::Status::OK();
 }
 
 arrow::Status CeilingServer::WriteChunk(const std::shared_ptr<arrow::Table>& table, const std::string& key) const {
@@ -217,7 +223,14 @@ arrow::Status CeilingServer::DoGet(const fl::ServerCallContext&, const fl::Ticke
     *stream = std::make_unique<fl::RecordBatchStream>(std::move(reader));
     return arrow::Status::OK();
   }
-  ARROW_ASSIGN_OR_RAISE(auto keys, store_->List(target.name));  // sorted: chunk-000000, chunk-000001, ...
+  std::string dir;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = parquet_dirs_.find(target.name);
+    if (it == parquet_dirs_.end()) return arrow::Status::KeyError("no parquet upload named ", target.name);
+    dir = it->second;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto keys, store_->List(dir));  // sorted: chunk-000000, chunk-000001, ...
   if (keys.empty()) return arrow::Status::KeyError("no parquet upload named ", target.name);
   auto reader = std::make_shared<ChunkFilesReader>(store_, std::move(keys), options_);
   ARROW_RETURN_NOT_OK(reader->Init());
