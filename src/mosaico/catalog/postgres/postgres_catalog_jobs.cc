@@ -67,20 +67,22 @@ arrow::Result<JobRecord> PostgresCatalog::EnqueueJob(const std::string& kind, co
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   std::optional<std::string> key;
   if (!dedup_key.empty()) key = dedup_key;
-  // A few rounds: the active job holding the key may finish between our insert attempt and our lookup.
+  // One statement: the new row, or else the active job already holding the key (a mark enqueued again within its
+  // minute, the common case: two round trips as insert-then-lookup). The lookup sees the statement's snapshot, so a
+  // holder committed by a concurrent enqueue after it began (ON CONFLICT still waited for it) is not seen: no row,
+  // and the next round finds it. A few rounds: the active holder may also finish between conflict and lookup.
   for (int round = 0; round < 5; ++round) {
     ARROW_ASSIGN_OR_RAISE(
-        PgResult inserted,
-        conn->Exec("INSERT INTO jobs (kind, payload, dedup_key, state, attempts, run_after_ns, created_at_ns, "
-                   "updated_at_ns) VALUES ($1, $2, $3, 'pending', 0, $4, $5, $5) "
+        PgResult res,
+        conn->Exec("WITH ins AS (INSERT INTO jobs (kind, payload, dedup_key, state, attempts, run_after_ns, "
+                   "created_at_ns, updated_at_ns) VALUES ($1, $2, $3, 'pending', 0, $4, $5, $5) "
                    "ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL AND state IN ('pending', 'running') "
-                   "DO NOTHING RETURNING " + std::string(kJobColumns),
+                   "DO NOTHING RETURNING " + std::string(kJobColumns) + ") "
+                   "SELECT " + std::string(kJobColumns) + " FROM ins UNION ALL " +
+                   SelectJobs() + " WHERE $3::text IS NOT NULL AND dedup_key = $3 AND state IN ('pending', 'running') "
+                   "AND NOT EXISTS (SELECT 1 FROM ins)",
                    PgParams::Of(kind, payload_json, key, run_after_ns, now_ns)));
-    if (inserted.rows() > 0) return ReadJob(inserted, 0);
-    ARROW_ASSIGN_OR_RAISE(PgResult existing,
-                          conn->Exec(SelectJobs() + " WHERE dedup_key = $1 AND state IN ('pending', 'running')",
-                                     PgParams::Of(dedup_key)));
-    if (existing.rows() > 0) return ReadJob(existing, 0);
+    if (res.rows() > 0) return ReadJob(res, 0);
   }
   return arrow::Status::IOError("postgresql: could not enqueue job '", kind, "' (dedup key kept changing hands)");
 }
