@@ -7,6 +7,7 @@ real recording does), from several client processes, up to `--sequences` x `--to
 checkpoint (default 1k, 10k, 50k, 100k sequences) to measure, on an otherwise idle daemon:
 
   - creation rate of the window that ended there (sequences/s, topics/s) as a ratio to the first window;
+  - the largest overdue count sampled in that window (column "max overdue", the queue's worst lag there);
   - p50 latency of a ListFlights first page (criteria {"limit": 100}; a daemon without paging sends the whole
     listing: that is what its clients wait for), GetFlightInfo of a sequence and of a topic, session_create --
     as ratios to the first checkpoint;
@@ -28,7 +29,7 @@ in each window is read from their event=job_done lines.
 
 Usage: .venv/bin/python bench/catalog_scale.py [--bin build/mosaicod] [--baseline BIN] [--sequences 100000]
          [--topics 10] [--clients 4] [--checkpoints 1000,10000,50000,100000] [--repeat 30] [--keep DIR]
-         [--catalog sqlite|postgres] [--drain-timeout 300] [--parallel]
+         [--catalog sqlite|postgres] [--drain-timeout 300] [--parallel] [--job-workers N]
   --catalog postgres starts a throwaway server with scripts/pg_test_server.sh (one database per daemon).
 """
 import argparse
@@ -93,11 +94,13 @@ def filler(port, worker, n_workers, n_topics, limit, done, topics_done, ready, s
 # ---------------------------------------------------------------- daemon
 
 class Daemon:
-    def __init__(self, binary, data_dir, catalog_url=None):
+    def __init__(self, binary, data_dir, catalog_url=None, job_workers=None):
         self.http_port = free_port()
         self.data_dir = data_dir
         self.catalog_url = catalog_url
         args = ["--http-port", str(self.http_port), "--log-level", "info"]
+        if job_workers is not None:
+            args += ["--job-workers", str(job_workers)]
         if catalog_url:
             args += ["--catalog", catalog_url]
         d = bench_daemon.launch(binary, data_dir, args, timeout=60)
@@ -254,7 +257,7 @@ def run_one(label, binary, args, data_dir, catalog_url, sync=NoSync(), measure_l
     """`sync` (a Barrier across parallel runs): every run reaches each checkpoint before any measures, and none
     fills on while another measures; `measure_lock` makes them measure one at a time."""
     checkpoints = sorted({c for c in args.checkpoints if c < args.sequences} | {args.sequences})
-    daemon = Daemon(binary, data_dir, catalog_url)
+    daemon = Daemon(binary, data_dir, catalog_url, args.job_workers)
     log(f"{label}: daemon on port {daemon.port}, data in {data_dir}")
     ctx = mp.get_context("spawn")  # gRPC does not survive a fork of a process that already has a client
     limit, done, topics_done, ready = (ctx.Value("q", 0) for _ in range(4))
@@ -274,6 +277,7 @@ def run_one(label, binary, args, data_dir, catalog_url, sync=NoSync(), measure_l
     try:
         for cp in checkpoints:
             t = time.time()
+            window_first_sample = len(sampler.samples)
             limit.value = cp
             last_log = t
             t_end = None
@@ -301,7 +305,9 @@ def run_one(label, binary, args, data_dir, catalog_url, sync=NoSync(), measure_l
             sync.wait()
             jobs = daemon.job_ms()
             cat_bytes = daemon.catalog_bytes()
+            in_window = [s[3] for s in sampler.samples[window_first_sample:] if s[3] is not None]
             rows.append({"sequences": created, "rate": rate, "topics_rate": rate * args.topics, "queue": q,
+                         "max_overdue": max(in_window) if in_window else -1,
                          "jobs": len(jobs), "job_ms": sum(jobs) / len(jobs) if jobs else float("nan"),
                          "catalog_bytes": cat_bytes, "load": os.getloadavg()[0], **lat})
             log(f"{label}: {created}: {rate:.0f} seq/s = {rate * args.topics:.0f} topics/s, queue (s, seq, pending, "
@@ -353,7 +359,8 @@ def report(res, args):
           f"{args.catalog}; fill {res['fill_s']:.0f} s; p50 of {args.repeat} calls per latency")
     print(f"{'sequences':>9} {'topics':>8} {'seq/s':>7} {'topics/s':>8} {'rate/1st':>8} {'pending':>8} {'overdue':>8} "
           f"{'list pg ms':>10} {'/1st':>5} {'seq info':>8} {'/1st':>5} {'top info':>8} {'/1st':>5} "
-          f"{'sess cr':>8} {'/1st':>5} {'list all s':>10} {'jobs':>6} {'job ms':>7} {'cat B/topic':>11} {'load':>5}")
+          f"{'sess cr':>8} {'/1st':>5} {'list all s':>10} {'jobs':>6} {'job ms':>7} {'cat B/topic':>11} {'load':>5} "
+          f"{'max overdue':>11}")
     for r in rows:
         q = r["queue"] or (0, 0, -1, -1)
         print(f"{r['sequences']:9d} {r['sequences'] * args.topics:8d} {r['rate']:7.0f} {r['topics_rate']:8.0f} "
@@ -364,7 +371,8 @@ def report(res, args):
               f"{r['topic_info'] * 1e3:8.2f} {r['topic_info'] / first['topic_info']:5.2f} "
               f"{r['session_create'] * 1e3:8.2f} {r['session_create'] / first['session_create']:5.2f} "
               f"{r['list_all']:10.2f} {r['jobs']:6d} {r['job_ms']:7.2f} "
-              f"{r['catalog_bytes'] / (r['sequences'] * args.topics):11.0f} {r['load']:5.1f}")
+              f"{r['catalog_bytes'] / (r['sequences'] * args.topics):11.0f} {r['load']:5.1f} "
+              f"{r.get('max_overdue', -1):11d}")
     samples = res["samples"]
     step = max(1, len(samples) // 12)
     print("job queue over time (s, sequences, pending, overdue): " +
@@ -392,6 +400,7 @@ def main():
     ap.add_argument("--parallel", action="store_true",
                     help="with --baseline: fill both daemons at the same time (same load) instead of one after the other")
     ap.add_argument("--keep", help="keep the data dirs under DIR (one per binary)")
+    ap.add_argument("--job-workers", type=int, help="the daemons' --job-workers (default: theirs)")
     ap.add_argument("--json", help="also write the raw results to this file")
     args = ap.parse_args()
     signal.signal(signal.SIGUSR1, lambda *_: CUT.set())
