@@ -181,7 +181,54 @@ arrow::Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::st
 
 PgConnection::~PgConnection() { PQfinish(conn_); }
 
+namespace {
+
+bool PrepareDisabled() {
+  static const bool off = [] {
+    const char* env = std::getenv("MOSAICOD_PG_NO_PREPARE");
+    return env != nullptr && std::string(env) == "1";
+  }();
+  return off;
+}
+
+}  // namespace
+
 arrow::Result<PgResult> PgConnection::Exec(const std::string& sql, const PgParams& params) {
+  if (PrepareDisabled()) return ExecUnprepared(sql, params);
+  auto known = prepared_.find(sql);
+  if (known == prepared_.end()) {
+    // First run of this text on this connection (or the cache is full): unprepared, remembered.
+    if (prepared_.size() >= kMaxPreparedStatements || seen_.insert(sql).second) {
+      if (seen_.size() > kMaxSeenStatements) seen_.clear();
+      return ExecUnprepared(sql, params);
+    }
+    seen_.erase(sql);
+    std::string name = "mosaico_" + std::to_string(next_statement_++);
+    ARROW_RETURN_NOT_OK(CheckResult(conn_, PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), sql,
+                                    /*clear=*/true));
+    known = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.values_.size());
+  for (const auto& v : params.values_) {
+    values.push_back(v ? v->data() : nullptr);
+    lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+  }
+  PGresult* raw = PQexecPrepared(conn_, known->second.c_str(), static_cast<int>(values.size()), values.data(),
+                                 lengths.data(), params.formats_.data(), 0);
+  arrow::Status st = CheckResult(conn_, raw, sql);
+  if (!st.ok() && PgSqlState(st) == "0A000" && idle()) {
+    // "cached plan must not change result type" (a table the text reads changed shape): forget the statement
+    // (its name stays taken on the server) and run the text afresh, once.
+    prepared_.erase(known);
+    return ExecUnprepared(sql, params);
+  }
+  ARROW_RETURN_NOT_OK(st);
+  return PgResult(raw);
+}
+
+arrow::Result<PgResult> PgConnection::ExecUnprepared(const std::string& sql, const PgParams& params) {
   std::vector<const char*> values;
   std::vector<int> lengths;
   values.reserve(params.values_.size());

@@ -5,6 +5,14 @@
 //  - PgParams collects the parameters of one statement. Values only ever reach SQL through PQexecParams ($1..$n),
 //    never by string concatenation. Bytes are sent in binary format (bytea); everything else as text.
 //  - PgConnection owns one PGconn. NOT thread-safe: one user at a time (the pool hands it out exclusively).
+//    Exec() keeps a per-connection cache of named prepared statements: the second time a statement text runs on
+//    a connection it is prepared (PQprepare) and from then on executed by name (PQexecPrepared), so the server
+//    no longer parses and analyzes it, and after five executions PostgreSQL may reuse a generic plan
+//    (plan_cache_mode = auto keeps a custom plan when the generic one is estimated costlier). A statement runs
+//    once unprepared first, so one-off texts (DDL, migrations) never occupy the cache; at most
+//    kMaxPreparedStatements texts are prepared per connection (then the rest run unprepared). Statements whose
+//    text embeds a query shape built per request, and whose best plan depends on the parameter values (FindTopics'
+//    metadata predicates), use ExecUnprepared(). MOSAICOD_PG_NO_PREPARE=1 turns the cache off (benchmarks).
 //  - PgTransaction runs BEGIN [modes] in one round trip; its destructor rolls back unless Commit() succeeded.
 //  - PgPool: at most `size` connections, opened lazily; Acquire() blocks on a condition variable while all are
 //    in use. A connection found broken on release is closed and replaced by the next Acquire().
@@ -19,6 +27,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <arrow/result.h>
@@ -118,16 +128,25 @@ class PgConnection {
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
-  // One statement with $n parameters.
+  // One statement with $n parameters; a text seen before on this connection runs as a prepared statement.
   arrow::Result<PgResult> Exec(const std::string& sql, const PgParams& params = {});
+  // One statement with $n parameters, never prepared (planned for these parameter values every time).
+  arrow::Result<PgResult> ExecUnprepared(const std::string& sql, const PgParams& params = {});
   // One or more parameterless statements (DDL, BEGIN/COMMIT).
   arrow::Status ExecScript(const std::string& sql);
   bool healthy() const;
   bool idle() const;  // not inside a transaction
+  size_t prepared_statements() const { return prepared_.size(); }  // tests
+
+  static constexpr size_t kMaxPreparedStatements = 256;
+  static constexpr size_t kMaxSeenStatements = 1024;  // texts run once, remembered (then forgotten all at once)
 
  private:
   explicit PgConnection(pg_conn* conn) : conn_(conn) {}
   pg_conn* conn_;
+  std::unordered_map<std::string, std::string> prepared_;  // text -> statement name
+  std::unordered_set<std::string> seen_;                   // texts run once, unprepared
+  uint64_t next_statement_ = 0;
 };
 
 class PgTransaction {

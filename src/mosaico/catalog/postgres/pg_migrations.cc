@@ -375,6 +375,18 @@ arrow::Status BackfillMetadataValues(PgConnection* conn) {
   return arrow::Status::OK();
 }
 
+// Version 10: each topic's data interval on its row (data_ts_min = min of its chunks' ts_min, data_ts_max = max of
+// their ts_max; NULL without chunks), kept by InsertChunkRows/DeleteChunkRows (pg_queries.h) in the transaction that
+// writes the chunks. FindTopics read it with two index probes of `chunks` per result topic (~4.5 us each with
+// chunks present: 40 ms for a 4600-topic answer); now it is two columns of the row. Adding nullable columns is
+// instant; the backfill touches only topics that have chunks.
+constexpr char kMigration10[] = R"sql(
+ALTER TABLE topics ADD COLUMN IF NOT EXISTS data_ts_min BIGINT, ADD COLUMN IF NOT EXISTS data_ts_max BIGINT;
+UPDATE topics t SET data_ts_min = c.lo, data_ts_max = c.hi
+  FROM (SELECT topic_id, min(ts_min) AS lo, max(ts_max) AS hi FROM chunks GROUP BY topic_id) c
+  WHERE t.id = c.topic_id AND (t.data_ts_min IS DISTINCT FROM c.lo OR t.data_ts_max IS DISTINCT FROM c.hi);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -391,6 +403,7 @@ const std::vector<Migration>& Migrations() {
        Migration8().c_str()},
       {9, "sequence metadata values: (sequence, path, number, text) rows kept by a trigger, btree-indexed",
        kMigration9, BackfillMetadataValues},
+      {10, "topic data interval on the topic row (min ts_min / max ts_max of its chunks)", kMigration10},
   };
   return kMigrations;
 }

@@ -1,5 +1,7 @@
 #include "mosaico/catalog/postgres/pg_queries.h"
 
+#include <algorithm>
+
 #include "mosaico/core/errors.h"
 
 namespace mosaico::catalog::postgres {
@@ -131,7 +133,18 @@ arrow::Status InsertChunkRows(PgConnection* conn, int64_t topic_id, const std::v
               .status());
     }
   }
-  return arrow::Status::OK();
+  if (chunks.empty()) return arrow::Status::OK();
+  // The topic's data interval (migration 10), widened to these chunks (LEAST/GREATEST skip a NULL).
+  int64_t lo = chunks.front().ts_min, hi = chunks.front().ts_max;
+  for (const ChunkRecord& chunk : chunks) {
+    lo = std::min(lo, chunk.ts_min);
+    hi = std::max(hi, chunk.ts_max);
+  }
+  return conn
+      ->Exec("UPDATE topics SET data_ts_min = LEAST(data_ts_min, $2), data_ts_max = GREATEST(data_ts_max, $3) "
+             "WHERE id = $1",
+             PgParams::Of(topic_id, lo, hi))
+      .status();
 }
 
 arrow::Status DeleteChunkRows(PgConnection* conn, int64_t topic_id) {
@@ -139,7 +152,9 @@ arrow::Status DeleteChunkRows(PgConnection* conn, int64_t topic_id) {
       conn->Exec("DELETE FROM chunk_column_stats WHERE chunk_id IN (SELECT id FROM chunks WHERE topic_id = $1)",
                  PgParams::Of(topic_id))
           .status());
-  return conn->Exec("DELETE FROM chunks WHERE topic_id = $1", PgParams::Of(topic_id)).status();
+  ARROW_RETURN_NOT_OK(conn->Exec("DELETE FROM chunks WHERE topic_id = $1", PgParams::Of(topic_id)).status());
+  return conn->Exec("UPDATE topics SET data_ts_min = NULL, data_ts_max = NULL WHERE id = $1", PgParams::Of(topic_id))
+      .status();
 }
 
 }  // namespace mosaico::catalog::postgres

@@ -32,7 +32,10 @@ arrow::Result<SessionRecord> FindSessionById(PgConnection* conn, int64_t id, boo
 arrow::Result<TopicRecord> FindTopicById(PgConnection* conn, int64_t id, bool for_update = false);
 arrow::Result<TopicRecord> FindTopic(PgConnection* conn, const std::string& sequence, const std::string& topic);
 
-// Chunk rows of a topic (chunks + stats), as catalog/sqlite/chunk_rows.h; REQUIRES an open transaction.
+// Chunk rows of a topic (chunks + stats), as catalog/sqlite/chunk_rows.h; REQUIRES an open transaction (and the
+// topic row locked). They also keep the topic's data interval (topics.data_ts_min/data_ts_max, migration 10: min of
+// its chunks' ts_min, max of their ts_max, NULL without chunks), which FindTopics reads: every chunk write goes
+// through them.
 arrow::Status InsertChunkRows(PgConnection* conn, int64_t topic_id, const std::vector<ChunkRecord>& chunks);
 arrow::Status DeleteChunkRows(PgConnection* conn, int64_t topic_id);
 

@@ -14,7 +14,9 @@
 // from the partial indexes of migrations 4 and 9, saying whether the catalog has any such rows. Only when it does (or
 // when no row came back, so the column could not say) does a second statement ask which, and a third re-run the
 // query with the pushed conditions OR-ed with them. A catalog without such rows answers in one round trip.
-// Schema snapshots are selected only when TopicFilter::with_schemas asks for them.
+// Schema snapshots are selected only when TopicFilter::with_schemas asks for them. A topic's data interval is two
+// columns of its row (migration 10, kept with the chunks by pg_queries.h), not two probes of `chunks` per topic.
+// The statement is not prepared (PgConnection::ExecUnprepared): its plan depends on the values' selectivity.
 // A stored user_metadata that is not a JSON object fails the query with IOError, as in SQLite.
 #include <algorithm>
 #include <memory>
@@ -147,9 +149,7 @@ class QueryBuilder {
     std::string sql = "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, ";
     // A schema snapshot is kilobytes per row (hex text on the wire): only a query with an ontology part reads it.
     sql += with_schemas ? "t.schema_ipc, " : "NULL::bytea, ";
-    sql +=
-        "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
-        "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id), ";
+    sql += "t.data_ts_min, t.data_ts_max, ";  // kept on the row with the chunks (migration 10)
     sql += seq_matcher_ ? "q.user_metadata, " : "NULL::text, ";
     sql += topic_matcher_ ? "t.user_metadata, " : "NULL::text, ";
     sql += "q.created_at_ns, t.created_at_ns";
@@ -341,16 +341,17 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   const bool pushed = builder.has_pushed_sequence_metadata() || builder.has_pushed_topic_metadata();
   // The common case, one statement: the pushed conditions as they are, plus whether rows they cannot judge exist.
-  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->Exec(builder.Sql(filter.with_schemas, false, false, false, pushed),
-                                                 builder.params()));
+  // Unprepared: the text is this query's shape, and its best plan depends on the values (selectivity).
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, false, false, false, pushed),
+                                                           builder.params()));
   if (pushed && (res.rows() == 0 || res.Bool(0, kUnparsedAny))) {
     ARROW_ASSIGN_OR_RAISE(PgResult unparsed, conn->Exec(builder.ProbeSql()));
     const bool sequences_unparsed = unparsed.Bool(0, 0), topics_unparsed = unparsed.Bool(0, 1),
                values_marked = unparsed.Bool(0, 2);
     if (sequences_unparsed || topics_unparsed || values_marked) {
-      ARROW_ASSIGN_OR_RAISE(res, conn->Exec(builder.Sql(filter.with_schemas, sequences_unparsed, topics_unparsed,
-                                                        values_marked, false),
-                                            builder.params()));
+      ARROW_ASSIGN_OR_RAISE(res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, sequences_unparsed,
+                                                                  topics_unparsed, values_marked, false),
+                                                      builder.params()));
     }
   }
   std::vector<TopicMatch> out;
