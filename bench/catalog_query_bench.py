@@ -21,7 +21,8 @@ The catalog is filled ONCE into a data dir and reused by later runs:
   query    For each backend and binary: a daemon (--job-workers 0, so that no background work disturbs timings)
            on a private copy of the catalog (SQLite: sqlite-<label>/catalog.db, copied once from the filled one,
            so each binary migrates its own copy; the store is the fill's); p50/p99 over --repeat runs of the typical metadata queries, of the `info`
-           action (the RPC floor) and of the whole ListFlights listing. With two binaries the runs interleave, query by
+           action (the RPC floor), of the whole ListFlights listing, of GetFlightInfo (a random sequence, a random
+           topic) and of session_create (its sessions finalized afterwards, untimed). With two binaries the runs interleave, query by
            query, and ratios are within the run.
 
 Usage: .venv/bin/python bench/catalog_query_bench.py --dir DIR [--sequences 100000] [--bin B] [--baseline-bin B0]
@@ -301,6 +302,27 @@ def run_queries(args):
         # Arrow C++'s gRPC client (under pyarrow) reads the whole ListFlights stream before it yields the first item,
         # so this is the unpaged listing the SDK's list_sequences waits for; catalog_scale.py times a paged first page.
         measure("ListFlights whole listing", lambda dm: next(iter(dm.client.list_flights())), lambda out: "")
+        # Fixed-shape catalog statements (PostgreSQL runs them as prepared statements from their second use on a
+        # pooled connection): GetFlightInfo of a sequence and of a topic, session_create (its sessions are finalized
+        # afterwards, untimed).
+        rnd = random.Random(11)
+        opened = []  # (daemon, session uuid)
+
+        def info(dm, topic):
+            loc = f"run_{rnd.randrange(args.sequences):06d}" + (f"/{SENSORS[rnd.randrange(len(SENSORS))][0]}"
+                                                                if topic else "")
+            return dm.client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps({"resource_locator": loc})))
+
+        def session_create(dm):
+            s = action(dm.client, "session_create", {"locator": f"run_{rnd.randrange(args.sequences):06d}"})[0]
+            opened.append((dm, s["uuid"]))
+
+        if not args.queries:
+            measure("GetFlightInfo sequence", lambda dm: info(dm, False), lambda out: "")
+            measure("GetFlightInfo topic", lambda dm: info(dm, True), lambda out: "")
+            measure("session_create", session_create, lambda out: "")
+            for dm, uuid in opened:
+                action(dm.client, "session_finalize", {"session_uuid": uuid})
         for name, q in [(n, q) for n, q in QUERIES if not args.queries or any(w in n for w in args.queries.split(","))]:
             def count(out):
                 items = out[0]["items"]
