@@ -132,6 +132,15 @@ TEST_F(PostgresStatementsTest, TheMigrationBackfillsTheInterval) {
   const TopicRecord topic = MustCreateTopic(session, "t");
   MustCreateTopic(session, "empty");
   MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic.id, "u1", {Chunk(0, 7, 9), Chunk(1, 3, 5)}));
+  // A topic whose id lies several backfill batches further (the backfill walks topic ids in ranges).
+  {
+    auto conn = Connect();
+    ASSERT_NE(conn, nullptr);
+    MOSAICO_ASSERT_OK(conn->ExecScript("ALTER TABLE topics ALTER COLUMN id RESTART WITH 70001"));
+  }
+  const TopicRecord far = MustCreateTopic(session, "u");
+  ASSERT_GE(far.id, 70001);
+  MOSAICO_ASSERT_OK(catalog_->CommitTopicData(far.id, "u2", {Chunk(0, 20, 30)}));
   // The catalog as it was before migration 10, reopened.
   catalog_.reset();
   auto conn = Connect();
@@ -142,9 +151,10 @@ TEST_F(PostgresStatementsTest, TheMigrationBackfillsTheInterval) {
   MOSAICO_ASSERT_OK_AND_ASSIGN(postgres::PgResult rows,
                                conn->Exec("SELECT name, coalesce(data_ts_min::text, '-'), "
                                           "coalesce(data_ts_max::text, '-') FROM topics ORDER BY name"));
-  ASSERT_EQ(rows.rows(), 2);
+  ASSERT_EQ(rows.rows(), 3);
   EXPECT_EQ(rows.Text(0, 0) + rows.Text(0, 1) + rows.Text(0, 2), "empty--");
   EXPECT_EQ(rows.Text(1, 0) + rows.Text(1, 1) + rows.Text(1, 2), "t39");
+  EXPECT_EQ(rows.Text(2, 0) + rows.Text(2, 1) + rows.Text(2, 2), "u2030");
   EXPECT_EQ(Interval(), std::make_pair(std::optional<int64_t>(3), std::optional<int64_t>(9)));
   MOSAICO_ASSERT_OK_AND_ASSIGN(postgres::PgResult version, conn->Exec("SELECT max(version) FROM schema_migrations"));
   EXPECT_EQ(version.Text(0, 0), std::to_string(postgres::PgLatestSchemaVersion()));

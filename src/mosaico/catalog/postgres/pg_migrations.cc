@@ -379,13 +379,44 @@ arrow::Status BackfillMetadataValues(PgConnection* conn) {
 // their ts_max; NULL without chunks), kept by InsertChunkRows/DeleteChunkRows (pg_queries.h) in the transaction that
 // writes the chunks. FindTopics read it with two index probes of `chunks` per result topic (~4.5 us each with
 // chunks present: 40 ms for a 4600-topic answer); now it is two columns of the row. Adding nullable columns is
-// instant; the backfill touches only topics that have chunks.
+// instant; the backfill (BackfillTopicIntervals) walks topics by id ranges, logging its progress, and touches only
+// topics that have chunks. Chunk writers wait for the migration (the lock below).
 constexpr char kMigration10[] = R"sql(
+LOCK TABLE topics, chunks IN SHARE ROW EXCLUSIVE MODE;
 ALTER TABLE topics ADD COLUMN IF NOT EXISTS data_ts_min BIGINT, ADD COLUMN IF NOT EXISTS data_ts_max BIGINT;
-UPDATE topics t SET data_ts_min = c.lo, data_ts_max = c.hi
-  FROM (SELECT topic_id, min(ts_min) AS lo, max(ts_max) AS hi FROM chunks GROUP BY topic_id) c
-  WHERE t.id = c.topic_id AND (t.data_ts_min IS DISTINCT FROM c.lo OR t.data_ts_max IS DISTINCT FROM c.hi);
 )sql";
+
+arrow::Status BackfillTopicIntervals(PgConnection* conn) {
+  ARROW_ASSIGN_OR_RAISE(PgResult range, conn->Exec("SELECT coalesce(min(id), 0), coalesce(max(id), -1), count(*) "
+                                                   "FROM topics"));
+  const int64_t first = range.Int64(0, 0), last = range.Int64(0, 1), total = range.Int64(0, 2);
+  constexpr int64_t kStep = 20000;
+  const auto started = std::chrono::steady_clock::now();
+  auto logged = started;
+  if (total > 0) spdlog::info("event=catalog_topic_interval_backfill done=0 total={}", total);
+  for (int64_t low = first; low <= last; low += kStep) {
+    ARROW_RETURN_NOT_OK(
+        conn->Exec("UPDATE topics t SET data_ts_min = c.lo, data_ts_max = c.hi "
+                   "FROM (SELECT topic_id, min(ts_min) AS lo, max(ts_max) AS hi FROM chunks "
+                   "      WHERE topic_id BETWEEN $1 AND $2 GROUP BY topic_id) c "
+                   "WHERE t.id = c.topic_id AND (t.data_ts_min IS DISTINCT FROM c.lo OR "
+                   "                             t.data_ts_max IS DISTINCT FROM c.hi)",
+                   PgParams::Of(low, low + kStep - 1))
+            .status());
+    const auto now = std::chrono::steady_clock::now();
+    if (now - logged > std::chrono::seconds(5)) {
+      ARROW_ASSIGN_OR_RAISE(PgResult done, conn->Exec("SELECT count(*) FROM topics WHERE id <= $1",
+                                                      PgParams::Of(low + kStep - 1)));
+      spdlog::info("event=catalog_topic_interval_backfill done={} total={}", done.Int64(0, 0), total);
+      logged = now;
+    }
+  }
+  if (total > 0) {
+    spdlog::info("event=catalog_topic_interval_backfill done={} total={} finished=true seconds={:.1f}", total, total,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return arrow::Status::OK();
+}
 
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
@@ -403,7 +434,8 @@ const std::vector<Migration>& Migrations() {
        Migration8().c_str()},
       {9, "sequence metadata values: (sequence, path, number, text) rows kept by a trigger, btree-indexed",
        kMigration9, BackfillMetadataValues},
-      {10, "topic data interval on the topic row (min ts_min / max ts_max of its chunks)", kMigration10},
+      {10, "topic data interval on the topic row (min ts_min / max ts_max of its chunks)", kMigration10,
+       BackfillTopicIntervals},
   };
   return kMigrations;
 }
