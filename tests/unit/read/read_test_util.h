@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -66,6 +67,8 @@ inline std::shared_ptr<arrow::Array> Int64Array(const std::vector<int64_t>& v) {
 struct WriteOptions {
   int64_t row_group_rows = 16;
   bool statistics = true;
+  // Further writer settings (codecs, encodings per column), applied last.
+  std::function<void(parquet::WriterProperties::Builder&)> tune;
 };
 
 // Writes `table` (REQUIRES: sorted by timestamp_ns) as chunk `index` and returns its catalog record.
@@ -78,6 +81,7 @@ inline catalog::ChunkRecord WriteChunk(store::ObjectStore& store, const std::sha
   auto out = store.OpenWrite(rec.object_key).ValueOrDie();
   parquet::WriterProperties::Builder props;
   if (!opts.statistics) props.disable_statistics();
+  if (opts.tune) opts.tune(props);
   auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
   auto st = parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, opts.row_group_rows,
                                        props.build(), arrow_props);

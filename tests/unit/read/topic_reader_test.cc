@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <random>
 
 #include <arrow/compute/api.h>
 #include <arrow/compute/initialize.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
 
 #include "read/read_test_util.h"
 
@@ -169,6 +173,47 @@ TEST_F(NestedReadTest, IncompatibleChunkSchemaIsAnError) {
   auto st = testing::Drain(**reader, 65536).status();
   EXPECT_TRUE(st.IsIOError()) << st.ToString();
   EXPECT_NE(st.message().find(records_[0].object_key), std::string::npos) << st.ToString();
+}
+
+// One topic whose chunks store their float columns differently -- BYTE_STREAM_SPLIT + zstd (every chunk written
+// before 857e2ea, and limited-precision data since) and PLAIN + UNCOMPRESSED (full-precision noise since 857e2ea,
+// ingest/chunk_codec.h) -- reads as one merged, sorted stream equal to the rows written: each column chunk's footer
+// names its codec and encodings, the reader needs nothing else. Also with readahead and column-parallel decode.
+TEST_F(NestedReadTest, ChunksWithDifferentFloatCodecsReadAsOneStream) {
+  const std::vector<std::string> floats = {"acceleration.x", "acceleration.y", "acceleration.z"};
+  auto split_zstd = [&](parquet::WriterProperties::Builder& b) {
+    b.compression(arrow::Compression::ZSTD);
+    for (const auto& p : floats) b.disable_dictionary(p)->encoding(p, parquet::Encoding::BYTE_STREAM_SPLIT);
+  };
+  auto plain_uncompressed = [&](parquet::WriterProperties::Builder& b) {
+    b.compression(arrow::Compression::UNCOMPRESSED);
+    for (const auto& p : floats) b.disable_dictionary(p)->encoding(p, parquet::Encoding::PLAIN);
+  };
+  auto schema = NestedSchema(/*with_metadata=*/false);
+  std::mt19937_64 rng(99);
+  for (int c = 0; c < 4; ++c) {  // overlapping time ranges: the merge interleaves rows of both kinds of chunk
+    tables_.push_back(NestedTable(schema, 300, 1000, rng));
+    testing::WriteOptions opts{.row_group_rows = 37};
+    opts.tune = c % 2 == 0 ? std::function<void(parquet::WriterProperties::Builder&)>(split_zstd)
+                           : std::function<void(parquet::WriterProperties::Builder&)>(plain_uncompressed);
+    records_.push_back(testing::WriteChunk(*tmp_.store(), tables_.back(), c, opts));
+  }
+  // The two kinds of footer, as written.
+  for (int c = 0; c < 2; ++c) {
+    auto file = tmp_.store()->OpenRead(records_[c].object_key).ValueOrDie();
+    auto md = parquet::ParquetFileReader::Open(file)->metadata();
+    const int leaf = md->schema()->ColumnIndex("acceleration.x");
+    ASSERT_GE(leaf, 0);
+    auto column = md->RowGroup(0)->ColumnChunk(leaf);
+    const auto encodings = column->encodings();
+    const bool split = std::find(encodings.begin(), encodings.end(), parquet::Encoding::BYTE_STREAM_SPLIT) !=
+                       encodings.end();
+    EXPECT_EQ(column->compression(), c == 0 ? arrow::Compression::ZSTD : arrow::Compression::UNCOMPRESSED);
+    EXPECT_EQ(split, c == 0);
+  }
+  ExpectExact(schema, Window({}, {}), ReadOptions{});
+  ExpectExact(schema, Window(250, 700), ReadOptions{.max_batch_rows = 50});
+  ExpectExact(schema, Window({}, {}), ReadOptions{.use_threads = true, .readahead_batches = 2});
 }
 
 TEST(GetReadStats, UnsetForForeignReaders) {
