@@ -23,7 +23,7 @@
 //    Every upload writes new files and earlier uploads stay on disk, as mosaicod keeps every upload: overwriting
 //    (or deleting) the previous files would hand the next upload the page cache they free, which fresh files do
 //    not get (on the development VM, first-touch page cache made the copy into it ~10x dearer: bench/README.md
-//    2026-12-07 06:30). A stream named like an earlier one replaces it for DoGet.
+//    Figures 2026-12-07 06:00). A stream named like an earlier one replaces it for DoGet.
 //  - DoGet "parquet/<name>" (the read ceiling): streams the chunks of <name> in index order, each opened with
 //    mosaicod's read::OpenChunkFile and decoded one row group at a time with the batch size mosaicod's
 //    read::ChunkCursor uses (max_decode_rows, fewer for wide rows so one batch stays near max_batch_bytes); the
