@@ -210,8 +210,8 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   options.max_batch_bytes = config_.grpc_target_encode_message_size;
   // Decode the next batches while gRPC sends this one -- for narrow rows (IMU-like: many values per byte, where
   // decoding is real work), and decode the columns of each batch in parallel on Arrow's CPU pool (zstd, byte
-  // stream split and levels of one column per task: 1.3-1.4x wall for IMU, CPU per MB within 8 %, bench/README.md
-  // 2026-12-07). Wide rows (blobs) decode as plain copies: there readahead measured 10-20% slower (more
+  // stream split and levels of one column per task: 1.3-1.4x wall for zstd'ed IMU columns, CPU per MB within 8 %;
+  // neutral on noise floats stored PLAIN uncompressed since 857e2ea; bench/README.md 2026-12-07). Wide rows (blobs) decode as plain copies: there readahead measured 10-20% slower (more
   // batches in flight, so fresh pages instead of the allocator's hot ones), so they stay on the gRPC thread.
   int64_t rows = 0, bytes = 0;
   for (const auto& chunk : chunks) {
