@@ -193,6 +193,18 @@ bool PrepareDisabled() {
 
 }  // namespace
 
+PgParams::Wire PgParams::ToWire() const {
+  Wire wire;
+  wire.values.reserve(values_.size());
+  wire.lengths.reserve(values_.size());
+  for (const auto& v : values_) {
+    wire.values.push_back(v ? v->data() : nullptr);
+    wire.lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+  }
+  wire.formats = formats_.data();
+  return wire;
+}
+
 arrow::Result<PgResult> PgConnection::Exec(const std::string& sql, const PgParams& params) {
   if (PrepareDisabled()) return ExecUnprepared(sql, params);
   auto known = prepared_.find(sql);
@@ -208,15 +220,9 @@ arrow::Result<PgResult> PgConnection::Exec(const std::string& sql, const PgParam
                                     /*clear=*/true));
     known = prepared_.emplace(sql, std::move(name)).first;
   }
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  values.reserve(params.values_.size());
-  for (const auto& v : params.values_) {
-    values.push_back(v ? v->data() : nullptr);
-    lengths.push_back(v ? static_cast<int>(v->size()) : 0);
-  }
-  PGresult* raw = PQexecPrepared(conn_, known->second.c_str(), static_cast<int>(values.size()), values.data(),
-                                 lengths.data(), params.formats_.data(), 0);
+  const PgParams::Wire wire = params.ToWire();
+  PGresult* raw = PQexecPrepared(conn_, known->second.c_str(), wire.count(), wire.values.data(), wire.lengths.data(),
+                                 wire.formats, 0);
   arrow::Status st = CheckResult(conn_, raw, sql);
   if (!st.ok() && PgSqlState(st) == "0A000" && idle()) {
     // "cached plan must not change result type" (a table the text reads changed shape): forget the statement
@@ -229,15 +235,9 @@ arrow::Result<PgResult> PgConnection::Exec(const std::string& sql, const PgParam
 }
 
 arrow::Result<PgResult> PgConnection::ExecUnprepared(const std::string& sql, const PgParams& params) {
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  values.reserve(params.values_.size());
-  for (const auto& v : params.values_) {
-    values.push_back(v ? v->data() : nullptr);
-    lengths.push_back(v ? static_cast<int>(v->size()) : 0);
-  }
-  PGresult* raw = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                               lengths.data(), params.formats_.data(), 0);
+  const PgParams::Wire wire = params.ToWire();
+  PGresult* raw = PQexecParams(conn_, sql.c_str(), wire.count(), nullptr, wire.values.data(), wire.lengths.data(),
+                               wire.formats, 0);
   ARROW_RETURN_NOT_OK(CheckResult(conn_, raw, sql));
   return PgResult(raw);
 }

@@ -91,6 +91,15 @@ class PgParams {
 
  private:
   friend class PgConnection;
+  // libpq's view of the parameters: pointers into this object (valid while it lives and is unchanged).
+  struct Wire {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    const int* formats = nullptr;
+    int count() const { return static_cast<int>(values.size()); }
+  };
+  Wire ToWire() const;
+
   std::vector<std::optional<std::string>> values_;
   std::vector<int> formats_;
 };

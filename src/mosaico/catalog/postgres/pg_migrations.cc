@@ -336,29 +336,40 @@ CREATE OR REPLACE TRIGGER sequences_metadata_values_update AFTER UPDATE OF user_
   FOR EACH ROW EXECUTE FUNCTION mosaico_sequence_metadata_values();
 )sql";
 
-arrow::Status BackfillMetadataValues(PgConnection* conn) {
+// Runs `statement` ($1, $2: an inclusive id range) over `table`'s ids in ranges of `step`, in the migration's
+// transaction, logging `event` with done/total every 5 s and when finished: a backfill's cost follows the catalog's
+// size once, and it says how far it is.
+arrow::Status BackfillByIdRanges(PgConnection* conn, const std::string& table, int64_t step, const char* event,
+                                 const std::string& statement) {
   ARROW_ASSIGN_OR_RAISE(PgResult range, conn->Exec("SELECT coalesce(min(id), 0), coalesce(max(id), -1), count(*) "
-                                                   "FROM sequences"));
+                                                   "FROM " + table));
   const int64_t first = range.Int64(0, 0), last = range.Int64(0, 1), total = range.Int64(0, 2);
-  constexpr int64_t kStep = 10000;
   const auto started = std::chrono::steady_clock::now();
   auto logged = started;
-  if (total > 0) spdlog::info("event=catalog_metadata_values_backfill done=0 total={}", total);
-  for (int64_t low = first; low <= last; low += kStep) {
-    ARROW_RETURN_NOT_OK(conn->Exec("INSERT INTO sequence_metadata_values (sequence_id, path, num_value, text_value) "
-                                   "SELECT s.id, v.path, v.num_value, v.text_value FROM sequences s, "
-                                   "LATERAL mosaico_metadata_values(s.metadata_jsonb) v "
-                                   "WHERE s.id BETWEEN $1 AND $2",
-                                   PgParams::Of(low, low + kStep - 1))
-                            .status());
+  if (total > 0) spdlog::info("event={} done=0 total={}", event, total);
+  for (int64_t low = first; low <= last; low += step) {
+    ARROW_RETURN_NOT_OK(conn->Exec(statement, PgParams::Of(low, low + step - 1)).status());
     const auto now = std::chrono::steady_clock::now();
     if (now - logged > std::chrono::seconds(5)) {
-      ARROW_ASSIGN_OR_RAISE(PgResult done, conn->Exec("SELECT count(*) FROM sequences WHERE id <= $1",
-                                                      PgParams::Of(low + kStep - 1)));
-      spdlog::info("event=catalog_metadata_values_backfill done={} total={}", done.Int64(0, 0), total);
+      ARROW_ASSIGN_OR_RAISE(PgResult done, conn->Exec("SELECT count(*) FROM " + table + " WHERE id <= $1",
+                                                      PgParams::Of(low + step - 1)));
+      spdlog::info("event={} done={} total={}", event, done.Int64(0, 0), total);
       logged = now;
     }
   }
+  if (total > 0) {
+    spdlog::info("event={} done={} total={} finished=true seconds={:.1f}", event, total, total,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status BackfillMetadataValues(PgConnection* conn) {
+  ARROW_RETURN_NOT_OK(BackfillByIdRanges(
+      conn, "sequences", 10000, "catalog_metadata_values_backfill",
+      "INSERT INTO sequence_metadata_values (sequence_id, path, num_value, text_value) "
+      "SELECT s.id, v.path, v.num_value, v.text_value FROM sequences s, "
+      "LATERAL mosaico_metadata_values(s.metadata_jsonb) v WHERE s.id BETWEEN $1 AND $2"));
   ARROW_RETURN_NOT_OK(conn->ExecScript(
       "ALTER TABLE sequence_metadata_values ADD CONSTRAINT sequence_metadata_values_sequence "
       "  FOREIGN KEY (sequence_id) REFERENCES sequences(id) ON DELETE CASCADE;\n"
@@ -368,10 +379,6 @@ arrow::Status BackfillMetadataValues(PgConnection* conn) {
       "CREATE INDEX IF NOT EXISTS sequence_metadata_values_by_name ON sequence_metadata_values "
       "  ((path[cardinality(path)]), text_value);\n"
       "ANALYZE sequence_metadata_values;"));
-  if (total > 0) {
-    spdlog::info("event=catalog_metadata_values_backfill done={} total={} finished=true seconds={:.1f}", total, total,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  }
   return arrow::Status::OK();
 }
 
@@ -387,35 +394,12 @@ ALTER TABLE topics ADD COLUMN IF NOT EXISTS data_ts_min BIGINT, ADD COLUMN IF NO
 )sql";
 
 arrow::Status BackfillTopicIntervals(PgConnection* conn) {
-  ARROW_ASSIGN_OR_RAISE(PgResult range, conn->Exec("SELECT coalesce(min(id), 0), coalesce(max(id), -1), count(*) "
-                                                   "FROM topics"));
-  const int64_t first = range.Int64(0, 0), last = range.Int64(0, 1), total = range.Int64(0, 2);
-  constexpr int64_t kStep = 20000;
-  const auto started = std::chrono::steady_clock::now();
-  auto logged = started;
-  if (total > 0) spdlog::info("event=catalog_topic_interval_backfill done=0 total={}", total);
-  for (int64_t low = first; low <= last; low += kStep) {
-    ARROW_RETURN_NOT_OK(
-        conn->Exec("UPDATE topics t SET data_ts_min = c.lo, data_ts_max = c.hi "
-                   "FROM (SELECT topic_id, min(ts_min) AS lo, max(ts_max) AS hi FROM chunks "
-                   "      WHERE topic_id BETWEEN $1 AND $2 GROUP BY topic_id) c "
-                   "WHERE t.id = c.topic_id AND (t.data_ts_min IS DISTINCT FROM c.lo OR "
-                   "                             t.data_ts_max IS DISTINCT FROM c.hi)",
-                   PgParams::Of(low, low + kStep - 1))
-            .status());
-    const auto now = std::chrono::steady_clock::now();
-    if (now - logged > std::chrono::seconds(5)) {
-      ARROW_ASSIGN_OR_RAISE(PgResult done, conn->Exec("SELECT count(*) FROM topics WHERE id <= $1",
-                                                      PgParams::Of(low + kStep - 1)));
-      spdlog::info("event=catalog_topic_interval_backfill done={} total={}", done.Int64(0, 0), total);
-      logged = now;
-    }
-  }
-  if (total > 0) {
-    spdlog::info("event=catalog_topic_interval_backfill done={} total={} finished=true seconds={:.1f}", total, total,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  }
-  return arrow::Status::OK();
+  return BackfillByIdRanges(conn, "topics", 20000, "catalog_topic_interval_backfill",
+                            "UPDATE topics t SET data_ts_min = c.lo, data_ts_max = c.hi "
+                            "FROM (SELECT topic_id, min(ts_min) AS lo, max(ts_max) AS hi FROM chunks "
+                            "      WHERE topic_id BETWEEN $1 AND $2 GROUP BY topic_id) c "
+                            "WHERE t.id = c.topic_id AND (t.data_ts_min IS DISTINCT FROM c.lo OR "
+                            "                             t.data_ts_max IS DISTINCT FROM c.hi)");
 }
 
 const std::vector<Migration>& Migrations() {
