@@ -71,7 +71,6 @@ int64_t ChunkCursor::DecodeBatchRows(const parquet::RowGroupMetaData& meta) cons
 
 arrow::Status ChunkCursor::LoadNextBatch() {
   ReadStats& stats = *ctx_->stats;
-  const ReadOptions& options = ctx_->options;
   while (!past_window_end_) {
     if (!row_group_reader_) {
       if (next_row_group_ == row_groups_.size()) break;
