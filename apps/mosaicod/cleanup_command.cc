@@ -138,7 +138,8 @@ int RunCleanup(const ServerConfig& config, double interval_seconds) {
     std::cerr << "mosaicod cleanup: " << st.ToString() << "\n";
     return 2;
   };
-  auto catalog = mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl());
+  auto catalog =
+      mosaico::catalog::OpenCatalog(config.ResolvedCatalogUrl(), {.pool_size = config.catalog_pool_size});
   if (!catalog.ok()) return fail(catalog.status());
   auto store = mosaico::store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3);
   if (!store.ok()) return fail(store.status());

@@ -109,6 +109,12 @@ std::vector<Setting> MakeRegistry() {
       {.key = "database.password", .env = {"MOSAICOD_DB_PASSWORD"},
        .help = "PostgreSQL password (never in the URL, never logged)", .scope = kStorage,
        .secret = Secret::kFileInConfig, .file_flag = "--db-password-file", .bind = SecretBind(&Opts::db_password)},
+      {.key = "database.max_connections", .flag = "--max-db-connections", .env = {"MOSAICOD_MAX_DB_CONNECTIONS"},
+       .type = SettingType::kInt,
+       .help = "PostgreSQL connections this daemon opens at most, as they are needed (catalog calls it runs at once; "
+               "more wait for one). Each daemon of a fleet has its own: keep daemons x this under the server's "
+               "max_connections",
+       .scope = kServe | kCleanup, .min = 1, .max = 1000, .bind = Bind(&ServerConfig::catalog_pool_size)},
       {.key = "store.uri", .flag = "--store", .env = {"MOSAICOD_STORE"},
        .help = "Object store: a directory, file:///dir, or s3://bucket[/prefix]", .scope = kStorage,
        .default_text = "<data_dir>/store", .bind = Bind(&ServerConfig::store_uri)},
@@ -302,9 +308,6 @@ std::vector<Setting> MakeRegistry() {
        .help = "degree of parallelism", .scope = kServe | kCleanup, .ignored = kNoCounterpart},
       {.key = "server.max_concurrent_writes", .env = {"MOSAICOD_MAX_CONCURRENT_WRITES"}, .type = SettingType::kInt,
        .help = "concurrent chunk encodings", .scope = kServe | kCleanup, .ignored = kNoCounterpart},
-      {.key = "database.max_connections", .env = {"MOSAICOD_MAX_DB_CONNECTIONS"}, .type = SettingType::kInt,
-       .help = "database connection pool size", .scope = kServe | kCleanup,
-       .ignored = "the PostgreSQL pool has a fixed size (4 connections)"},
       {.key = "query_engine.memory_pool_size",
        .env = {"MOSAICOD_QUERY_ENGINE_MEMORY_POOL_SIZE", "MOSAICOD_QUERY_ENGINE_MEMORY_POOL_IN_BYTES"},
        .type = SettingType::kInt, .help = "query engine memory limit", .scope = kServe | kCleanup,

@@ -355,9 +355,19 @@ class Catalog {
   virtual arrow::Status DeleteApiKey(const std::string& fingerprint) { return ApiKeysUnsupported(); }
 };
 
+// The reference mosaicod's default for database.max_connections (MOSAICOD_MAX_DB_CONNECTIONS).
+inline constexpr int kDefaultCatalogConnections = 10;
+
+// How a catalog is opened, beyond its URL.
+struct CatalogOptions {
+  // PostgreSQL: at most this many connections, opened as needed, so at most this many catalog calls at once (each
+  // call borrows one for its duration; more wait). SQLite ignores it (one connection, calls serialized).
+  int pool_size = kDefaultCatalogConnections;
+};
+
 // Opens (creating and migrating as needed) the catalog named by `url`:
 //   sqlite:///abs/path/catalog.db  or a plain filesystem path (SQLite);
 //   postgresql://user@host:port/db (PostgreSQL, catalog/postgres/postgres_catalog.h).
-arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url);
+arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url, const CatalogOptions& options = {});
 
 }  // namespace mosaico::catalog

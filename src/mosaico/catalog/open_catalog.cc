@@ -4,6 +4,7 @@
 //   libpq as is.
 // The parent directory of a SQLite file is created when missing. Other schemes are InvalidArgument.
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -57,9 +58,13 @@ arrow::Result<std::optional<std::string>> CatalogFileOfUrl(const std::string& ur
   return std::optional<std::string>(std::move(path));
 }
 
-arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url) {
+arrow::Result<std::shared_ptr<Catalog>> OpenCatalog(const std::string& url, const CatalogOptions& options) {
   if (IsPostgresUrl(url)) {
-    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<PostgresCatalog> catalog, PostgresCatalog::Open(url));
+    if (options.pool_size < 1) {
+      return InvalidArgument("catalog pool size must be at least 1, got " + std::to_string(options.pool_size));
+    }
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<PostgresCatalog> catalog,
+                          PostgresCatalog::Open(url, static_cast<size_t>(options.pool_size)));
     return std::static_pointer_cast<Catalog>(catalog);
   }
   ARROW_ASSIGN_OR_RAISE(std::string path, SqlitePathFromUrl(url));

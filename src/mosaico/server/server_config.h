@@ -13,6 +13,8 @@ struct ServerConfig {
   int port = 6726;
   std::string data_dir = "./data";
   std::string catalog_url;  // default: sqlite://<data_dir>/catalog.db
+  int catalog_pool_size = 10;  // PostgreSQL connections at most (database.max_connections; the reference's default,
+                               // catalog::kDefaultCatalogConnections); SQLite: unused
   std::string store_uri;    // default: <data_dir>/store; "s3://bucket[/prefix]" for an S3-compatible store
   store::S3Settings store_s3;  // endpoint, region, credentials when store_uri is s3://
   std::string tls_cert_path;   // PEM certificate chain; with tls_key_path: serve grpc+tls

@@ -59,7 +59,8 @@ arrow::Status RunServer(const ServerConfig& config) {
   sigset_t signals = ShutdownSignals();
 
   ARROW_ASSIGN_OR_RAISE(auto tls, LoadTlsCertificates(config.tls_cert_path, config.tls_key_path));
-  ARROW_ASSIGN_OR_RAISE(auto catalog, catalog::OpenCatalog(config.ResolvedCatalogUrl()));
+  ARROW_ASSIGN_OR_RAISE(auto catalog, catalog::OpenCatalog(config.ResolvedCatalogUrl(),
+                                                                  {.pool_size = config.catalog_pool_size}));
   ARROW_ASSIGN_OR_RAISE(auto store, store::ObjectStore::Open(config.ResolvedStoreUri(), config.store_s3));
   ARROW_ASSIGN_OR_RAISE(auto authenticator, SetUpAuth(config, catalog, store));  // logs the mode
   // The monitoring port is bound before Flight starts: an explicit --http-port that is taken stops the start here.

@@ -212,12 +212,34 @@ TEST(Settings, SecretsComeFromFilesOrVariablesNeverFromTheConfigFileText) {
 }
 
 TEST(Settings, ReferenceSettingsWithoutCounterpartAreWarnedAboutNotApplied) {
-  auto r = Resolve(kServer, {}, {{"MOSAICOD_GZIP_ENABLED", "true"}}, "[database]\nmax_connections = 19\n");
+  auto r = Resolve(kServer, {}, {{"MOSAICOD_GZIP_ENABLED", "true"}},
+                   "[query_engine]\nmax_concurrent_chunk_queries = 19\n");
   ASSERT_TRUE(r.ok()) << ErrorOf(r);
   ASSERT_EQ(r->resolution.warnings.size(), 2u);
   EXPECT_NE(r->resolution.warnings[0].find("event=config_ignored setting=MOSAICOD_GZIP_ENABLED key=server.gzip_enabled"),
             std::string::npos);
-  EXPECT_NE(r->resolution.warnings[1].find("setting=database.max_connections in test.toml (line 2)"), std::string::npos);
+  EXPECT_NE(r->resolution.warnings[1].find("setting=query_engine.max_concurrent_chunk_queries in test.toml (line 2)"),
+            std::string::npos);
+  EXPECT_EQ(ErrorOf(Resolve(kServer, {}, {{"MOSAICOD_MAX_CONCURRENT_CHUNK_QUERIES", "many"}})),
+            "MOSAICOD_MAX_CONCURRENT_CHUNK_QUERIES='many': not an integer");
+}
+
+TEST(Settings, TheReferencesMaxDbConnectionsSizesThePostgresPool) {
+  auto defaults = Resolve(kServer, {}, {});
+  ASSERT_TRUE(defaults.ok()) << ErrorOf(defaults);
+  EXPECT_EQ(defaults->options.server.catalog_pool_size, 10);  // the reference's default
+  auto from_env = Resolve(kServer, {}, {{"MOSAICOD_MAX_DB_CONNECTIONS", "19"}});
+  ASSERT_TRUE(from_env.ok()) << ErrorOf(from_env);
+  EXPECT_EQ(from_env->options.server.catalog_pool_size, 19);
+  EXPECT_TRUE(from_env->resolution.warnings.empty());
+  auto from_file = Resolve(kServer, {}, {}, "[database]\nmax_connections = 3\n");
+  ASSERT_TRUE(from_file.ok()) << ErrorOf(from_file);
+  EXPECT_EQ(from_file->options.server.catalog_pool_size, 3);
+  auto from_flag = Resolve(kServer, {{"database.max_connections", "7"}}, {{"MOSAICOD_MAX_DB_CONNECTIONS", "19"}});
+  ASSERT_TRUE(from_flag.ok()) << ErrorOf(from_flag);
+  EXPECT_EQ(from_flag->options.server.catalog_pool_size, 7);
+  EXPECT_NE(ErrorOf(Resolve(kServer, {}, {{"MOSAICOD_MAX_DB_CONNECTIONS", "0"}})).find("MOSAICOD_MAX_DB_CONNECTIONS"),
+            std::string::npos);
   EXPECT_EQ(ErrorOf(Resolve(kServer, {}, {{"MOSAICOD_MAX_DB_CONNECTIONS", "many"}})),
             "MOSAICOD_MAX_DB_CONNECTIONS='many': not an integer");
 }

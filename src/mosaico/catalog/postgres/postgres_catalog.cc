@@ -2,6 +2,7 @@
 // postgres_catalog_data.cc, the event queue in postgres_catalog_jobs.cc, queries in postgres_catalog_query.cc.
 #include "mosaico/catalog/postgres/postgres_catalog.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "mosaico/catalog/postgres/pg_conn.h"
@@ -17,8 +18,8 @@ using postgres::PgPool;
 using postgres::PgResult;
 using postgres::PgTransaction;
 
-arrow::Result<std::shared_ptr<PostgresCatalog>> PostgresCatalog::Open(const std::string& url) {
-  auto pool = std::make_unique<PgPool>(url, kPoolSize);
+arrow::Result<std::shared_ptr<PostgresCatalog>> PostgresCatalog::Open(const std::string& url, size_t pool_size) {
+  auto pool = std::make_unique<PgPool>(url, std::max<size_t>(pool_size, 1));
   {
     ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool->Acquire());
     ARROW_RETURN_NOT_OK(WithContext(postgres::PgMigrate(conn.get()), "postgresql catalog"));

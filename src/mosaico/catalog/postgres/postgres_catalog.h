@@ -2,8 +2,8 @@
 // by a postgresql:// URL. Several mosaicod daemons may share one database.
 //
 // Guarantees beyond the interface:
-//  - A fixed-size pool of libpq connections (kPoolSize); every method borrows one for its duration, so up to
-//    kPoolSize calls run in parallel. Each public method is one transaction (READ COMMITTED); checks and the change
+//  - A pool of at most `pool_size` libpq connections (database.max_connections, default 10), opened as needed;
+//    every method borrows one for its duration, so up to pool_size calls run in parallel and more wait for one. Each public method is one transaction (READ COMMITTED); checks and the change
 //    they guard lock the checked row (SELECT ... FOR UPDATE), so they cannot interleave with another writer, in
 //    this process or another.
 //  - The same errors and messages as SqliteCatalog (see sqlite_catalog.h, "Details the interface leaves open"):
@@ -32,10 +32,10 @@ namespace mosaico::catalog {
 
 class PostgresCatalog final : public Catalog {
  public:
-  static constexpr size_t kPoolSize = 4;
-
-  // Connects to `url` (a libpq URI, postgresql://user@host:port/db) and migrates the schema.
-  static arrow::Result<std::shared_ptr<PostgresCatalog>> Open(const std::string& url);
+  // Connects to `url` (a libpq URI, postgresql://user@host:port/db) and migrates the schema; at most `pool_size`
+  // (>= 1) connections are open at once.
+  static arrow::Result<std::shared_ptr<PostgresCatalog>> Open(const std::string& url,
+                                                              size_t pool_size = kDefaultCatalogConnections);
   ~PostgresCatalog() override;
 
   arrow::Result<SequenceRecord> CreateSequence(const std::string& name, const std::string& user_metadata_json,
