@@ -241,6 +241,18 @@ class Catalog {
   // Chunks ordered by (ts_min, index); stats filled only when with_stats.
   virtual arrow::Result<std::vector<ChunkRecord>> ListChunks(int64_t topic_id, bool with_stats) = 0;
   virtual arrow::Result<TopicDataSummary> SummarizeTopic(int64_t topic_id) = 0;
+  // Summaries of several topics at once (GetFlightInfo of a sequence): out[i] summarizes topic_ids[i]; NotFound
+  // naming the first missing topic, as SummarizeTopic. The backends answer in one statement (PostgreSQL: one round
+  // trip instead of one per topic) or one read transaction (SQLite); this default calls SummarizeTopic per id.
+  virtual arrow::Result<std::vector<TopicDataSummary>> SummarizeTopics(const std::vector<int64_t>& topic_ids) {
+    std::vector<TopicDataSummary> out;
+    out.reserve(topic_ids.size());
+    for (int64_t id : topic_ids) {
+      ARROW_ASSIGN_OR_RAISE(TopicDataSummary s, SummarizeTopic(id));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
 
   // --- queries (catalog/topic_filter.h states the semantics) ---
   // Topics passing `filter`, ordered by (sequence_name, topic_name), evaluated inside the backend.

@@ -52,10 +52,9 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForListing(const catalog::Seque
                               meta.dump());
 }
 
-arrow::Result<FlightInfoBuilder::TopicEndpoints> FlightInfoBuilder::EndpointsOf(const TopicRecord& topic,
-                                                                                const DataRequest& request) {
+arrow::Result<FlightInfoBuilder::TopicEndpoints> FlightInfoBuilder::EndpointsOf(
+    const TopicRecord& topic, const catalog::TopicDataSummary& summary, const DataRequest& request) {
   const TimeWindow& window = request.window;
-  ARROW_ASSIGN_OR_RAISE(auto summary, catalog_->SummarizeTopic(topic.id));
   OrderedJson meta;
   meta["resource_locator"] = topic.sequence_name + "/" + topic.name;
   meta["created_at_ns"] = topic.created_at_ns;
@@ -140,10 +139,17 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForSequence(const fl::FlightDes
                    {"user_metadata", MetadataObject(seq.user_metadata_json)},
                    {"sessions", std::move(sessions_json)}};
 
+  // All topics' summaries in one catalog call (PostgreSQL: one round trip, not one per topic).
+  std::vector<int64_t> topic_ids;
+  topic_ids.reserve(topics.size());
+  for (const auto& t : topics) topic_ids.push_back(t.id);
+  ARROW_ASSIGN_OR_RAISE(auto summaries, catalog_->SummarizeTopics(topic_ids));
+
   std::vector<fl::FlightEndpoint> endpoints;
   int64_t rows = 0, bytes = 0;
-  for (const auto& t : topics) {
-    ARROW_ASSIGN_OR_RAISE(auto ep, EndpointsOf(t, request));
+  for (size_t i = 0; i < topics.size(); ++i) {
+    const auto& t = topics[i];
+    ARROW_ASSIGN_OR_RAISE(auto ep, EndpointsOf(t, summaries[i], request));
     rows += ep.rows;
     bytes += ep.bytes;
     for (auto& e : ep.endpoints) endpoints.push_back(std::move(e));
@@ -158,7 +164,8 @@ arrow::Result<fl::FlightInfo> FlightInfoBuilder::ForTopic(const fl::FlightDescri
                                                          const DataRequest& request) {
   ARROW_ASSIGN_OR_RAISE(auto topic, catalog_->GetTopic(request.locator.sequence, request.locator.topic));
   ARROW_ASSIGN_OR_RAISE(auto schema, FlightTopicSchema(topic));
-  ARROW_ASSIGN_OR_RAISE(auto ep, EndpointsOf(topic, request));
+  ARROW_ASSIGN_OR_RAISE(auto summary, catalog_->SummarizeTopic(topic.id));
+  ARROW_ASSIGN_OR_RAISE(auto ep, EndpointsOf(topic, summary, request));
   ARROW_RETURN_NOT_OK(AddLocations(&ep.endpoints));
   return fl::FlightInfo::Make(*schema, descriptor, ep.endpoints, ep.rows, ep.bytes, /*ordered=*/true, ep.metadata);
 }

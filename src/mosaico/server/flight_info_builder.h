@@ -57,7 +57,9 @@ class FlightInfoBuilder {
     int64_t rows = 0;
     int64_t bytes = 0;
   };
-  arrow::Result<TopicEndpoints> EndpointsOf(const catalog::TopicRecord& topic, const DataRequest& request);
+  // `summary`: the topic's data summary (ForSequence asks for all of its topics' in one catalog call).
+  arrow::Result<TopicEndpoints> EndpointsOf(const catalog::TopicRecord& topic, const catalog::TopicDataSummary& summary,
+                                            const DataRequest& request);
 
   arrow::Status AddLocations(std::vector<arrow::flight::FlightEndpoint>* endpoints) const;
 

@@ -191,6 +191,40 @@ TEST_P(DataTest, SummaryOfEmptyAndFilledTopic) {
   EXPECT_TRUE(catalog_->ListChunks(424242, false).status().IsKeyError());
 }
 
+TEST_P(DataTest, SummariesOfSeveralTopicsInTheOrderAsked) {
+  TopicRecord gps = MustCreateTopic(session_, "gps");
+  TopicRecord cam = MustCreateTopic(session_, "cam");
+  MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic_.id, "up", {Chunk(0, 100, 200, 5), Chunk(1, 50, 150, 7)}));
+  MOSAICO_ASSERT_OK(catalog_->CommitTopicData(cam.id, "up2", {Chunk(0, 7, 9, 3)}));
+
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto none, catalog_->SummarizeTopics({}));
+  EXPECT_TRUE(none.empty());
+  // Any order, as SummarizeTopic one by one would answer.
+  const std::vector<int64_t> ids{cam.id, gps.id, topic_.id};
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto all, catalog_->SummarizeTopics(ids));
+  ASSERT_EQ(all.size(), 3u);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    MOSAICO_ASSERT_OK_AND_ASSIGN(TopicDataSummary one, catalog_->SummarizeTopic(ids[i]));
+    EXPECT_EQ(all[i].total_bytes, one.total_bytes) << i;
+    EXPECT_EQ(all[i].total_chunks, one.total_chunks) << i;
+    EXPECT_EQ(all[i].total_rows, one.total_rows) << i;
+    EXPECT_EQ(all[i].ts_min, one.ts_min) << i;
+    EXPECT_EQ(all[i].ts_max, one.ts_max) << i;
+  }
+  EXPECT_EQ(all[0].total_chunks, 1);
+  EXPECT_EQ(all[0].total_rows, 3);
+  EXPECT_EQ(all[1].total_chunks, 0);
+  EXPECT_FALSE(all[1].ts_min.has_value());
+  EXPECT_EQ(all[2].total_bytes, 1000 + 1001);
+  EXPECT_EQ(all[2].total_rows, 12);
+  EXPECT_EQ(all[2].ts_min, std::optional<int64_t>(50));
+  EXPECT_EQ(all[2].ts_max, std::optional<int64_t>(200));
+
+  auto missing = catalog_->SummarizeTopics({topic_.id, 424242});
+  ASSERT_TRUE(missing.status().IsKeyError()) << missing.status().ToString();
+  EXPECT_EQ(missing.status().message(), "topic 424242 not found");
+}
+
 TEST_P(DataTest, SummaryIgnoresTimeOfRowlessChunks) {
   MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic_.id, "up", {Chunk(0, 0, 0, 0)}));
   MOSAICO_ASSERT_OK_AND_ASSIGN(TopicDataSummary s, catalog_->SummarizeTopic(topic_.id));

@@ -107,7 +107,16 @@ TEST_P(SessionTest, NotFoundAndDuplicates) {
   EXPECT_EQ(dup_key.status().message(), "session 's1:K' already exists");
   // The same key in another sequence is fine; the same uuid anywhere is not.
   MOSAICO_ASSERT_OK(catalog_->CreateSession("s2", "K", "u3", 1).status());
-  EXPECT_TRUE(catalog_->CreateSession("s2", "K2", "u1", 1).status().IsAlreadyExists());
+  auto dup_uuid = catalog_->CreateSession("s2", "K2", "u1", 1);
+  ASSERT_TRUE(dup_uuid.status().IsAlreadyExists());
+  EXPECT_EQ(dup_uuid.status().message(), "a session with the given uuid already exists");
+  // A clash on both key and uuid reports the key.
+  auto dup_both = catalog_->CreateSession("s1", "K", "u1", 1);
+  ASSERT_TRUE(dup_both.status().IsAlreadyExists());
+  EXPECT_EQ(dup_both.status().message(), "session 's1:K' already exists");
+  // None of the refused calls left a row.
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto s2_sessions, catalog_->ListSessions("s2"));
+  EXPECT_EQ(s2_sessions.size(), 1u);
 
   auto missing = catalog_->GetSession("s1", "OTHER");
   ASSERT_TRUE(missing.status().IsKeyError());

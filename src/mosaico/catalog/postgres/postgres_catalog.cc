@@ -100,32 +100,32 @@ arrow::Status PostgresCatalog::DeleteSequence(const std::string& name) {
 arrow::Result<SessionRecord> PostgresCatalog::CreateSession(const std::string& sequence_name, const std::string& key,
                                                             const std::string& uuid, int64_t created_at_ns) {
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
-  ARROW_ASSIGN_OR_RAISE(PgTransaction txn, PgTransaction::Begin(conn.get()));
-  ARROW_ASSIGN_OR_RAISE(SequenceRecord seq, postgres::FindSequence(conn.get(), sequence_name));
   const std::string locator = postgres::SessionLocator(sequence_name, key);
-  {  // checked first, as SQLite does, so a clash on both key and uuid reports the key
-    ARROW_ASSIGN_OR_RAISE(PgResult dup, conn->Exec("SELECT 1 FROM sessions WHERE sequence_id = $1 AND session_key = $2",
-                                                   PgParams::Of(seq.id, key)));
-    if (dup.rows() > 0) return AlreadyExists("session '" + locator + "' already exists");
-  }
+  // One statement, one round trip (BEGIN / find sequence / duplicate check / INSERT / COMMIT were five): no row
+  // when the sequence does not exist; a duplicate is the unique constraint's violation.
   auto res = conn->Exec(
-      "INSERT INTO sessions (sequence_id, session_key, uuid, created_at_ns) VALUES ($1, $2, $3, $4) RETURNING id",
-      PgParams::Of(seq.id, key, uuid, created_at_ns));
+      "INSERT INTO sessions (sequence_id, session_key, uuid, created_at_ns) "
+      "SELECT q.id, $2::text, $3::text, $4::bigint FROM sequences q WHERE q.name = $1 RETURNING id, sequence_id",
+      PgParams::Of(sequence_name, key, uuid, created_at_ns));
   if (postgres::IsPgUniqueViolation(res.status())) {
-    if (postgres::PgConstraint(res.status()) == "sessions_sequence_key_unique") {
-      return AlreadyExists("session '" + locator + "' already exists");
+    if (postgres::PgConstraint(res.status()) != "sessions_sequence_key_unique") {
+      // The uuid clashed; a clash on both reports the key, as SQLite does (error path only: one more statement).
+      ARROW_ASSIGN_OR_RAISE(PgResult dup, conn->Exec("SELECT 1 FROM sessions s JOIN sequences q ON q.id = "
+                                                     "s.sequence_id WHERE q.name = $1 AND s.session_key = $2",
+                                                     PgParams::Of(sequence_name, key)));
+      if (dup.rows() == 0) return AlreadyExists("a session with the given uuid already exists");
     }
-    return AlreadyExists("a session with the given uuid already exists");
+    return AlreadyExists("session '" + locator + "' already exists");
   }
   ARROW_RETURN_NOT_OK(res.status());
+  if (res->rows() == 0) return NotFound("sequence '" + sequence_name + "' not found");
   SessionRecord r;
   r.id = res->Int64(0, 0);
-  r.sequence_id = seq.id;
+  r.sequence_id = res->Int64(0, 1);
   r.sequence_name = sequence_name;
   r.key = key;
   r.uuid = uuid;
   r.created_at_ns = created_at_ns;
-  ARROW_RETURN_NOT_OK(txn.Commit());
   return r;
 }
 

@@ -65,6 +65,7 @@ class PostgresCatalog final : public Catalog {
                                 const std::vector<ChunkRecord>& chunks) override;
   arrow::Result<std::vector<ChunkRecord>> ListChunks(int64_t topic_id, bool with_stats) override;
   arrow::Result<TopicDataSummary> SummarizeTopic(int64_t topic_id) override;
+  arrow::Result<std::vector<TopicDataSummary>> SummarizeTopics(const std::vector<int64_t>& topic_ids) override;
 
   arrow::Result<std::vector<TopicMatch>> FindTopics(const TopicFilter& filter) override;
   arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string& ontology_tag) override;

@@ -22,7 +22,7 @@
 //    upload check; a topic without committed data fails the upload check (FailedPrecondition).
 //  - SetTopicSchema may replace an earlier snapshot while the topic is unlocked.
 //  - DeleteTopic / DeleteSession are allowed on locked resources (deletion policy belongs to the caller).
-//  - ListSessions / ListTopics / ListNotifications / PurgeNotifications / ListChunks / SummarizeTopic return
+//  - ListSessions / ListTopics / ListNotifications / PurgeNotifications / ListChunks / SummarizeTopic(s) return
 //    NotFound for an unknown sequence, topic or id rather than an empty result.
 #pragma once
 
@@ -79,6 +79,7 @@ class SqliteCatalog final : public Catalog {
                                 const std::vector<ChunkRecord>& chunks) override;
   arrow::Result<std::vector<ChunkRecord>> ListChunks(int64_t topic_id, bool with_stats) override;
   arrow::Result<TopicDataSummary> SummarizeTopic(int64_t topic_id) override;
+  arrow::Result<std::vector<TopicDataSummary>> SummarizeTopics(const std::vector<int64_t>& topic_ids) override;
 
   arrow::Result<std::vector<TopicMatch>> FindTopics(const TopicFilter& filter) override;
   arrow::Result<std::vector<std::string>> SchemasOfOntologyTag(const std::string& ontology_tag) override;

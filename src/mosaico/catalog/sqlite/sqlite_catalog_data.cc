@@ -11,6 +11,7 @@
 
 namespace mosaico::catalog {
 
+using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
 
@@ -74,30 +75,52 @@ arrow::Result<std::vector<ChunkRecord>> SqliteCatalog::ListChunks(int64_t topic_
   return out;
 }
 
+namespace {
+
+// The summary of one topic; REQUIRES mu_ held and a read transaction open.
+arrow::Result<TopicDataSummary> SummarizeInTransaction(Connection* conn, int64_t topic_id) {
+  ARROW_RETURN_NOT_OK(sqlite::FindTopicById(conn, topic_id).status());
+  TopicDataSummary summary;
+  // Time bounds only from chunks that hold rows, so they stay unset for a topic without rows.
+  ARROW_ASSIGN_OR_RAISE(
+      Statement stmt,
+      conn->Prepare("SELECT coalesce(sum(size_bytes), 0), count(*), coalesce(sum(row_count), 0), "
+                    "min(CASE WHEN row_count > 0 THEN ts_min END), max(CASE WHEN row_count > 0 THEN ts_max END) "
+                    "FROM chunks WHERE topic_id = ?"));
+  ARROW_RETURN_NOT_OK(stmt.BindAll(topic_id));
+  ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
+  if (row) {
+    summary.total_bytes = stmt.Int64(0);
+    summary.total_chunks = stmt.Int64(1);
+    summary.total_rows = stmt.Int64(2);
+    summary.ts_min = stmt.OptInt64(3);
+    summary.ts_max = stmt.OptInt64(4);
+  }
+  return summary;
+}
+
+}  // namespace
+
 arrow::Result<TopicDataSummary> SqliteCatalog::SummarizeTopic(int64_t topic_id) {
   std::lock_guard lock(mu_);
   ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kRead));
-  ARROW_RETURN_NOT_OK(sqlite::FindTopicById(conn_.get(), topic_id).status());
-  TopicDataSummary summary;
-  {
-    // Time bounds only from chunks that hold rows, so they stay unset for a topic without rows.
-    ARROW_ASSIGN_OR_RAISE(
-        Statement stmt,
-        conn_->Prepare("SELECT coalesce(sum(size_bytes), 0), count(*), coalesce(sum(row_count), 0), "
-                       "min(CASE WHEN row_count > 0 THEN ts_min END), max(CASE WHEN row_count > 0 THEN ts_max END) "
-                       "FROM chunks WHERE topic_id = ?"));
-    ARROW_RETURN_NOT_OK(stmt.BindAll(topic_id));
-    ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
-    if (row) {
-      summary.total_bytes = stmt.Int64(0);
-      summary.total_chunks = stmt.Int64(1);
-      summary.total_rows = stmt.Int64(2);
-      summary.ts_min = stmt.OptInt64(3);
-      summary.ts_max = stmt.OptInt64(4);
-    }
-  }
+  ARROW_ASSIGN_OR_RAISE(TopicDataSummary summary, SummarizeInTransaction(conn_.get(), topic_id));
   ARROW_RETURN_NOT_OK(txn.Commit());
   return summary;
+}
+
+arrow::Result<std::vector<TopicDataSummary>> SqliteCatalog::SummarizeTopics(const std::vector<int64_t>& topic_ids) {
+  std::lock_guard lock(mu_);
+  // One lock and one read transaction (one snapshot) for all of them, instead of one per topic.
+  ARROW_ASSIGN_OR_RAISE(Transaction txn, Transaction::Begin(conn_.get(), Transaction::Mode::kRead));
+  std::vector<TopicDataSummary> out;
+  out.reserve(topic_ids.size());
+  for (int64_t id : topic_ids) {
+    ARROW_ASSIGN_OR_RAISE(TopicDataSummary summary, SummarizeInTransaction(conn_.get(), id));
+    out.push_back(std::move(summary));
+  }
+  ARROW_RETURN_NOT_OK(txn.Commit());
+  return out;
 }
 
 // --------------------------------------------------------------------------------------- notifications
