@@ -7,6 +7,7 @@
 #include <arrow/util/byte_size.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/arrow/writer.h>
+#include <parquet/metadata.h>
 #include <parquet/properties.h>
 #include <spdlog/spdlog.h>
 
@@ -274,16 +275,20 @@ arrow::Result<catalog::ChunkRecord> ChunkWriter::EncodeChunk(std::shared_ptr<arr
   catalog::ChunkRecord record;
   record.index = index;
   record.row_count = table->num_rows();
-  ARROW_ASSIGN_OR_RAISE(arrow::Datum ts_range, arrow::compute::MinMax(table->column(ts_index_)));
-  const auto& range = ts_range.scalar_as<arrow::StructScalar>();
-  record.ts_min = static_cast<const arrow::Int64Scalar&>(*range.value[0]).value;
-  record.ts_max = static_cast<const arrow::Int64Scalar&>(*range.value[1]).value;
-  ARROW_ASSIGN_OR_RAISE(record.stats, ComputeColumnStats(*table));
-  ARROW_RETURN_NOT_OK(WriteParquet(*table, &record));
+  // Sorted, without nulls (CheckUploadBatch): the range is the first and the last timestamp.
+  ARROW_ASSIGN_OR_RAISE(auto first, table->column(ts_index_)->GetScalar(0));
+  ARROW_ASSIGN_OR_RAISE(auto last, table->column(ts_index_)->GetScalar(table->num_rows() - 1));
+  record.ts_min = static_cast<const arrow::Int64Scalar&>(*first).value;
+  record.ts_max = static_cast<const arrow::Int64Scalar&>(*last).value;
+  std::shared_ptr<parquet::FileMetaData> written;
+  ARROW_RETURN_NOT_OK(WriteParquet(*table, &record, &written));
+  // Float leaves' statistics come from the footer the writer just collected them for (column_stats.h).
+  ARROW_ASSIGN_OR_RAISE(record.stats, ComputeColumnStats(*table, *written));
   return record;
 }
 
-arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record) const {
+arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record,
+                                        std::shared_ptr<parquet::FileMetaData>* written) const {
   const std::string key = store::layout::ChunkObject(sequence_, topic_path_, upload_id_, record->index);
   ARROW_ASSIGN_OR_RAISE(auto raw, store_->OpenWrite(key));
   auto pool = arrow::default_memory_pool();
@@ -317,6 +322,7 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
       ARROW_RETURN_NOT_OK(writer->WriteTable(table, options_.row_group_rows));
     }
     ARROW_RETURN_NOT_OK(writer->Close());
+    *written = writer->metadata();
     return sink->Close();  // no-op when the Parquet writer already closed it
   }();
   if (!st.ok()) {

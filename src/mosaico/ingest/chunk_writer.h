@@ -51,6 +51,10 @@
 #include "mosaico/ingest/memory_budget.h"
 #include "mosaico/store/object_store.h"
 
+namespace parquet {
+class FileMetaData;
+}  // namespace parquet
+
 namespace mosaico::ingest {
 
 // A fixed set of threads that encode the chunks of many writers, daemon-wide. It caps the encodes running at once:
@@ -137,8 +141,10 @@ class ChunkWriter {
   // Sorts `table`, computes its range and statistics and writes it as chunk `index`. Runs on a background thread:
   // reads only members fixed at construction.
   arrow::Result<catalog::ChunkRecord> EncodeChunk(std::shared_ptr<arrow::Table> table, int32_t index) const;
-  // Writes `table` (already sorted) to the chunk object of `index`; fills key, size and checksum of `record`.
-  arrow::Status WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record) const;
+  // Writes `table` (already sorted) to the chunk object of `index`; fills key, size and checksum of `record` and
+  // `written` with the file's footer.
+  arrow::Status WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record,
+                             std::shared_ptr<parquet::FileMetaData>* written) const;
 
   std::shared_ptr<store::ObjectStore> store_;
   std::string sequence_;

@@ -7,11 +7,16 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <arrow/util/bit_run_reader.h>
 #include <arrow/util/utf8.h>
+#include <parquet/metadata.h>
+#include <parquet/schema.h>
+#include <parquet/statistics.h>
 
 #include "mosaico/ingest/compute_init.h"
 
@@ -81,9 +86,61 @@ arrow::Result<std::pair<std::shared_ptr<arrow::Scalar>, std::shared_ptr<arrow::S
   return std::make_pair(st.value[0], st.value[1]);
 }
 
+// Float leaf statistics of a Parquet footer, by dotted leaf path (see the header: the `written` overload).
+class FooterFloatStats {
+ public:
+  explicit FooterFloatStats(const parquet::FileMetaData& written) : written_(written) {
+    const parquet::SchemaDescriptor* schema = written.schema();
+    for (int i = 0; i < schema->num_columns(); ++i) {
+      auto [it, inserted] = leaf_.emplace(schema->Column(i)->path()->ToDotString(), i);
+      if (!inserted) it->second = -1;  // two leaves with one dotted name: ambiguous, never used
+    }
+  }
+
+  // Fills null_count and min/max of `s` from the footer; false when the footer cannot tell (scan instead).
+  bool Fill(const std::string& path, arrow::Type::type type, ColumnStats* s) const {
+    auto it = leaf_.find(path);
+    if (it == leaf_.end() || it->second < 0) return false;
+    const int leaf = it->second;
+    const auto physical = written_.schema()->Column(leaf)->physical_type();
+    if (type == arrow::Type::DOUBLE && physical == parquet::Type::DOUBLE) return Fold<parquet::DoubleType>(leaf, s);
+    if (type == arrow::Type::FLOAT && physical == parquet::Type::FLOAT) return Fold<parquet::FloatType>(leaf, s);
+    return false;
+  }
+
+ private:
+  template <typename ParquetType>
+  bool Fold(int leaf, ColumnStats* s) const {
+    int64_t nulls = 0;
+    double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
+    bool any = false;
+    for (int rg = 0; rg < written_.num_row_groups(); ++rg) {
+      auto chunk = written_.RowGroup(rg)->ColumnChunk(leaf);
+      if (!chunk->is_stats_set()) return false;
+      auto stats = std::dynamic_pointer_cast<parquet::TypedStatistics<ParquetType>>(chunk->statistics());
+      if (!stats || !stats->HasNullCount()) return false;
+      nulls += stats->null_count();
+      if (!stats->HasMinMax()) continue;  // only nulls and NaN in this row group
+      lo = std::min(lo, static_cast<double>(stats->min()));
+      hi = std::max(hi, static_cast<double>(stats->max()));
+      any = true;
+    }
+    s->null_count = nulls;
+    if (any) {
+      s->min_float = lo == 0 ? 0.0 : lo;  // Parquet writes a zero minimum as -0.0
+      s->max_float = hi == 0 ? 0.0 : hi;
+    }
+    return true;
+  }
+
+  const parquet::FileMetaData& written_;
+  std::unordered_map<std::string, int> leaf_;
+};
+
 class StatsCollector {
  public:
-  explicit StatsCollector(std::vector<ColumnStats>* out) : out_(out) {}
+  explicit StatsCollector(std::vector<ColumnStats>* out, const FooterFloatStats* footer = nullptr)
+      : out_(out), footer_(footer) {}
 
   arrow::Status Visit(const std::string& path, const arrow::ArrayVector& chunks,
                       const std::shared_ptr<arrow::DataType>& type) {
@@ -94,7 +151,11 @@ class StatsCollector {
         const auto& value_type = static_cast<const arrow::DictionaryType&>(*type).value_type();
         if (!IsSupportedLeaf(value_type->id())) return arrow::Status::OK();
         ARROW_ASSIGN_OR_RAISE(auto decoded, CastTo(chunks, value_type));
-        return Visit(path, decoded, value_type);
+        // Parquet's statistics of a dictionary column need not be those of the referenced values: scan them.
+        const FooterFloatStats* footer = std::exchange(footer_, nullptr);
+        arrow::Status st = Visit(path, decoded, value_type);
+        footer_ = footer;
+        return st;
       }
       case arrow::Type::BOOL:
         return AddInt(path, ColumnStats::Kind::kBool, chunks, type);
@@ -183,6 +244,15 @@ class StatsCollector {
 
   arrow::Status AddFloat(const std::string& path, const arrow::ArrayVector& chunks,
                          const std::shared_ptr<arrow::DataType>& type) {
+    if (footer_ != nullptr) {
+      ColumnStats from_footer;
+      from_footer.column = path;
+      from_footer.kind = ColumnStats::Kind::kFloat;
+      if (footer_->Fill(path, type->id(), &from_footer)) {
+        out_->push_back(std::move(from_footer));
+        return arrow::Status::OK();
+      }
+    }
     ColumnStats s = Begin(path, ColumnStats::Kind::kFloat, chunks);
     // NaN and null values are skipped; a column without any other value leaves min/max unset. float32 and
     // float64 (the bulk of sensor data) are scanned here directly: one pass, no per-value library call.
@@ -267,6 +337,7 @@ class StatsCollector {
   }
 
   std::vector<ColumnStats>* out_;
+  const FooterFloatStats* footer_;
 };
 
 }  // namespace
@@ -275,6 +346,19 @@ arrow::Result<std::vector<ColumnStats>> ComputeColumnStats(const arrow::Table& t
   ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
   std::vector<ColumnStats> out;
   StatsCollector collector(&out);
+  for (int i = 0; i < table.num_columns(); ++i) {
+    const auto& field = table.schema()->field(i);
+    ARROW_RETURN_NOT_OK(collector.Visit(field->name(), table.column(i)->chunks(), field->type()));
+  }
+  return out;
+}
+
+arrow::Result<std::vector<ColumnStats>> ComputeColumnStats(const arrow::Table& table,
+                                                           const parquet::FileMetaData& written) {
+  ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
+  FooterFloatStats footer(written);
+  std::vector<ColumnStats> out;
+  StatsCollector collector(&out, &footer);
   for (int i = 0; i < table.num_columns(); ++i) {
     const auto& field = table.schema()->field(i);
     ARROW_RETURN_NOT_OK(collector.Visit(field->name(), table.column(i)->chunks(), field->type()));

@@ -12,6 +12,15 @@
 // null_count is always set. min/max stay unset when the column has no non-null (and, for floats, non-NaN) value.
 // A column whose min/max cannot be represented exactly gets no entry at all (a uint64 above INT64_MAX, a string
 // that is not valid UTF-8), so a missing entry means "unknown", never "all null".
+//
+// The overload with `written` returns the same statistics for a table that was just written as Parquet with
+// statistics on its float leaves (chunk_parquet.h), `written` being that file's footer: float and double leaves
+// (not half floats or dictionaries) take null_count and min/max from the footer's column chunk statistics, which
+// the Parquet writer collected while encoding -- one pass over those values instead of two (they are most of a
+// sensor chunk's values). The footer's rules are the ones above (NaN and nulls skipped, a struct child null where
+// its struct is; no min/max without a value), a zero bound is +0.0 either way. A float leaf the footer does not
+// describe unambiguously (no statistics in some row group, a dotted path shared by two leaves, another physical
+// type) is scanned as without `written`.
 #pragma once
 
 #include <vector>
@@ -21,9 +30,15 @@
 
 #include "mosaico/catalog/catalog.h"
 
+namespace parquet {
+class FileMetaData;
+}  // namespace parquet
+
 namespace mosaico::ingest {
 
 arrow::Result<std::vector<catalog::ColumnStats>> ComputeColumnStats(const arrow::Table& table);
 arrow::Result<std::vector<catalog::ColumnStats>> ComputeColumnStats(const arrow::RecordBatch& batch);
+arrow::Result<std::vector<catalog::ColumnStats>> ComputeColumnStats(const arrow::Table& table,
+                                                                    const parquet::FileMetaData& written);
 
 }  // namespace mosaico::ingest

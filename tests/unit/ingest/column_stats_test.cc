@@ -6,9 +6,14 @@
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
+#include <arrow/io/memory.h>
 #include <gtest/gtest.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
 
 #include "ingest/test_util.h"
+#include "mosaico/ingest/chunk_parquet.h"
 
 namespace mosaico::ingest {
 namespace {
@@ -258,6 +263,110 @@ TEST(ColumnStats, FloatScanMatchesArrowMinMax) {
       EXPECT_EQ(*stats[c].max_float, as_double(mm.value[1]));
     }
   }
+}
+
+// The footer of `table` written as a chunk is (chunk_parquet.h's properties), in row groups of `row_group_rows`.
+std::shared_ptr<parquet::FileMetaData> ChunkFooter(const arrow::Table& table, int64_t row_group_rows) {
+  auto sink = arrow::io::BufferOutputStream::Create().ValueOrDie();
+  auto arrow_properties = ChunkArrowWriterProperties();
+  auto properties = ChunkWriterProperties(*table.schema(), 1, row_group_rows, arrow_properties).ValueOrDie();
+  EXPECT_OK(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink, row_group_rows, properties,
+                                       arrow_properties));
+  auto reader = parquet::ParquetFileReader::Open(
+      std::make_shared<arrow::io::BufferReader>(sink->Finish().ValueOrDie()));
+  return reader->metadata();
+}
+
+// Float leaves from the written footer give what the scan gives (ChunkWriter takes them from there): random
+// doubles and floats with nulls, NaN, infinities, zeros of both signs, all-null and all-NaN stretches, under a
+// struct with null rows, over several batches and row groups.
+TEST(ColumnStats, FooterFloatStatsMatchTheScan) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> value(-1e3, 1e3);
+  auto xyz = arrow::struct_({arrow::field("x", arrow::float64()), arrow::field("y", arrow::float32())});
+  auto schema = arrow::schema({arrow::field("timestamp_ns", arrow::int64(), false), arrow::field("d", arrow::float64()),
+                               arrow::field("f", arrow::float32()), arrow::field("v", xyz)});
+  for (int round = 0; round < 12; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const int special = round % 4;  // 0 mixed, 1 only zeros, 2 only NaN/null, 3 infinities
+    arrow::RecordBatchVector batches;
+    int64_t ts = 0;
+    for (int b = 0; b < 3; ++b) {
+      const int n = 1 + static_cast<int>(rng() % 700);
+      arrow::Int64Builder t;
+      arrow::DoubleBuilder d, x;
+      arrow::FloatBuilder f, y;
+      std::vector<bool> struct_valid;
+      for (int i = 0; i < n; ++i) {
+        ASSERT_OK(t.Append(ts++));
+        for (int c = 0; c < 4; ++c) {
+          const auto r = rng() % 100;
+          double v = value(rng);
+          if (special == 1) v = (r % 2) ? 0.0 : -0.0;
+          if (special == 2) v = std::nan("");
+          if (special == 3) v = (r % 3 == 0) ? -std::numeric_limits<double>::infinity()
+                                             : std::numeric_limits<double>::infinity();
+          if (special == 0 && r < 5) v = std::nan("");
+          const bool null = r >= 90;
+          if (c == 0) ASSERT_OK(null ? d.AppendNull() : d.Append(v));
+          if (c == 1) ASSERT_OK(null ? f.AppendNull() : f.Append(static_cast<float>(v)));
+          if (c == 2) ASSERT_OK(null ? x.AppendNull() : x.Append(v));
+          if (c == 3) ASSERT_OK(null ? y.AppendNull() : y.Append(static_cast<float>(v)));
+        }
+        struct_valid.push_back(rng() % 10 != 0);
+      }
+      std::shared_ptr<arrow::Array> ta, da, fa, xa, ya;
+      ASSERT_OK(t.Finish(&ta));
+      ASSERT_OK(d.Finish(&da));
+      ASSERT_OK(f.Finish(&fa));
+      ASSERT_OK(x.Finish(&xa));
+      ASSERT_OK(y.Finish(&ya));
+      arrow::BooleanBuilder mask;
+      for (bool valid : struct_valid) ASSERT_OK(mask.Append(!valid));
+      std::shared_ptr<arrow::Array> mask_array;
+      ASSERT_OK(mask.Finish(&mask_array));
+      ASSERT_OK_AND_ASSIGN(auto v, arrow::StructArray::Make({xa, ya}, xyz->fields(),
+                                                            arrow::internal::checked_pointer_cast<arrow::BooleanArray>(
+                                                                mask_array)->values(), arrow::kUnknownNullCount));
+      batches.push_back(arrow::RecordBatch::Make(schema, n, {ta, da, fa, v}));
+    }
+    ASSERT_OK_AND_ASSIGN(auto table, arrow::Table::FromRecordBatches(schema, batches));
+    auto footer = ChunkFooter(*table, 1 + static_cast<int64_t>(rng() % 500));
+    ASSERT_OK_AND_ASSIGN(auto scanned, ComputeColumnStats(*table));
+    ASSERT_OK_AND_ASSIGN(auto from_footer, ComputeColumnStats(*table, *footer));
+    EXPECT_EQ(from_footer, scanned);
+    for (const auto& s : from_footer) {  // zero bounds are +0.0 (Parquet writes a zero minimum as -0.0)
+      if (s.min_float && *s.min_float == 0) {
+        EXPECT_FALSE(std::signbit(*s.min_float)) << s.column;
+      }
+      if (s.max_float && *s.max_float == 0) {
+        EXPECT_FALSE(std::signbit(*s.max_float)) << s.column;
+      }
+    }
+  }
+}
+
+// The footer is what float leaves are taken from (no second pass over their values), every other leaf is
+// scanned; a dotted path two leaves share ("a.b" the column and "b" inside struct "a") is scanned too.
+TEST(ColumnStats, FooterGivesOnlyUnambiguousFloatLeaves) {
+  auto ab = arrow::struct_({arrow::field("b", arrow::float64())});
+  auto make = [&](const std::string& floats, const std::string& ints, const std::string& nested) {
+    return arrow::Table::Make(
+        arrow::schema({arrow::field("f", arrow::float64()), arrow::field("i", arrow::int32()),
+                       arrow::field("a.b", arrow::float64()), arrow::field("a", ab)}),
+        {std::make_shared<arrow::ChunkedArray>(ArrayOf(arrow::float64(), floats)),
+         std::make_shared<arrow::ChunkedArray>(ArrayOf(arrow::int32(), ints)),
+         std::make_shared<arrow::ChunkedArray>(ArrayOf(arrow::float64(), floats)),
+         std::make_shared<arrow::ChunkedArray>(ArrayOf(ab, nested))});
+  };
+  auto table = make("[1.0, 2.0]", "[1, 2]", R"([{"b": 1.0}, {"b": 2.0}])");
+  auto other = make("[-5.0, null]", "[-5, 9]", R"([{"b": -5.0}, null])");
+  ASSERT_OK_AND_ASSIGN(auto stats, ComputeColumnStats(*table, *ChunkFooter(*other, 1024)));
+  ASSERT_EQ(stats.size(), 4u);
+  EXPECT_EQ(stats[0], Float("f", -5.0, -5.0, 1));  // from the footer given
+  EXPECT_EQ(stats[1], Int("i", 1, 2, 0));          // scanned
+  EXPECT_EQ(stats[2], Float("a.b", 1.0, 2.0, 0));  // ambiguous path: scanned
+  EXPECT_EQ(stats[3], Float("a.b", 1.0, 2.0, 0));
 }
 
 TEST(ColumnStats, EmptyInput) {
