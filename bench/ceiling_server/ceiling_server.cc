@@ -194,12 +194,12 @@ arrow::Status CeilingServer::WriteChunk(const std::shared_ptr<arrow::Table>& tab
   ARROW_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferedOutputStream::Create(ingest::kChunkWriteBufferBytes, pool, raw));
   auto arrow_properties = ingest::ChunkArrowWriterProperties();
   // mosaicod's per-chunk codec choice (ingest/chunk_codec.h: blob and float columns that zstd does not shrink
-  // enough are stored uncompressed, such floats PLAIN): it changes the files, so the read ceiling decodes what
-  // mosaicod's reads decode.
+  // enough are stored uncompressed, such floats PLAIN; float columns LZ4 shrinks about as well as zstd are LZ4): it
+  // changes the files, so the read ceiling decodes what mosaicod's reads decode.
   ARROW_ASSIGN_OR_RAISE(auto codecs, ingest::ChooseChunkCodecs(*table, options_.zstd_level));
   ARROW_ASSIGN_OR_RAISE(auto properties,
                         ingest::ChunkWriterProperties(*table->schema(), options_.zstd_level, options_.row_group_rows,
-                                                      arrow_properties, ingest::UncompressedColumns(codecs)));
+                                                      arrow_properties, ingest::ColumnCodecs(codecs)));
   ARROW_ASSIGN_OR_RAISE(auto writer,
                         parquet::arrow::FileWriter::Open(*table->schema(), pool, sink, properties, arrow_properties));
   ARROW_RETURN_NOT_OK(writer->WriteTable(*table, options_.row_group_rows));

@@ -77,7 +77,8 @@ std::string Sample(const arrow::ArrayVector& chunks) {
 
 class Chooser {
  public:
-  Chooser(arrow::util::Codec* codec, std::vector<ColumnCodecChoice>* out) : codec_(codec), out_(out) {}
+  Chooser(arrow::util::Codec* zstd, arrow::util::Codec* lz4, std::vector<ColumnCodecChoice>* out)
+      : zstd_(zstd), lz4_(lz4), out_(out) {}
 
   // Walks structs depth-first (the Parquet leaf order); lists, maps and unions are not entered.
   arrow::Status Visit(const std::string& path, const arrow::ArrayVector& chunks) {
@@ -101,8 +102,15 @@ class Chooser {
                                                                     : FloatSample<arrow::FloatArray>(chunks, &values);
       choice.sample_bytes = static_cast<int64_t>(sample.size());
       if (values >= kMinFloatSampleValues) {
-        ARROW_ASSIGN_OR_RAISE(choice.zstd_saving, Saving(sample));
-        choice.compress = choice.zstd_saving >= kMinFloatZstdSaving;
+        ARROW_ASSIGN_OR_RAISE(choice.zstd_saving, Saving(zstd_, sample));
+        if (choice.zstd_saving < kMinFloatZstdSaving) {
+          choice.codec = arrow::Compression::UNCOMPRESSED;
+        } else {
+          ARROW_ASSIGN_OR_RAISE(choice.lz4_saving, Saving(lz4_, sample));
+          if (choice.lz4_saving >= choice.zstd_saving * kMinLz4ShareOfZstdSaving) {
+            choice.codec = arrow::Compression::LZ4;
+          }
+        }
       }
       out_->push_back(std::move(choice));
       return arrow::Status::OK();
@@ -111,25 +119,26 @@ class Chooser {
     const std::string sample = Sample(chunks);
     choice.sample_bytes = static_cast<int64_t>(sample.size());
     if (!sample.empty()) {
-      ARROW_ASSIGN_OR_RAISE(choice.zstd_saving, Saving(sample));
-      choice.compress = choice.zstd_saving >= kMinZstdSaving;
+      ARROW_ASSIGN_OR_RAISE(choice.zstd_saving, Saving(zstd_, sample));
+      if (choice.zstd_saving < kMinZstdSaving) choice.codec = arrow::Compression::UNCOMPRESSED;
     }
     out_->push_back(std::move(choice));
     return arrow::Status::OK();
   }
 
  private:
-  // 1 - zstd-compressed / sampled bytes.
-  arrow::Result<double> Saving(const std::string& sample) {
+  // 1 - compressed / sampled bytes.
+  arrow::Result<double> Saving(arrow::util::Codec* codec, const std::string& sample) {
     const auto* input = reinterpret_cast<const uint8_t*>(sample.data());
     const auto size = static_cast<int64_t>(sample.size());
-    const int64_t bound = codec_->MaxCompressedLen(size, input);
+    const int64_t bound = codec->MaxCompressedLen(size, input);
     buffer_.resize(static_cast<size_t>(bound));
-    ARROW_ASSIGN_OR_RAISE(int64_t compressed, codec_->Compress(size, input, bound, buffer_.data()));
+    ARROW_ASSIGN_OR_RAISE(int64_t compressed, codec->Compress(size, input, bound, buffer_.data()));
     return 1.0 - static_cast<double>(compressed) / static_cast<double>(size);
   }
 
-  arrow::util::Codec* codec_;
+  arrow::util::Codec* zstd_;
+  arrow::util::Codec* lz4_;
   std::vector<ColumnCodecChoice>* out_;
   std::vector<uint8_t> buffer_;
 };
@@ -151,8 +160,10 @@ arrow::Result<std::vector<ColumnCodecChoice>> ChooseChunkCodecs(const arrow::Tab
   bool any = false;
   for (const auto& field : table.schema()->fields()) any = any || HasChoosableLeaf(*field->type());
   if (!any) return out;
-  ARROW_ASSIGN_OR_RAISE(auto codec, arrow::util::Codec::Create(arrow::Compression::ZSTD, zstd_level));
-  Chooser chooser(codec.get(), &out);
+  ARROW_ASSIGN_OR_RAISE(auto zstd, arrow::util::Codec::Create(arrow::Compression::ZSTD, zstd_level));
+  // LZ4 (raw block format, Parquet's LZ4_RAW) at its default level, as the Parquet writer uses it.
+  ARROW_ASSIGN_OR_RAISE(auto lz4, arrow::util::Codec::Create(arrow::Compression::LZ4));
+  Chooser chooser(zstd.get(), lz4.get(), &out);
   for (int i = 0; i < table.num_columns(); ++i) {
     ARROW_RETURN_NOT_OK(chooser.Visit(table.schema()->field(i)->name(), table.column(i)->chunks()));
   }
@@ -162,7 +173,15 @@ arrow::Result<std::vector<ColumnCodecChoice>> ChooseChunkCodecs(const arrow::Tab
 std::vector<std::string> UncompressedColumns(const std::vector<ColumnCodecChoice>& choices) {
   std::vector<std::string> out;
   for (const auto& c : choices) {
-    if (!c.compress) out.push_back(c.path);
+    if (!c.compressed()) out.push_back(c.path);
+  }
+  return out;
+}
+
+std::vector<ColumnCodec> ColumnCodecs(const std::vector<ColumnCodecChoice>& choices) {
+  std::vector<ColumnCodec> out;
+  for (const auto& c : choices) {
+    if (c.codec != arrow::Compression::ZSTD) out.push_back({c.path, c.codec});
   }
   return out;
 }

@@ -13,17 +13,24 @@
 //    "float columns stored PLAIN uncompressed"). The first non-null values, up to kFloatSampleBytes, are byte-stream-split as the writer
 //    would store them and compressed with zstd at the chunk's level; a column whose sample shrinks by less than
 //    kMinFloatZstdSaving is written PLAIN and UNCOMPRESSED (chunk_parquet.h). Sensor data of limited precision
-//    (float32 or ADC counts widened to double, smooth signals) saves 18-50 % and keeps zstd. A sample of fewer than
+//    (float32 or ADC counts widened to double, smooth signals) saves 18-50 % and stays compressed, byte-stream-split:
+//    the same sample is also compressed with LZ4 (LZ4_RAW in the Parquet footer), and when LZ4 keeps at least
+//    kMinLz4ShareOfZstdSaving of zstd's saving the column is written with LZ4 instead of zstd. LZ4 decodes such
+//    columns at about half zstd's CPU (both find the split's runs of zero mantissa and equal exponent bytes; LZ4
+//    has no entropy stage); the price is bounded disk: at most a quarter of zstd's saving on that column
+//    (float32 widened: 51 % -> 45 %; bench/README.md, "float columns that compress: LZ4"). Columns whose
+//    saving comes from skewed byte frequencies rather than runs (ADC counts: zstd 20 %, LZ4 5 %) keep zstd. A sample of fewer than
 //    kMinFloatSampleValues values is not measured (keeps zstd): a column that small costs nothing to decode.
 //
 // Contract:
 //  - ChooseChunkCodecs never fails on data: a column it cannot sample (all null, no rows) keeps zstd. It fails only
 //    if the zstd codec itself cannot be created or fails.
 //  - The decision is per chunk and per column, and it is recorded where every reader finds it: the Parquet footer
-//    names the codec (UNCOMPRESSED or ZSTD) and the encodings of each column chunk. Readers need nothing else;
-//    chunks written before these choices existed (all zstd, floats byte-stream-split) read as before.
-//  - Cost: at most kCodecSampleBytes of zstd per blob column and kFloatSampleBytes per float column per chunk
-//    (about 1 ms and 0.3 ms), nothing for other columns.
+//    names the codec (UNCOMPRESSED, ZSTD or LZ4_RAW) and the encodings of each column chunk. Readers need nothing
+//    else; chunks written before these choices existed (all zstd, floats byte-stream-split; or before LZ4: floats
+//    zstd or PLAIN uncompressed) read as before, mixed in one topic with newer ones.
+//  - Cost: at most kCodecSampleBytes of zstd per blob column and kFloatSampleBytes of zstd (+ LZ4 when zstd saves
+//    enough) per float column per chunk (about 1 ms and 0.3 ms), nothing for other columns.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +39,9 @@
 
 #include <arrow/result.h>
 #include <arrow/type_fwd.h>
+#include <arrow/util/type_fwd.h>
+
+#include "mosaico/ingest/chunk_parquet.h"
 
 namespace mosaico::ingest {
 
@@ -40,6 +50,7 @@ inline constexpr double kMinZstdSaving = 0.03;
 inline constexpr int64_t kFloatSampleBytes = 256 << 10;
 inline constexpr int64_t kMinFloatSampleValues = 1024;
 inline constexpr double kMinFloatZstdSaving = 0.15;
+inline constexpr double kMinLz4ShareOfZstdSaving = 0.75;
 
 enum class CodecColumnKind { kBlob, kFloat };
 
@@ -48,7 +59,10 @@ struct ColumnCodecChoice {
   CodecColumnKind kind = CodecColumnKind::kBlob;
   int64_t sample_bytes = 0;
   double zstd_saving = 0;  // 1 - compressed / sampled, on the sample
-  bool compress = true;
+  double lz4_saving = 0;   // the same with LZ4; measured only on float columns zstd shrinks enough
+  arrow::Compression::type codec = arrow::Compression::ZSTD;  // ZSTD, LZ4 (floats only) or UNCOMPRESSED
+
+  bool compressed() const { return codec != arrow::Compression::UNCOMPRESSED; }
 };
 
 // The choice for every blob and floating point leaf column of `table`, in Parquet leaf order (other columns are not
@@ -57,5 +71,8 @@ arrow::Result<std::vector<ColumnCodecChoice>> ChooseChunkCodecs(const arrow::Tab
 
 // The paths of `choices` written uncompressed.
 std::vector<std::string> UncompressedColumns(const std::vector<ColumnCodecChoice>& choices);
+
+// The columns of `choices` written with another codec than the file-wide zstd, as ChunkWriterProperties takes them.
+std::vector<ColumnCodec> ColumnCodecs(const std::vector<ColumnCodecChoice>& choices);
 
 }  // namespace mosaico::ingest

@@ -26,7 +26,8 @@ std::shared_ptr<parquet::ArrowWriterProperties> ChunkArrowWriterProperties(bool 
 //  - float/double (measurements, nearly all distinct): BYTE_STREAM_SPLIT, no dictionary. Dictionary encoding
 //    would hash every value only to fall back to PLAIN; byte-stream-split lets zstd find the repeated exponent bytes.
 //    A float column written uncompressed (chunk_codec.h: zstd saved too little) is PLAIN instead: the split only
-//    helps a compressor, and undoing it costs the reader a pass over every value.
+//    helps a compressor, and undoing it costs the reader a pass over every value. One written with LZ4 stays
+//    split: LZ4 finds the split's runs of equal exponent and zero mantissa bytes, not PLAIN's interleaved ones.
 //  - binary blobs (images, point clouds): PLAIN, no dictionary.
 //  - everything else (ints, strings): Parquet's default dictionary-then-fallback.
 arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
@@ -38,7 +39,7 @@ arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
 arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     const arrow::Schema& schema, int zstd_level, int64_t row_group_rows,
     const std::shared_ptr<parquet::ArrowWriterProperties>& arrow_properties,
-    const std::vector<std::string>& uncompressed_columns) {
+    const std::vector<ColumnCodec>& column_codecs) {
   parquet::WriterProperties::Builder builder;
   builder.compression(arrow::Compression::ZSTD)
       ->compression_level(zstd_level)
@@ -53,8 +54,9 @@ arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
     if (path == kTimestampField) {
       builder.disable_dictionary(path)->encoding(path, parquet::Encoding::DELTA_BINARY_PACKED);
     } else if (column->physical_type() == parquet::Type::DOUBLE || column->physical_type() == parquet::Type::FLOAT) {
-      const bool compressed =
-          std::find(uncompressed_columns.begin(), uncompressed_columns.end(), path) == uncompressed_columns.end();
+      const bool compressed = std::none_of(column_codecs.begin(), column_codecs.end(), [&](const ColumnCodec& c) {
+        return c.path == path && c.codec == arrow::Compression::UNCOMPRESSED;
+      });
       builder.disable_dictionary(path)->encoding(
           path, compressed ? parquet::Encoding::BYTE_STREAM_SPLIT : parquet::Encoding::PLAIN);
     } else if (column->physical_type() == parquet::Type::BYTE_ARRAY && !column->logical_type()->is_string()) {
@@ -67,10 +69,9 @@ arrow::Result<std::shared_ptr<parquet::WriterProperties>> ChunkWriterProperties(
       builder.disable_dictionary(path)->disable_statistics(path);
     }
   }
-  for (const auto& path : uncompressed_columns) {
-    // The file-wide zstd level would otherwise be applied to, and refused by, the uncompressed codec.
-    builder.compression(path, arrow::Compression::UNCOMPRESSED)
-        ->compression_level(path, arrow::util::kUseDefaultCompressionLevel);
+  for (const auto& c : column_codecs) {
+    // The file-wide zstd level would otherwise be applied to, and refused by, the other codec.
+    builder.compression(c.path, c.codec)->compression_level(c.path, arrow::util::kUseDefaultCompressionLevel);
   }
   return builder.build();
 }

@@ -3,6 +3,7 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 #include <arrow/io/buffered.h>
+#include <arrow/util/compression.h>
 #include <arrow/util/thread_pool.h>
 #include <arrow/util/byte_size.h>
 #include <parquet/arrow/schema.h>
@@ -296,17 +297,19 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
   auto sink = std::make_shared<store::ChecksumOutputStream>(buffered);
 
   arrow::Status st = [&]() -> arrow::Status {
-    // Blob columns that zstd does not shrink (camera frames, compressed clouds) are stored as they are.
+    // Blob and float columns that zstd does not shrink (camera frames, compressed clouds, noise) are stored as they
+    // are; float columns LZ4 shrinks about as well as zstd are stored with LZ4 (chunk_codec.h).
     ARROW_ASSIGN_OR_RAISE(auto codecs, ChooseChunkCodecs(table, options_.zstd_level));
     for (const auto& c : codecs) {
-      spdlog::debug("event=chunk_codec chunk={} column={} codec={} sample_bytes={} zstd_saving={:.3f}", key, c.path,
-                    c.compress ? "zstd" : "uncompressed", c.sample_bytes, c.zstd_saving);
+      spdlog::debug("event=chunk_codec chunk={} column={} codec={} sample_bytes={} zstd_saving={:.3f} lz4_saving={:.3f}",
+                    key, c.path, arrow::util::Codec::GetCodecAsString(c.codec), c.sample_bytes, c.zstd_saving,
+                    c.lz4_saving);
     }
     const bool parallel = ParallelColumns(table, options_.row_group_rows);
     auto arrow_properties = ChunkArrowWriterProperties(parallel);
     ARROW_ASSIGN_OR_RAISE(auto properties,
                           ChunkWriterProperties(*schema_, options_.zstd_level, options_.row_group_rows,
-                                                arrow_properties, UncompressedColumns(codecs)));
+                                                arrow_properties, ColumnCodecs(codecs)));
     ARROW_ASSIGN_OR_RAISE(auto writer,
                           parquet::arrow::FileWriter::Open(*schema_, pool, sink, properties, arrow_properties));
     if (parallel) {

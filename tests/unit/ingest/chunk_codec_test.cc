@@ -79,17 +79,17 @@ TEST(ChunkCodecTest, IncompressibleBlobColumnsAreStoredUncompressed) {
   ASSERT_OK_AND_ASSIGN(auto choices, ChooseChunkCodecs(*table, 1));
   ASSERT_EQ(choices.size(), 4u);  // binary and float leaves, in schema order, struct children by dotted path
   EXPECT_EQ(choices[0].path, "jpeg");
-  EXPECT_FALSE(choices[0].compress);
+  EXPECT_FALSE(choices[0].compressed());
   EXPECT_LT(choices[0].zstd_saving, kMinZstdSaving);
   EXPECT_EQ(choices[0].sample_bytes, 14 * (64 << 10));  // 2 x 7 non-null values of 64 KiB, below the sample cap
   EXPECT_EQ(choices[1].path, "raw");
-  EXPECT_TRUE(choices[1].compress);
+  EXPECT_TRUE(choices[1].compressed());
   EXPECT_GT(choices[1].zstd_saving, 0.5);
   EXPECT_EQ(choices[2].path, "cloud.points");
-  EXPECT_FALSE(choices[2].compress);
+  EXPECT_FALSE(choices[2].compressed());
   EXPECT_EQ(choices[3].path, "x");  // 16 values: too few to measure, keeps zstd
   EXPECT_EQ(choices[3].kind, CodecColumnKind::kFloat);
-  EXPECT_TRUE(choices[3].compress);
+  EXPECT_TRUE(choices[3].compressed());
   EXPECT_EQ(UncompressedColumns(choices), (std::vector<std::string>{"jpeg", "cloud.points"}));
 }
 
@@ -102,7 +102,7 @@ TEST(ChunkCodecTest, SampleIsCappedAndEmptyColumnsKeepZstd) {
   ASSERT_OK_AND_ASSIGN(auto empty, arrow::Table::MakeEmpty(BlobSchema()));
   ASSERT_OK_AND_ASSIGN(choices, ChooseChunkCodecs(*empty, 1));
   for (const auto& c : choices) {
-    EXPECT_TRUE(c.compress) << c.path;
+    EXPECT_TRUE(c.compressed()) << c.path;
     EXPECT_EQ(c.sample_bytes, 0);
   }
   // No blob or float column at all: nothing to decide.
@@ -218,9 +218,9 @@ std::shared_ptr<arrow::Table> SensorTable(int64_t rows = kRows) {
 }
 
 // The measured decision per float column: noisy full-precision values go PLAIN uncompressed, values of limited
-// precision keep zstd. The savings are asserted with margins from the threshold so the test fails if the sample
+// precision stay compressed, with LZ4 or zstd. The savings are asserted with margins from the threshold so the test fails if the sample
 // were not byte-stream-split (noise saves ~0 % unsplit, widened ~35 %) or the threshold were applied the wrong way.
-TEST(ChunkCodecTest, FloatColumnsOfNoiseAreStoredUncompressedPrecisionLimitedKeepZstd) {
+TEST(ChunkCodecTest, FloatColumnsOfNoiseAreStoredUncompressedPrecisionLimitedCompressed) {
   ASSERT_OK_AND_ASSIGN(auto choices, ChooseChunkCodecs(*SensorTable(), 1));
   std::map<std::string, ColumnCodecChoice> by_path;
   std::vector<std::string> order;
@@ -231,21 +231,36 @@ TEST(ChunkCodecTest, FloatColumnsOfNoiseAreStoredUncompressedPrecisionLimitedKee
   }
   // Every float leaf, in Parquet leaf order; not the int64 columns.
   EXPECT_EQ(order, (std::vector<std::string>{"imu.noise", "imu.widened", "adc", "constant", "f32noise", "sparse"}));
-  EXPECT_FALSE(by_path["imu.noise"].compress);
+  EXPECT_FALSE(by_path["imu.noise"].compressed());
   EXPECT_GT(by_path["imu.noise"].zstd_saving, 0.05);  // the split exponent bytes do compress a little
   EXPECT_LT(by_path["imu.noise"].zstd_saving, 0.13);
   EXPECT_EQ(by_path["imu.noise"].sample_bytes, kRows * 8);
-  EXPECT_TRUE(by_path["imu.widened"].compress);
+  EXPECT_TRUE(by_path["imu.widened"].compressed());
   EXPECT_GT(by_path["imu.widened"].zstd_saving, 0.4);
-  EXPECT_TRUE(by_path["adc"].compress);
+  EXPECT_TRUE(by_path["adc"].compressed());
   EXPECT_GT(by_path["adc"].zstd_saving, kMinFloatZstdSaving);
-  EXPECT_TRUE(by_path["constant"].compress);
+  EXPECT_TRUE(by_path["constant"].compressed());
   EXPECT_GT(by_path["constant"].zstd_saving, 0.9);
-  EXPECT_FALSE(by_path["f32noise"].compress);
+  // Compressed columns: LZ4 where it keeps at least kMinLz4ShareOfZstdSaving of zstd's saving (runs of zero
+  // mantissa bytes, repeats), zstd where the saving is skewed byte frequencies LZ4 cannot use (ADC counts).
+  EXPECT_EQ(by_path["imu.widened"].codec, arrow::Compression::LZ4);
+  EXPECT_GT(by_path["imu.widened"].lz4_saving, 0.35);
+  EXPECT_EQ(by_path["constant"].codec, arrow::Compression::LZ4);
+  EXPECT_EQ(by_path["adc"].codec, arrow::Compression::ZSTD);
+  EXPECT_LT(by_path["adc"].lz4_saving, by_path["adc"].zstd_saving * kMinLz4ShareOfZstdSaving);
+  EXPECT_EQ(by_path["imu.noise"].codec, arrow::Compression::UNCOMPRESSED);
+  EXPECT_EQ(by_path["imu.noise"].lz4_saving, 0);  // not measured: zstd already saved too little
+  EXPECT_FALSE(by_path["f32noise"].compressed());
   EXPECT_EQ(by_path["f32noise"].sample_bytes, kRows * 4);
-  EXPECT_FALSE(by_path["sparse"].compress);
+  EXPECT_FALSE(by_path["sparse"].compressed());
   EXPECT_EQ(by_path["sparse"].sample_bytes, kRows / 2 * 8);  // non-null values only
   EXPECT_EQ(UncompressedColumns(choices), (std::vector<std::string>{"imu.noise", "f32noise", "sparse"}));
+  std::vector<std::pair<std::string, arrow::Compression::type>> overrides;
+  for (const auto& c : ColumnCodecs(choices)) overrides.emplace_back(c.path, c.codec);
+  EXPECT_EQ(overrides, (std::vector<std::pair<std::string, arrow::Compression::type>>{
+                           {"imu.noise", arrow::Compression::UNCOMPRESSED}, {"imu.widened", arrow::Compression::LZ4},
+                           {"constant", arrow::Compression::LZ4}, {"f32noise", arrow::Compression::UNCOMPRESSED},
+                           {"sparse", arrow::Compression::UNCOMPRESSED}}));
 }
 
 // The sample is capped; fewer values than kMinFloatSampleValues are not measured.
@@ -255,16 +270,16 @@ TEST(ChunkCodecTest, FloatSampleIsCappedAndSmallColumnsKeepZstd) {
   auto big = SensorTable(cap_rows + 5000);
   ASSERT_OK_AND_ASSIGN(auto choices, ChooseChunkCodecs(*big, 1));
   EXPECT_EQ(choices[0].sample_bytes, cap_rows * 8);
-  EXPECT_FALSE(choices[0].compress);
+  EXPECT_FALSE(choices[0].compressed());
   ASSERT_OK_AND_ASSIGN(choices, ChooseChunkCodecs(*table->Slice(0, kMinFloatSampleValues - 1), 1));
   for (const auto& c : choices) {
-    EXPECT_TRUE(c.compress) << c.path;
+    EXPECT_TRUE(c.compressed()) << c.path;
     EXPECT_EQ(c.zstd_saving, 0) << c.path;
   }
 }
 
-// The writer stores the noise columns PLAIN + UNCOMPRESSED and the others BYTE_STREAM_SPLIT + ZSTD, the footer
-// says so per column chunk, and every value reads back unchanged.
+// The writer stores the noise columns PLAIN + UNCOMPRESSED and the others BYTE_STREAM_SPLIT + LZ4 (Parquet's LZ4_RAW)
+// or ZSTD, the footer says so per column chunk, and every value reads back unchanged.
 TEST(ChunkCodecTest, ChunkWriterStoresNoisyFloatsPlainUncompressed) {
   TempDir dir;
   auto store = store::ObjectStore::Open(dir.path()).ValueOrDie();
@@ -292,7 +307,7 @@ TEST(ChunkCodecTest, ChunkWriterStoresNoisyFloatsPlainUncompressed) {
     EXPECT_FALSE(has(path, parquet::Encoding::BYTE_STREAM_SPLIT)) << path;
   }
   for (const std::string path : {"imu.widened", "adc", "constant"}) {
-    EXPECT_EQ(col.at(path).first, arrow::Compression::ZSTD) << path;
+    EXPECT_EQ(col.at(path).first, path == "adc" ? arrow::Compression::ZSTD : arrow::Compression::LZ4) << path;
     EXPECT_TRUE(has(path, parquet::Encoding::BYTE_STREAM_SPLIT)) << path;
   }
   EXPECT_EQ(col.at("timestamp_ns").first, arrow::Compression::ZSTD);

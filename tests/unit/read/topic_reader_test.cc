@@ -180,6 +180,8 @@ TEST_F(NestedReadTest, IncompatibleChunkSchemaIsAnError) {
 // ingest/chunk_codec.h) -- reads as one merged, sorted stream equal to the rows written: each column chunk's footer
 // names its codec and encodings, the reader needs nothing else. Also with readahead and column-parallel decode.
 TEST_F(NestedReadTest, ChunksWithDifferentFloatCodecsReadAsOneStream) {
+  // Every float codec chunk_codec.h has chosen over time, one per chunk: byte-stream-split + zstd (all chunks before
+  // 857e2ea), PLAIN uncompressed (noise), byte-stream-split + LZ4_RAW (limited precision, since LZ4).
   const std::vector<std::string> floats = {"acceleration.x", "acceleration.y", "acceleration.z"};
   auto split_zstd = [&](parquet::WriterProperties::Builder& b) {
     b.compression(arrow::Compression::ZSTD);
@@ -189,17 +191,26 @@ TEST_F(NestedReadTest, ChunksWithDifferentFloatCodecsReadAsOneStream) {
     b.compression(arrow::Compression::UNCOMPRESSED);
     for (const auto& p : floats) b.disable_dictionary(p)->encoding(p, parquet::Encoding::PLAIN);
   };
+  auto split_lz4 = [&](parquet::WriterProperties::Builder& b) {
+    b.compression(arrow::Compression::ZSTD);
+    for (const auto& p : floats) {
+      b.disable_dictionary(p)->encoding(p, parquet::Encoding::BYTE_STREAM_SPLIT)->compression(p, arrow::Compression::LZ4);
+    }
+  };
+  using Tune = std::function<void(parquet::WriterProperties::Builder&)>;
+  const std::vector<Tune> tunes = {split_zstd, plain_uncompressed, split_lz4};
+  const std::vector<arrow::Compression::type> codecs = {arrow::Compression::ZSTD, arrow::Compression::UNCOMPRESSED,
+                                                        arrow::Compression::LZ4};
   auto schema = NestedSchema(/*with_metadata=*/false);
   std::mt19937_64 rng(99);
-  for (int c = 0; c < 4; ++c) {  // overlapping time ranges: the merge interleaves rows of both kinds of chunk
+  for (int c = 0; c < 6; ++c) {  // overlapping time ranges: the merge interleaves rows of every kind of chunk
     tables_.push_back(NestedTable(schema, 300, 1000, rng));
     testing::WriteOptions opts{.row_group_rows = 37};
-    opts.tune = c % 2 == 0 ? std::function<void(parquet::WriterProperties::Builder&)>(split_zstd)
-                           : std::function<void(parquet::WriterProperties::Builder&)>(plain_uncompressed);
+    opts.tune = tunes[c % 3];
     records_.push_back(testing::WriteChunk(*tmp_.store(), tables_.back(), c, opts));
   }
-  // The two kinds of footer, as written.
-  for (int c = 0; c < 2; ++c) {
+  // The three kinds of footer, as written.
+  for (int c = 0; c < 3; ++c) {
     auto file = tmp_.store()->OpenRead(records_[c].object_key).ValueOrDie();
     auto md = parquet::ParquetFileReader::Open(file)->metadata();
     const int leaf = md->schema()->ColumnIndex("acceleration.x");
@@ -208,8 +219,8 @@ TEST_F(NestedReadTest, ChunksWithDifferentFloatCodecsReadAsOneStream) {
     const auto encodings = column->encodings();
     const bool split = std::find(encodings.begin(), encodings.end(), parquet::Encoding::BYTE_STREAM_SPLIT) !=
                        encodings.end();
-    EXPECT_EQ(column->compression(), c == 0 ? arrow::Compression::ZSTD : arrow::Compression::UNCOMPRESSED);
-    EXPECT_EQ(split, c == 0);
+    EXPECT_EQ(column->compression(), codecs[c]) << c;
+    EXPECT_EQ(split, c != 1) << c;
   }
   ExpectExact(schema, Window({}, {}), ReadOptions{});
   ExpectExact(schema, Window(250, 700), ReadOptions{.max_batch_rows = 50});
