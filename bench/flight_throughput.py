@@ -274,10 +274,24 @@ def wait_until_serving(client, proc, what):
 
 
 class Server:
-    """One measured server: put(workload) -> (seconds, handle); get(handle) -> (seconds, table); pid for RSS."""
+    """One measured server: put(workload) -> (seconds, handle); get(handle) -> (seconds, table); pid for RSS;
+    data_dir (None: keeps nothing on disk) for the chunk bytes an ingest writes."""
 
-    def __init__(self, key, pid, put, get):
-        self.key, self.pid, self.put, self.get = key, pid, put, get
+    def __init__(self, key, pid, put, get, data_dir=None):
+        self.key, self.pid, self.put, self.get, self.data_dir = key, pid, put, get, data_dir
+
+
+def chunk_bytes(data_dir):
+    """Bytes of the Parquet chunk files (chunk-*.parquet, mosaicod's and the ceiling's naming) under data_dir."""
+    total = 0
+    for root, _, files in os.walk(data_dir):
+        for f in files:
+            if f.endswith(".parquet"):
+                try:
+                    total += os.path.getsize(os.path.join(root, f))
+                except OSError:
+                    pass  # removed meanwhile (compaction, GC)
+    return total
 
 
 def start_daemon(binary, data_dir, chunk_mb, procs):
@@ -393,8 +407,9 @@ def cpu_seconds(pid):
 
 
 def measure(args, workloads, servers):
-    """{(workload, server key, direction): [(wall seconds, server CPU seconds) per repeat]}, {same key: peak RSS MiB}"""
-    runs, rss = {}, {}
+    """{(workload, server key, direction): [(wall seconds, server CPU seconds) per repeat]}, {same key: peak RSS MiB},
+    {(workload, server key): chunk bytes one ingest wrote (the first run's)}"""
+    runs, rss, disk = {}, {}, {}
 
     def call(w, s, direction, fn):
         reset_peak_rss(s.pid)
@@ -410,12 +425,15 @@ def measure(args, workloads, servers):
             order = servers[r % len(servers):] + servers[:r % len(servers)]  # rotate: no server always goes first
             for s in order:
                 log(f"{w}: run {r + 1}/{args.repeat} on {s.key}")
+                before = chunk_bytes(s.data_dir) if s.data_dir and r == 0 else None
                 handle = call(w, s, "ingest", lambda: s.put(w, schema, batches))
+                if before is not None:
+                    disk[(w, s.key)] = chunk_bytes(s.data_dir) - before
                 table = call(w, s, "read", lambda: s.get(handle))
                 if table.num_rows != nrows:
                     raise RuntimeError(f"{s.key} returned {table.num_rows} rows of {w}, expected {nrows}")
                 del table
-    return runs, rss
+    return runs, rss, disk
 
 
 def table_lines(header, rows, markdown):
@@ -428,7 +446,7 @@ def table_lines(header, rows, markdown):
             for r in [header] + rows]
 
 
-def report(args, workloads, keys, runs, rss, load_start, load_end, markdown=False):
+def report(args, workloads, keys, runs, rss, disk, load_start, load_end, markdown=False):
     """The ratio tables (bench/README.md shows them as Markdown)."""
     def nbytes(w):
         return sum(b.nbytes for b in workloads[w][1])
@@ -485,6 +503,15 @@ def report(args, workloads, keys, runs, rss, load_start, load_end, markdown=Fals
     rows = [[w, d] + [fmt(rss.get((w, k, d))) for k in rss_cols] for w in workloads for d in ("ingest", "read")]
     out += ["", "peak RSS MiB (VmHWM during the call, max over runs; null holds the whole upload by design)"]
     out += table_lines(["workload", "direction"] + rss_cols, rows, markdown)
+    disk_cols = [k for k in ("ours", "base", "parquet") if k in keys and any((w, k) in disk for w in workloads)]
+    if disk_cols:
+        rows = [[w, f"{nbytes(w) / 1e6:.0f}"] + [f"{disk[(w, k)] / 1e6:.1f}" if (w, k) in disk else "-"
+                                                 for k in disk_cols] +
+                [ratio(disk.get((w, "ours")), disk.get((w, k))) for k in disk_cols if k != "ours"]
+                for w in workloads]
+        out += ["", "chunk bytes on disk per ingest (MB of chunk-*.parquet files the first run wrote)"]
+        out += table_lines(["workload", "Arrow MB"] + disk_cols + [f"ours/{k}" for k in disk_cols if k != "ours"],
+                           rows, markdown)
 
     def described(path):
         return f"{path} (built {time.strftime('%Y-%m-%d %H:%M', time.gmtime(os.path.getmtime(path)))} UTC)"
@@ -521,7 +548,8 @@ def main(argv=None):
             def put(w, schema, batches, client=client):
                 fmt, tag = DECLARED[w]
                 return mosaicod_put(client, w, schema, batches, fmt, tag)
-            servers.append(Server(key, proc.pid, put, lambda loc, client=client: mosaicod_get(client, loc)))
+            servers.append(Server(key, proc.pid, put, lambda loc, client=client: mosaicod_get(client, loc),
+                                  os.path.join(tmp, key)))
 
         for mode in ("null", "parquet"):  # one process each, so that each has its own peak RSS
             proc, client, args.ceiling_said = start_ceiling(args.ceiling_bin, os.path.join(tmp, mode),
@@ -529,7 +557,8 @@ def main(argv=None):
             servers.append(Server(mode, proc.pid,
                                   lambda w, schema, batches, mode=mode, client=client:
                                   ceiling_put(client, mode, w, schema, batches),
-                                  lambda target, client=client: ceiling_get(client, target)))
+                                  lambda target, client=client: ceiling_get(client, target),
+                                  os.path.join(tmp, mode) if mode == "parquet" else None))
         if args.python_null:
             ctx = mp.get_context("spawn")  # a fork would inherit this process's gRPC state (and its data)
             port, ready = free_port(), ctx.Event()
@@ -546,22 +575,23 @@ def main(argv=None):
                 return put_s, desc.command
             servers.append(Server("pynull", pyproc.pid, pyput, lambda t: ceiling_get(pyclient, t)))
 
-        runs, rss = measure(args, workloads, servers)
+        runs, rss, disk = measure(args, workloads, servers)
     finally:
         for p in procs:
             stop(p)
         subprocess.run(["rm", "-rf", tmp])
     load_end = os.getloadavg()
     keys = [s.key for s in servers]
-    report(args, workloads, keys, runs, rss, load_start, load_end)
+    report(args, workloads, keys, runs, rss, disk, load_start, load_end)
     if args.markdown:
-        report(args, workloads, keys, runs, rss, load_start, load_end, markdown=True)
+        report(args, workloads, keys, runs, rss, disk, load_start, load_end, markdown=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": {k: v for k, v in vars(args).items()}, "load_start": load_start, "load_end": load_end,
                        "bytes": {w: sum(b.nbytes for b in workloads[w][1]) for w in workloads},
                        "wall_and_cpu_seconds": {"|".join(k): v for k, v in runs.items()},
-                       "peak_rss_mib": {"|".join(k): v for k, v in rss.items()}}, f, indent=1)
+                       "peak_rss_mib": {"|".join(k): v for k, v in rss.items()},
+                       "chunk_bytes": {"|".join(k): v for k, v in disk.items()}}, f, indent=1)
 
 
 if __name__ == "__main__":
