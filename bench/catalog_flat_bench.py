@@ -20,6 +20,7 @@ rounds' p50s.
 
 Usage: .venv/bin/python bench/catalog_flat_bench.py --big DIR --small DIR [--bin B] [--baseline-bin B0]
           [--backends sqlite,postgres] [--repeat 30] [--warmup 8] [--rounds 3] [--pg-shared-buffers 1GB]
+          [--probes list_page,seq_info,topic_info,session_create]
 """
 import argparse
 import json
@@ -66,7 +67,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=8, help="untimed calls per daemon and probe first")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pg-shared-buffers", default="1GB")
+    ap.add_argument("--probes", default=",".join(PROBES), help="comma-separated subset of " + ", ".join(PROBES))
     args = ap.parse_args()
+    probes = [p for p in PROBES if p in args.probes.split(",")]
     labels = ([("before", args.baseline_bin)] if args.baseline_bin else []) + [("after", args.bin)]
 
     daemons = []  # (size, backend, label, n_sequences, Daemon)
@@ -102,7 +105,7 @@ def main():
         first = {}  # (probe, key): seconds of the daemon's first call of that probe (round 1's first warm-up call)
         for r in range(args.rounds):
             p50s = {}
-            for kind in PROBES:
+            for kind in probes:
                 opened = []
                 rnds = {id(dm): random.Random(1000 * r + PROBES.index(kind)) for *_, dm in daemons}
                 samples = {}
@@ -137,12 +140,12 @@ def main():
           f"p50 of {args.repeat} interleaved calls after {args.warmup} warm-up, median of {args.rounds} rounds; "
           f"load {load:.1f} before, {load_after:.1f} after")
     print(f"{'probe':15}" + "".join(f" {s + '/' + b[:2] + '/' + l:>18}" for s, b, l in keys))
-    for kind in PROBES:
+    for kind in probes:
         print(f"{kind:15}" + "".join(f" {med[(kind, k)]:18.3f}" for k in keys))
     if args.warmup:
         print("first call of each probe on the fresh daemon (ms; PostgreSQL: the pooled connection's first use of "
               "these statements) / its warm p50")
-        for kind in PROBES:
+        for kind in probes:
             print(f"{kind:15}" + "".join(f" {first[(kind, k)] * 1e3:9.3f} /{first[(kind, k)] * 1e3 / med[(kind, k)]:6.1f}x"
                                          for k in keys))
     ratios = []
@@ -159,9 +162,9 @@ def main():
             for b in backends:
                 ratios.append((f"before/after {s} {b[:2]}", (s, b, "before"), (s, b, "after")))
     print("\nratios of p50s")
-    print(f"{'':28}" + "".join(f" {k:>14}" for k in PROBES))
+    print(f"{'':28}" + "".join(f" {k:>14}" for k in probes))
     for name, a, b in ratios:
-        print(f"{name:28}" + "".join(f" {med[(k, a)] / med[(k, b)]:14.2f}" for k in PROBES))
+        print(f"{name:28}" + "".join(f" {med[(k, a)] / med[(k, b)]:14.2f}" for k in probes))
 
 
 if __name__ == "__main__":
