@@ -96,8 +96,11 @@ arrow::Result<OrderedJson> CatalogView::SequenceRow(const catalog::SequenceRecor
   ARROW_ASSIGN_OR_RAISE(auto notes, catalog_->ListNotifications(seq.name, std::nullopt));
   int64_t rows = 0, bytes = 0;
   std::optional<int64_t> lo, hi;
-  for (const auto& t : topics) {
-    ARROW_ASSIGN_OR_RAISE(auto s, catalog_->SummarizeTopic(t.id));
+  // All topics' summaries in one catalog call (PostgreSQL: one round trip per sequence row, not one per topic).
+  std::vector<int64_t> ids;
+  for (const auto& t : topics) ids.push_back(t.id);
+  ARROW_ASSIGN_OR_RAISE(auto summaries, catalog_->SummarizeTopics(ids));
+  for (const auto& s : summaries) {
     rows += s.total_rows;
     bytes += s.total_bytes;
     if (s.ts_min) lo = lo ? std::min(*lo, *s.ts_min) : *s.ts_min;
@@ -178,8 +181,12 @@ arrow::Result<OrderedJson> CatalogView::Sequence(const std::string& name) {
   }
   OrderedJson jt = OrderedJson::array();
   std::vector<std::vector<catalog::ChunkRecord>> chunks;
-  for (const auto& t : topics) {
-    ARROW_ASSIGN_OR_RAISE(auto s, catalog_->SummarizeTopic(t.id));
+  std::vector<int64_t> ids;
+  for (const auto& t : topics) ids.push_back(t.id);
+  ARROW_ASSIGN_OR_RAISE(auto summaries, catalog_->SummarizeTopics(ids));
+  for (size_t i = 0; i < topics.size(); ++i) {
+    const auto& t = topics[i];
+    const auto& s = summaries[i];
     ARROW_ASSIGN_OR_RAISE(auto c, catalog_->ListChunks(t.id, /*with_stats=*/false));
     chunks.push_back(std::move(c));
     jt.push_back({{"name", t.name}, {"session", t.session_key}, {"ontology_tag", t.ontology_tag},
