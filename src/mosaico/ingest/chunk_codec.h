@@ -1,4 +1,5 @@
-// ChunkCodecs: which leaf columns of one chunk are written without compression, decided by measuring.
+// ChunkCodecs: which leaf columns of one chunk are written uncompressed or with LZ4 instead of zstd, decided by
+// measuring.
 //
 // Two kinds of columns are measured, per chunk; every other column stays zstd:
 //  - Blobs (binary, large_binary, binary_view, fixed_size_binary; not strings, which are dictionary-encoded and
@@ -15,16 +16,17 @@
 //    kMinFloatZstdSaving is written PLAIN and UNCOMPRESSED (chunk_parquet.h). Sensor data of limited precision
 //    (float32 or ADC counts widened to double, smooth signals) saves 18-50 % and stays compressed, byte-stream-split:
 //    the same sample is also compressed with LZ4 (LZ4_RAW in the Parquet footer), and when LZ4 keeps at least
-//    kMinLz4ShareOfZstdSaving of zstd's saving the column is written with LZ4 instead of zstd. LZ4 decodes such
-//    columns at about half zstd's CPU (both find the split's runs of zero mantissa and equal exponent bytes; LZ4
-//    has no entropy stage); the price is bounded disk: at most a quarter of zstd's saving on that column
-//    (float32 widened: 51 % -> 45 %; bench/README.md, "float columns that compress: LZ4"). Columns whose
-//    saving comes from skewed byte frequencies rather than runs (ADC counts: zstd 20 %, LZ4 5 %) keep zstd. A sample of fewer than
-//    kMinFloatSampleValues values is not measured (keeps zstd): a column that small costs nothing to decode.
+//    kMinLz4ShareOfZstdSaving of zstd's saving the column is written with LZ4 instead of zstd. A chunk of such
+//    columns decodes at ~0.6x the CPU (both codecs find the split's runs of zero mantissa and equal exponent
+//    bytes; LZ4 has no entropy stage); the price is bounded disk: at most a quarter of zstd's saving on that
+//    column (float32 widened: 51 % -> 44 %; +3 % chunk bytes on bench/'s imu-sensor; bench/README.md, "float
+//    columns that compress: LZ4"). Columns whose saving comes from skewed byte frequencies rather than runs (ADC
+//    counts: zstd 20 %, LZ4 5 %) keep zstd. A sample of fewer than kMinFloatSampleValues values is not measured
+//    (keeps zstd): a column that small costs nothing to decode.
 //
 // Contract:
 //  - ChooseChunkCodecs never fails on data: a column it cannot sample (all null, no rows) keeps zstd. It fails only
-//    if the zstd codec itself cannot be created or fails.
+//    if the zstd or LZ4 codec itself cannot be created or fails.
 //  - The decision is per chunk and per column, and it is recorded where every reader finds it: the Parquet footer
 //    names the codec (UNCOMPRESSED, ZSTD or LZ4_RAW) and the encodings of each column chunk. Readers need nothing
 //    else; chunks written before these choices existed (all zstd, floats byte-stream-split; or before LZ4: floats
