@@ -12,6 +12,7 @@ within one run at one machine load:
   seq_info        GetFlightInfo of a random sequence (10 topics)
   topic_info      GetFlightInfo of a random topic
   session_create  the action on a random sequence (its sessions finalized afterwards, untimed)
+  console_page    the web console's sequence list, a page of 50 after a random name (/api/sequences, HTTP)
 
 Every daemon sees the same random draws (seeded alike; indexes within its own catalog). Reported: p50 per daemon
 (ms), then ratios of p50s: big/small per backend (flat = ~1), postgres/sqlite per size, before/after per size and
@@ -20,7 +21,7 @@ rounds' p50s.
 
 Usage: .venv/bin/python bench/catalog_flat_bench.py --big DIR --small DIR [--bin B] [--baseline-bin B0]
           [--backends sqlite,postgres] [--repeat 30] [--warmup 8] [--rounds 3] [--pg-shared-buffers 1GB]
-          [--probes list_page,seq_info,topic_info,session_create]
+          [--probes list_page,seq_info,topic_info,session_create,console_page]
 """
 import argparse
 import json
@@ -30,13 +31,27 @@ import statistics
 import time
 from types import SimpleNamespace
 
+import urllib.request
+
 import pyarrow.flight as fl
 
+import bench_daemon
 import catalog_query_bench as cq
 from query_bench import action
-from flight_throughput import log
+from flight_throughput import free_port, log
 
-PROBES = ("list_page", "seq_info", "topic_info", "session_create")
+PROBES = ("list_page", "seq_info", "topic_info", "session_create", "console_page")
+
+
+class Daemon(cq.Daemon):
+    """catalog_query_bench's daemon (--job-workers 0), with the HTTP listener on (the console's JSON API)."""
+
+    def __init__(self, binary, data_dir, extra):
+        self.http_port = free_port()
+        d = bench_daemon.launch(binary, data_dir, ["--job-workers", "0", "--http-port", str(self.http_port), *extra],
+                                timeout=600, poll=0.1)
+        self.port, self.log_path, self.log_file, self.proc = d.port, d.log_path, d.log_file, d.proc
+        self.url, self.client = d.url, d.client
 
 
 def catalog(dir_, args, labels):
@@ -83,7 +98,7 @@ def main():
                 os.makedirs(d, exist_ok=True)
                 log(f"starting {size}/{backend}/{label}")
                 daemons.append((size, backend, label, n,
-                                cq.Daemon(binary, d, ["--catalog", url, "--store", store, "--log-level", "warn"])))
+                                Daemon(binary, d, ["--catalog", url, "--store", store, "--log-level", "warn"])))
         load = os.getloadavg()[0]
         page = json.dumps({"limit": 100}).encode()
 
@@ -98,6 +113,10 @@ def main():
             elif kind == "topic_info":
                 loc = f"run_{rnd.randrange(n):06d}/{cq.SENSORS[rnd.randrange(len(cq.SENSORS))][0]}"
                 c.get_flight_info(fl.FlightDescriptor.for_command(json.dumps({"resource_locator": loc})))
+            elif kind == "console_page":
+                url = f"http://127.0.0.1:{dm.http_port}/api/sequences?limit=50&after=run_{rnd.randrange(n):06d}"
+                with urllib.request.urlopen(url, timeout=60) as resp:
+                    assert json.loads(resp.read())["items"] is not None
             else:
                 opened.append((c, action(c, "session_create", {"locator": f"run_{rnd.randrange(n):06d}"})[0]["uuid"]))
 
