@@ -77,6 +77,7 @@ MosaicoFlightService::MosaicoFlightService(ServerConfig config, std::shared_ptr<
   encoder_ = std::make_shared<ingest::EncodeExecutor>(encodes);
   striped_uploads_ = std::make_unique<ingest::StripedUploads>(config_.upload_idle_timeout_seconds,
                                                                "--upload-idle-timeout-seconds");
+  StartHugeArenaReclaim();
   spdlog::info("event=ingest_memory_budget mib={} source={} machine_mib={} max_concurrent_streams={} "
                "concurrent_encodes={} {}",
                budget >> 20, config_.ingest_memory_mb < 0 ? "auto" : "--ingest-memory-mb", machine >> 20,

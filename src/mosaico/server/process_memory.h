@@ -19,6 +19,15 @@
 //                               PostgreSQL + S3 (allowed +279; with tcache_max:4096), +142..151 without them
 //    Measured in bench/README.md (2026-12-07 03:30-04:30): the daemon's CPU per MB ingested ~1.1x lower than with
 //    glibc and the 64 KiB mmap threshold below.
+//    Allocations of at least opt.oversize_threshold (8 MiB) come from jemalloc's dedicated huge arena, which frees
+//    their pages the moment they are freed. In the daemon those are gRPC's contiguous copies of large received
+//    messages (blob batches, the SDK's default batches of images), so every such message was faulted in page by page
+//    on the handler thread (half the faults of a 1 MiB-blob upload). That arena alone keeps its freed pages (dirty
+//    decay -1) while large messages keep coming, and StartHugeArenaReclaim's thread returns them once it served no
+//    allocation for kHugeArenaReclaimIdleMs: a blob upload reuses its own message buffers, and the resident memory
+//    it leaves is returned within 5-10 s of its end (uploads following each other
+//    sooner reuse it). Smaller streams (the fleet: 30 kB messages) never reach that
+//    arena (bench/README.md, 2026-12-07 09:00).
 //  - Arrow's default pool in the pyarrow wheel is mimalloc. Arrow Flight's gRPC server runs every call on its own
 //    thread and decodes each message there (allocating from the pool); mimalloc's per-thread heaps then keep the
 //    freed pages of each of the hundreds of handler threads. The wheel's own jemalloc (je_arrow_ symbols, separate
@@ -42,6 +51,13 @@ namespace mosaico::server {
 // jemalloc's options for the daemon (see above); constant so that jemalloc can read it before any constructor runs.
 inline constexpr char kDaemonJemallocConf[] =
     "background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0,tcache:false";
+
+// How long jemalloc's huge arena (see the header comment) must serve no allocation before its freed pages are returned.
+inline constexpr int kHugeArenaReclaimIdleMs = 5000;
+
+// Starts (once) the thread that returns the huge arena's freed pages after kHugeArenaReclaimIdleMs without a large
+// allocation. Does nothing when the process's malloc is not jemalloc. Called by the server at start.
+void StartHugeArenaReclaim();
 
 // For the start-up log: "malloc=jemalloc-<version> (background_thread=.. dirty_decay_ms=.. muzzy_decay_ms=..
 // tcache=.., MALLOC_CONF)" or "malloc=glibc malloc_mmap_threshold=<bytes|MALLOC_MMAP_THRESHOLD_>", then
