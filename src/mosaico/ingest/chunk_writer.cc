@@ -56,11 +56,15 @@ arrow::Result<std::shared_ptr<arrow::Table>> SortByTimestamp(std::shared_ptr<arr
 
 // Column-parallel encoding (Arrow's CPU pool) pays off when a row group has several top-level columns and stays
 // small: buffered row groups hold a whole row group's encoded pages until it is complete, so wide rows (blobs)
-// are written column after column as before.
+// are written column after column as before. And only with cores to spare beyond the stream's own two threads
+// (receive, encode): on 2 cores it was 1.02-1.12x slower and took 1-10 % more CPU per MB than column after
+// column (IMU ingest, noise floats stored PLAIN and LZ4'd sensor floats alike; bench/README.md 2026-12-07).
 constexpr int64_t kMaxParallelRowGroupBytes = 16 << 20;
 
-bool ParallelColumns(const arrow::Table& table, int64_t row_group_rows) {
-  if (table.num_columns() < 2 || table.num_rows() == 0 || arrow::GetCpuThreadPoolCapacity() < 2) return false;
+bool ParallelColumns(const arrow::Table& table, int64_t row_group_rows, int min_threads) {
+  if (table.num_columns() < 2 || table.num_rows() == 0 || arrow::GetCpuThreadPoolCapacity() < min_threads) {
+    return false;
+  }
   const double bytes_per_row =
       static_cast<double>(arrow::util::TotalBufferSize(table)) / static_cast<double>(table.num_rows());
   return bytes_per_row * static_cast<double>(std::min(row_group_rows, table.num_rows())) <=
@@ -305,7 +309,7 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
                     key, c.path, arrow::util::Codec::GetCodecAsString(c.codec), c.sample_bytes, c.zstd_saving,
                     c.lz4_saving);
     }
-    const bool parallel = ParallelColumns(table, options_.row_group_rows);
+    const bool parallel = ParallelColumns(table, options_.row_group_rows, options_.parallel_encode_min_threads);
     auto arrow_properties = ChunkArrowWriterProperties(parallel);
     ARROW_ASSIGN_OR_RAISE(auto properties,
                           ChunkWriterProperties(*schema_, options_.zstd_level, options_.row_group_rows,

@@ -16,7 +16,10 @@
 //    working set of one), never by the upload. An encode error surfaces from a later Append or from Finish.
 //    Within a chunk whose row groups are small (<= 16 MiB of Arrow data, e.g. IMU rows; not blobs), the top-level
 //    columns are encoded in parallel on Arrow's CPU thread pool (buffered row groups: one row group's encoded
-//    pages are held until it is complete); the file is the same either way.
+//    pages are held until it is complete) when that pool has at least options.parallel_encode_min_threads
+//    threads (default 3: a stream already keeps two cores busy, its gRPC receive thread and its encode; on 2 cores
+//    the column tasks only added the buffered row groups' copies, bench/README.md 2026-12-07 09:20); the file is
+//    the same either way.
 //  - Finish() flushes the remainder (no chunk when nothing is buffered) and returns the records of all chunks in
 //    index order, with topic_id and id left 0 for the caller/catalog to fill.
 //  - Abort() deletes every object of the upload (layout::UploadDir). After a failed Append/Finish the writer is
@@ -101,6 +104,8 @@ struct ChunkWriterOptions {
   // fails with INVALID_ARGUMENT). A stripe of a striped upload writes its own range (stripe_ledger.h).
   int32_t first_chunk_index = 0;
   int64_t max_chunks = int64_t{1} << 31;
+  // Column-parallel encode of narrow rows from this many Arrow CPU pool threads on (see the contract).
+  int parallel_encode_min_threads = 3;
 };
 
 class ChunkWriter {

@@ -136,6 +136,30 @@ TEST_F(ChunkWriterTest, ParquetFileProperties) {
   EXPECT_TRUE(md->key_value_metadata()->Contains("ARROW:schema"));
 }
 
+// Column-parallel encode (buffered row groups on Arrow's CPU pool) writes the very file the column-after-column
+// encode writes, whichever the machine picks (parallel_encode_min_threads against the pool's threads).
+TEST_F(ChunkWriterTest, ColumnParallelAndSerialEncodesWriteTheSameFile) {
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches = {RobotBatch({10, 9, 8, 7, 6}, 0),
+                                                              RobotBatch({5, 4, 3}, 5), RobotBatch({2, 1}, 8)};
+  std::vector<std::shared_ptr<arrow::Buffer>> files;
+  for (int min_threads : {1, 1 << 20}) {  // 1: parallel whenever the pool exists; 1 << 20: never
+    ChunkWriterOptions options;
+    options.row_group_rows = 4;
+    options.parallel_encode_min_threads = min_threads;
+    auto w = std::make_unique<ChunkWriter>(store_, "seq", "front/imu", "UPLOAD" + std::to_string(min_threads),
+                                           RobotSchema(), options);
+    for (const auto& b : batches) ASSERT_OK(w->Append(b));
+    ASSERT_OK_AND_ASSIGN(auto chunks, w->Finish());
+    ASSERT_EQ(chunks.size(), 1u);
+    ASSERT_OK_AND_ASSIGN(auto bytes, store_->Get(chunks[0].object_key));
+    files.push_back(bytes);
+    ASSERT_OK_AND_ASSIGN(auto table, ReadParquet(*store_, chunks[0].object_key));
+    EXPECT_TRUE(table->Equals(*Sorted(batches)));
+  }
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_TRUE(files[0]->Equals(*files[1])) << files[0]->size() << " vs " << files[1]->size() << " bytes";
+}
+
 TEST_F(ChunkWriterTest, RollsChunksAtTargetSizeWithCorrectRecords) {
   ChunkWriterOptions options;
   options.target_chunk_bytes = 4 << 10;  // a few batches per chunk
