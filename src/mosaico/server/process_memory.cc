@@ -136,11 +136,11 @@ std::string ProcessMemoryDefaults() {
     out += " (background_thread=" + Read<bool>(mallctl, "opt.background_thread");
     out += " dirty_decay_ms=" + Read<ssize_t>(mallctl, "opt.dirty_decay_ms");
     out += " muzzy_decay_ms=" + Read<ssize_t>(mallctl, "opt.muzzy_decay_ms");
-    out += " tcache=" + Read<bool>(mallctl, "opt.tcache");
     out += " oversize_threshold=" + Read<size_t>(mallctl, "opt.oversize_threshold");
     if (kApplied.huge_arena_kept) {
       out += " huge_arena_reclaim_idle_ms=" + std::to_string(kHugeArenaReclaimIdleMs);
     }
+    out += " tcache=" + Read<bool>(mallctl, "opt.tcache");
     out += std::getenv("MALLOC_CONF") != nullptr ? ", MALLOC_CONF)" : ")";
   } else {
     out = "malloc=glibc malloc_mmap_threshold=";

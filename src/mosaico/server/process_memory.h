@@ -60,6 +60,7 @@ inline constexpr int kHugeArenaReclaimIdleMs = 5000;
 void StartHugeArenaReclaim();
 
 // For the start-up log: "malloc=jemalloc-<version> (background_thread=.. dirty_decay_ms=.. muzzy_decay_ms=..
+// oversize_threshold=.. [huge_arena_reclaim_idle_ms=..]
 // tcache=.., MALLOC_CONF)" or "malloc=glibc malloc_mmap_threshold=<bytes|MALLOC_MMAP_THRESHOLD_>", then
 // " arrow_pool=<backend> (<why>)".
 std::string ProcessMemoryDefaults();
