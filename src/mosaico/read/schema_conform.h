@@ -2,10 +2,12 @@
 // names, types, nullability and field metadata — nested ones included — are the topic's).
 //
 // Contract:
-//  - CompareChunkSchema: kIdentical when every field equals the topic's including field metadata;
-//    kMetadataOnly when the fields differ only in (possibly nested) field metadata; IOError (corrupt chunk)
-//    naming the first differing field otherwise. Schema-level metadata is ignored: the output always
-//    carries the topic's.
+//  - CompareChunkSchema: kIdentical when every field equals the topic's including field metadata; kRetype when
+//    the fields differ only in (possibly nested) field metadata, or in nullability where the chunk is stricter: a
+//    field or struct child the topic declares nullable may be required in a chunk (a chunk without nulls there
+//    stores no definition levels for it; a chunk never holds nulls the topic refuses). IOError (corrupt chunk)
+//    naming the first differing field otherwise (types, names, or a chunk field nullable where the topic's is
+//    required). Schema-level metadata is ignored: the output always carries the topic's.
 //  - ConformBatch is zero-copy: buffers are shared, only type pointers are replaced.
 #pragma once
 
@@ -17,7 +19,7 @@
 
 namespace mosaico::read {
 
-enum class SchemaMatch { kIdentical, kMetadataOnly };
+enum class SchemaMatch { kIdentical, kRetype };
 
 arrow::Result<SchemaMatch> CompareChunkSchema(const arrow::Schema& chunk, const arrow::Schema& topic);
 

@@ -175,6 +175,74 @@ TEST_F(NestedReadTest, IncompatibleChunkSchemaIsAnError) {
   EXPECT_NE(st.message().find(records_[0].object_key), std::string::npos) << st.ToString();
 }
 
+// timestamp_ns + a struct of two doubles; `required`: the struct and its children not nullable.
+std::shared_ptr<arrow::Schema> XySchema(bool required) {
+  auto xy = arrow::struct_({arrow::field("x", arrow::float64(), !required), arrow::field("y", arrow::float64(), !required)});
+  return arrow::schema({arrow::field("timestamp_ns", arrow::int64(), false), arrow::field("xy", xy, !required)});
+}
+
+// Rows t0..t0+n-1 typed as `schema`; `nulls`: null structs and null y values among them.
+std::shared_ptr<arrow::Table> XyTable(const std::shared_ptr<arrow::Schema>& schema, int64_t t0, int64_t n, bool nulls) {
+  auto builder = arrow::MakeBuilder(schema->field(1)->type()).ValueOrDie();
+  auto& xy = static_cast<arrow::StructBuilder&>(*builder);
+  auto& x = static_cast<arrow::DoubleBuilder&>(*xy.field_builder(0));
+  auto& y = static_cast<arrow::DoubleBuilder&>(*xy.field_builder(1));
+  arrow::Int64Builder ts;
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(ts.Append(t0 + i).ok());
+    if (nulls && i % 7 == 3) {
+      EXPECT_TRUE(xy.AppendNull().ok());
+      continue;
+    }
+    EXPECT_TRUE(xy.Append().ok());
+    EXPECT_TRUE(x.Append(static_cast<double>(t0 + i) * 0.5).ok());
+    EXPECT_TRUE((nulls && i % 5 == 1 ? y.AppendNull() : y.Append(static_cast<double>(t0 + i) * 0.25)).ok());
+  }
+  std::shared_ptr<arrow::Array> ts_array, xy_array;
+  EXPECT_TRUE(ts.Finish(&ts_array).ok());
+  EXPECT_TRUE(xy.Finish(&xy_array).ok());
+  return arrow::Table::Make(schema, {ts_array, xy_array}, n);
+}
+
+// A chunk may store fields the topic declares nullable as required (a chunk without nulls there: no definition
+// levels to decode); it reads as the topic's schema, mixed with chunks that keep them nullable and hold nulls.
+// The reverse -- a chunk nullable where the topic is required -- is a corrupt chunk.
+TEST(ChunkNullabilityTest, RequiredChunkFieldsReadAsTheTopicsNullableOnes) {
+  testing::TempStore tmp;
+  auto topic = XySchema(/*required=*/false);
+  std::vector<catalog::ChunkRecord> records;
+  records.push_back(testing::WriteChunk(*tmp.store(), XyTable(XySchema(true), 0, 100, false), 0));
+  records.push_back(testing::WriteChunk(*tmp.store(), XyTable(topic, 100, 100, true), 1));
+  records.push_back(testing::WriteChunk(*tmp.store(), XyTable(XySchema(true), 200, 100, false), 2));
+  {
+    auto file = tmp.store()->OpenRead(records[0].object_key).ValueOrDie();
+    auto md = parquet::ParquetFileReader::Open(file)->metadata();
+    EXPECT_EQ(md->schema()->Column(md->schema()->ColumnIndex("xy.x"))->max_definition_level(), 0);
+  }
+  auto expected = arrow::ConcatenateTables({XyTable(topic, 0, 100, false), XyTable(topic, 100, 100, true),
+                                            XyTable(topic, 200, 100, false)})
+                      .ValueOrDie();
+  for (const ReadOptions& opts : {ReadOptions{}, ReadOptions{.max_batch_rows = 30},
+                                  ReadOptions{.use_threads = true, .readahead_batches = 2}}) {
+    auto reader = OpenTopicReader(tmp.store(), topic, records, Window({}, {}), opts);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    auto batches = testing::Drain(**reader, opts.max_batch_rows);
+    ASSERT_TRUE(batches.ok()) << batches.status().ToString();
+    for (const auto& b : *batches) {
+      ASSERT_TRUE(b->schema()->Equals(*topic, /*check_metadata=*/true)) << b->schema()->ToString();
+      ASSERT_TRUE(b->ValidateFull().ok());
+    }
+    auto actual = arrow::Table::FromRecordBatches(topic, *batches).ValueOrDie();
+    EXPECT_TRUE(actual->Equals(*expected)) << actual->ToString();
+  }
+  auto strict = XySchema(/*required=*/true);
+  auto reader = OpenTopicReader(tmp.store(), strict, {records[1]}, Window({}, {}));
+  ASSERT_TRUE(reader.ok());
+  auto st = testing::Drain(**reader, 65536).status();
+  EXPECT_TRUE(st.IsIOError()) << st.ToString();
+  EXPECT_NE(st.message().find(records[1].object_key), std::string::npos) << st.ToString();
+}
+
 // One topic whose chunks store their float columns differently -- BYTE_STREAM_SPLIT + zstd (every chunk written
 // before 857e2ea, and limited-precision data since) and PLAIN + UNCOMPRESSED (full-precision noise since 857e2ea,
 // ingest/chunk_codec.h) -- reads as one merged, sorted stream equal to the rows written: each column chunk's footer
