@@ -143,7 +143,9 @@ arrow::Status MosaicoFlightService::DoPut(const fl::ServerCallContext& context,
                                           std::unique_ptr<fl::FlightMessageReader> reader,
                                           std::unique_ptr<fl::FlightMetadataWriter> writer) {
   std::string target = DescribeDescriptor(reader->descriptor());
-  return Finish("DoPut", target, DoPutImpl(context, reader.get(), writer.get(), &target));
+  arrow::Status status = DoPutImpl(context, reader.get(), writer.get(), &target);
+  ReleaseHugeArenaPages();  // this upload's large message buffers (process_memory.h)
+  return Finish("DoPut", target, std::move(status));
 }
 
 arrow::Status MosaicoFlightService::DoPutImpl(const fl::ServerCallContext& context, fl::FlightMessageReader* reader,

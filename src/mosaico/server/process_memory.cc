@@ -129,6 +129,13 @@ void StartHugeArenaReclaim() {
   });
 }
 
+void ReleaseHugeArenaPages() {
+  if (!kApplied.huge_arena_kept) return;
+  static const MallctlFn mallctl = FindMallctl();
+  static const std::string purge_name = "arena." + std::to_string(kApplied.huge_arena) + ".purge";
+  if (mallctl != nullptr) mallctl(purge_name.c_str(), nullptr, nullptr, nullptr, 0);
+}
+
 std::string ProcessMemoryDefaults() {
   std::string out;
   if (MallctlFn mallctl = FindMallctl()) {

@@ -24,9 +24,9 @@
 //    messages (blob batches, the SDK's default batches of images), so every such message was faulted in page by page
 //    on the handler thread (half the faults of a 1 MiB-blob upload). That arena alone keeps its freed pages (dirty
 //    decay -1) while large messages keep coming, and StartHugeArenaReclaim's thread returns them once it served no
-//    allocation for kHugeArenaReclaimIdleMs: a blob upload reuses its own message buffers, and the resident memory
-//    it leaves is returned within 5-10 s of its end (uploads following each other
-//    sooner reuse it). Smaller streams (the fleet: 30 kB messages) never reach that
+//    allocation for kHugeArenaReclaimIdleMs (a stream left open and idle), or at once when a DoPut ends
+//    (ReleaseHugeArenaPages): a blob upload reuses its own message buffers from its second chunk on, and the pages
+//    are returned when it ends. Smaller streams (the fleet: 30 kB messages) never reach that
 //    arena (bench/README.md, 2026-12-07 09:00).
 //  - Arrow's default pool in the pyarrow wheel is mimalloc. Arrow Flight's gRPC server runs every call on its own
 //    thread and decodes each message there (allocating from the pool); mimalloc's per-thread heaps then keep the
@@ -58,6 +58,9 @@ inline constexpr int kHugeArenaReclaimIdleMs = 5000;
 // Starts (once) the thread that returns the huge arena's freed pages after kHugeArenaReclaimIdleMs without a large
 // allocation. Does nothing when the process's malloc is not jemalloc. Called by the server at start.
 void StartHugeArenaReclaim();
+
+// Returns the huge arena's freed pages now (an upload ended: its message buffers are free). No-op without jemalloc.
+void ReleaseHugeArenaPages();
 
 // For the start-up log: "malloc=jemalloc-<version> (background_thread=.. dirty_decay_ms=.. muzzy_decay_ms=..
 // oversize_threshold=.. [huge_arena_reclaim_idle_ms=..]
