@@ -9,6 +9,9 @@ never deadlock, and nothing fails.
       100 concurrent SDK sessions of 3 topics each -- 300 DoPut streams open at once (a barrier holds every session
       until all its topics exist) -- against a daemon started without any limit flag: every session finalizes and
       every topic reads back.
+  test_large_message_buffers_have_their_own_allocator_policy
+      the daemon's start-up log reports jemalloc's huge arena kept for large messages and its reclaim
+      (src/mosaico/server/process_memory.h): the fleet's small messages never reach it, blob uploads reuse it.
   test_fleet_memory_stays_within_the_ingest_budget
       the same fleet with 1.2 MB per topic (360 MB in all) against --ingest-memory-mb 64 and the default 64 MiB
       chunks: without a budget every stream would hold its whole upload until it finalizes (~+400 MiB of RSS, see
@@ -163,6 +166,14 @@ def test_fleet_of_100_sdk_sessions_with_the_default_configuration(daemon_factory
     assert len(re.findall(r"event=upload_committed", log)) == STREAMS
     print(f"fleet of {SESSIONS} sessions / {STREAMS} streams with the defaults: {t_fleet:.1f} s, "
           f"read back in {time.monotonic() - t0 - t_fleet:.1f} s")
+
+
+def test_large_message_buffers_have_their_own_allocator_policy(daemon_factory):
+    d = daemon_factory()
+    line = next((x for x in d.log_text().splitlines() if "event=ingest_memory_budget" in x), "")
+    assert re.search(r"malloc=jemalloc-5[^ ]* \(background_thread=true dirty_decay_ms=250 muzzy_decay_ms=0 "
+                     r"oversize_threshold=8388608 huge_arena_reclaim_idle_ms=5000 tcache=false\)", line), \
+        f"the start-up log does not report the huge-arena policy: {line!r}"
 
 
 def _settled_rss_kib(pid: int, limit_s: float = 20.0) -> int:
