@@ -56,9 +56,8 @@ arrow::Result<std::shared_ptr<arrow::Table>> SortByTimestamp(std::shared_ptr<arr
 
 // Column-parallel encoding (Arrow's CPU pool) pays off when a row group has several top-level columns and stays
 // small: buffered row groups hold a whole row group's encoded pages until it is complete, so wide rows (blobs)
-// are written column after column as before. And only with cores to spare beyond the stream's own two threads
-// (receive, encode): on 2 cores it was 1.02-1.12x slower and took 1-10 % more CPU per MB than column after
-// column (IMU ingest, noise floats stored PLAIN and LZ4'd sensor floats alike; bench/README.md 2026-12-07).
+// are written column after column as before. The pool must have options.parallel_encode_min_threads threads
+// (default 2; the header says why not 3).
 constexpr int64_t kMaxParallelRowGroupBytes = 16 << 20;
 
 bool ParallelColumns(const arrow::Table& table, int64_t row_group_rows, int min_threads) {
