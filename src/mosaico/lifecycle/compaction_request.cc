@@ -25,9 +25,21 @@ void EnqueueCompactions(catalog::Catalog& catalog, const std::string& sequence,
     spdlog::warn("event=compaction_enqueue_failed sequence={} status=\"{}\"", sequence, topics.status().ToString());
     return;
   }
+  std::vector<const catalog::TopicRecord*> candidates;
+  std::vector<int64_t> ids;
   for (const auto& topic : *topics) {
     if ((session_key && topic.session_key != *session_key) || !topic.upload_id) continue;
-    auto summary = catalog.SummarizeTopic(topic.id);
+    candidates.push_back(&topic);
+    ids.push_back(topic.id);
+  }
+  if (candidates.empty()) return;
+  // One catalog call for the whole finalize (PostgreSQL: one round trip instead of one per topic).
+  auto summaries = catalog.SummarizeTopics(ids);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& topic = *candidates[i];
+    // A topic deleted meanwhile fails the batch (NotFound): then ask per topic and skip the missing one.
+    auto summary = summaries.ok() ? arrow::Result<catalog::TopicDataSummary>((*summaries)[i])
+                                  : catalog.SummarizeTopic(topic.id);
     if (!summary.ok() || summary->total_chunks < 2) continue;
     const int64_t now = NowNs();
     auto job = catalog.EnqueueJob(kCompactTopicJob, CompactTopicPayload(topic.sequence_name, topic.name),

@@ -534,6 +534,48 @@ TEST_F(CompactionTest, FinalizeEnqueuesOneJobPerTopicWithSeveralChunks) {
   EXPECT_LE(jobs[0].run_after_ns, NowNs());
 }
 
+TEST_F(CompactionTest, FinalizeSummarizesItsTopicsInOneCatalogCall) {
+  lifecycle::Lifecycle lc(fwd_, store_);
+  ASSERT_TRUE(lc.CreateSequence("s", "{}").ok());
+  auto session = *lc.CreateSession("s");
+  std::vector<std::vector<int64_t>> batches;
+  fwd_->on_summarize_topics = [&](const std::vector<int64_t>& ids) {
+    batches.push_back(ids);
+    return fwd_->inner().SummarizeTopics(ids);
+  };
+  for (const char* name : {"a", "b", "c"}) {
+    auto topic = *lc.CreateTopic({session.uuid, TopicLocator{"s", name}, "default", "imu", "{}"});
+    catalog::ChunkRecord c0, c1;
+    c0.index = 0, c1.index = 1;
+    c0.object_key = std::string(name) + "0", c1.object_key = std::string(name) + "1";
+    ASSERT_OK(catalog_->CommitTopicData(topic.id, "u", {c0, c1}));
+  }
+  const int single_before = fwd_->summarize_topic_calls;
+  ASSERT_OK(lc.FinalizeSession(session.uuid));
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].size(), 3u);
+  EXPECT_EQ(fwd_->summarize_topic_calls, single_before);  // no per-topic calls
+  EXPECT_EQ(Jobs(lifecycle::kCompactTopicJob).size(), 3u);
+}
+
+TEST_F(CompactionTest, FinalizeFallsBackToOneTopicAtATimeWhenTheBatchSummaryFails) {
+  lifecycle::Lifecycle lc(fwd_, store_);
+  ASSERT_TRUE(lc.CreateSequence("s", "{}").ok());
+  auto session = *lc.CreateSession("s");
+  fwd_->on_summarize_topics = [](const std::vector<int64_t>&) -> arrow::Result<std::vector<catalog::TopicDataSummary>> {
+    return arrow::Status::KeyError("topic 7 not found");  // e.g. deleted between the listing and the summary
+  };
+  auto topic = *lc.CreateTopic({session.uuid, TopicLocator{"s", "imu"}, "default", "imu", "{}"});
+  catalog::ChunkRecord c0, c1;
+  c0.index = 0, c1.index = 1;
+  c0.object_key = "x0", c1.object_key = "x1";
+  ASSERT_OK(catalog_->CommitTopicData(topic.id, "u", {c0, c1}));
+  ASSERT_OK(lc.FinalizeSession(session.uuid));
+  auto jobs = Jobs(lifecycle::kCompactTopicJob);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].dedup_key, "compact_topic:s/imu");
+}
+
 TEST_F(CompactionTest, FinalizeSucceedsWhenTheQueueFails) {
   lifecycle::Lifecycle lc(fwd_, store_);
   for (auto failure : {arrow::Status::NotImplemented("event queue"), arrow::Status::IOError("disk full")}) {

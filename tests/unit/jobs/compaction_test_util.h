@@ -27,6 +27,9 @@ class ForwardingCatalog : public catalog::Catalog {
   std::function<arrow::Result<catalog::JobRecord>(const std::string&, const std::string&, const std::string&, int64_t,
                                                   int64_t)>
       on_enqueue;
+  std::function<arrow::Result<std::vector<catalog::TopicDataSummary>>(const std::vector<int64_t>&)>
+      on_summarize_topics;
+  int summarize_topic_calls = 0;  // SummarizeTopic (one topic) calls forwarded
   bool fail_get_topic = false;  // GetTopic fails with IOError (a catalog that cannot answer)
 
   catalog::Catalog& inner() { return *inner_; }
@@ -74,7 +77,14 @@ class ForwardingCatalog : public catalog::Catalog {
   arrow::Result<std::vector<ChunkRecord>> ListChunks(int64_t id, bool stats) override {
     return inner_->ListChunks(id, stats);
   }
-  arrow::Result<catalog::TopicDataSummary> SummarizeTopic(int64_t id) override { return inner_->SummarizeTopic(id); }
+  arrow::Result<catalog::TopicDataSummary> SummarizeTopic(int64_t id) override {
+    ++summarize_topic_calls;
+    return inner_->SummarizeTopic(id);
+  }
+  arrow::Result<std::vector<catalog::TopicDataSummary>> SummarizeTopics(const std::vector<int64_t>& ids) override {
+    if (on_summarize_topics) return on_summarize_topics(ids);
+    return inner_->SummarizeTopics(ids);
+  }
   arrow::Result<std::vector<catalog::TopicMatch>> FindTopics(const catalog::TopicFilter& f) override {
     return inner_->FindTopics(f);
   }
