@@ -15,6 +15,7 @@
 #include <parquet/arrow/writer.h>
 
 #include "mosaico/ingest/chunk_codec.h"
+#include "mosaico/ingest/chunk_nullability.h"
 #include "mosaico/ingest/chunk_parquet.h"
 #include "mosaico/read/chunk_file.h"
 
@@ -188,7 +189,9 @@ arrow::Status CeilingServer::PutParquet(const std::string& target_name, fl::Flig
   return arrow::Status::OK();
 }
 
-arrow::Status CeilingServer::WriteChunk(const std::shared_ptr<arrow::Table>& table, const std::string& key) const {
+arrow::Status CeilingServer::WriteChunk(const std::shared_ptr<arrow::Table>& input, const std::string& key) const {
+  // Null-free fields stored required, as mosaicod stores them (ingest/chunk_nullability.h): the same files.
+  ARROW_ASSIGN_OR_RAISE(auto table, ingest::RequireNullFreeFields(input));
   ARROW_ASSIGN_OR_RAISE(auto raw, store_->OpenWrite(key));
   auto pool = arrow::default_memory_pool();
   ARROW_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferedOutputStream::Create(ingest::kChunkWriteBufferBytes, pool, raw));

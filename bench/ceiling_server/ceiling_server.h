@@ -13,7 +13,8 @@
 //        arrow::Table per chunk written with parquet::arrow::FileWriter::WriteTable(table, row_group_rows), writer
 //        properties from ingest/chunk_parquet.h (ChunkWriterProperties, ChunkArrowWriterProperties) at the
 //        daemon's zstd level and row group size (ingest::ChunkWriterOptions' defaults; the level was 3 before
-//        2026-12-07 06:30 against the daemon's 1), with ChunkWriter's per-chunk codec choice (chunk_codec.h), a
+//        2026-12-07 06:30 against the daemon's 1), with ChunkWriter's per-chunk codec choice (chunk_codec.h) and
+//        its null-free fields stored required (chunk_nullability.h, since 2026-12-07 12:00), a
 //        kChunkWriteBufferBytes BufferedOutputStream over store::ObjectStore::OpenWrite (local directory: the file
 //        is fsynced when closed), the encode of a full chunk on a background thread while the next one fills (at
 //        most one in flight), and before the DoPut returns one fsync of the upload's directory (mosaicod's commit
@@ -27,7 +28,8 @@
 //  - DoGet "parquet/<name>" (the read ceiling): streams the chunks of <name> in index order, each opened with
 //    mosaicod's read::OpenChunkFile and decoded one row group at a time with the batch size mosaicod's
 //    read::ChunkCursor uses (max_decode_rows, fewer for wide rows so one batch stays near max_batch_bytes); the
-//    decoded batches go to the wire as they are (no merge, no re-batching, no window, no schema conforming).
+//    decoded batches go to the wire as they are (no merge, no re-batching, no window, no schema conforming: fields
+//    a chunk stores required go out non-nullable, where mosaicod sends the topic's nullable schema).
 //  - Errors are returned to the client as Flight errors; the server keeps serving. Uploads of different names may
 //    run concurrently. flight_throughput.py starts one process per mode, so that each has its own peak RSS.
 #pragma once

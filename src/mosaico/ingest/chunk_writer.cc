@@ -19,6 +19,7 @@
 
 #include "mosaico/core/errors.h"
 #include "mosaico/ingest/chunk_codec.h"
+#include "mosaico/ingest/chunk_nullability.h"
 #include "mosaico/ingest/chunk_parquet.h"
 #include "mosaico/ingest/column_stats.h"
 #include "mosaico/ingest/compute_init.h"
@@ -285,7 +286,9 @@ arrow::Result<catalog::ChunkRecord> ChunkWriter::EncodeChunk(std::shared_ptr<arr
   record.ts_min = static_cast<const arrow::Int64Scalar&>(*first).value;
   record.ts_max = static_cast<const arrow::Int64Scalar&>(*last).value;
   std::shared_ptr<parquet::FileMetaData> written;
-  ARROW_RETURN_NOT_OK(WriteParquet(*table, &record, &written));
+  // Fields without nulls in this chunk are stored required (chunk_nullability.h); reads conform them back.
+  ARROW_ASSIGN_OR_RAISE(auto stored, RequireNullFreeFields(table));
+  ARROW_RETURN_NOT_OK(WriteParquet(*stored, &record, &written));
   // Float leaves' statistics come from the footer the writer just collected them for (column_stats.h).
   ARROW_ASSIGN_OR_RAISE(record.stats, ComputeColumnStats(*table, *written));
   return record;
@@ -311,10 +314,10 @@ arrow::Status ChunkWriter::WriteParquet(const arrow::Table& table, catalog::Chun
     const bool parallel = ParallelColumns(table, options_.row_group_rows, options_.parallel_encode_min_threads);
     auto arrow_properties = ChunkArrowWriterProperties(parallel);
     ARROW_ASSIGN_OR_RAISE(auto properties,
-                          ChunkWriterProperties(*schema_, options_.zstd_level, options_.row_group_rows,
+                          ChunkWriterProperties(*table.schema(), options_.zstd_level, options_.row_group_rows,
                                                 arrow_properties, ColumnCodecs(codecs)));
     ARROW_ASSIGN_OR_RAISE(auto writer,
-                          parquet::arrow::FileWriter::Open(*schema_, pool, sink, properties, arrow_properties));
+                          parquet::arrow::FileWriter::Open(*table.schema(), pool, sink, properties, arrow_properties));
     if (parallel) {
       // Buffered row groups: each piece is encoded column-parallel; row groups still hold row_group_rows rows.
       arrow::TableBatchReader pieces(table);

@@ -5,7 +5,8 @@
 //    arrow::util::TotalBufferSize), they are flushed as ONE chunk: rows stably sorted by timestamp_ns, written as
 //    Parquet (chunk_parquet.h: zstd at options.zstd_level, except blob columns that zstd does not shrink, stored
 //    uncompressed as chunk_codec.h decides per chunk; row groups of at most row_group_rows rows, column statistics,
-//    the Arrow schema stored in the file metadata so types and field metadata read back as written) to
+//    the Arrow schema stored in the file metadata so types and field metadata read back as written; fields
+//    without nulls in the chunk stored required, chunk_nullability.h, which read/schema_conform.h undoes) to
 //    layout::ChunkObject(seq, topic, upload, index), index 0, 1, 2, ... (from options.first_chunk_index); the object is streamed (never assembled in
 //    memory) and checksummed on the way.
 //    A chunk is therefore about target_chunk_bytes of Arrow data plus at most one batch (or less when the memory
@@ -147,8 +148,8 @@ class ChunkWriter {
   // Sorts `table`, computes its range and statistics and writes it as chunk `index`. Runs on a background thread:
   // reads only members fixed at construction.
   arrow::Result<catalog::ChunkRecord> EncodeChunk(std::shared_ptr<arrow::Table> table, int32_t index) const;
-  // Writes `table` (already sorted) to the chunk object of `index`; fills key, size and checksum of `record` and
-  // `written` with the file's footer.
+  // Writes `table` (already sorted, under the schema it is stored with) to the chunk object of `index`; fills key,
+  // size and checksum of `record` and `written` with the file's footer.
   arrow::Status WriteParquet(const arrow::Table& table, catalog::ChunkRecord* record,
                              std::shared_ptr<parquet::FileMetaData>* written) const;
 

@@ -1,5 +1,6 @@
 // Helpers shared by the ingest unit tests: status macros, a temp-dir store, a robotics-like schema with nested
-// types and field metadata, deterministic batches, a Parquet reader, and a fake Catalog.
+// types and field metadata, deterministic batches, a Parquet reader (and AsTopic, to compare what it reads with the
+// topic's schema), and a fake Catalog.
 #pragma once
 
 #include <cstdlib>
@@ -149,6 +150,57 @@ inline arrow::Result<std::shared_ptr<arrow::Table>> ReadParquet(store::ObjectSto
   ARROW_ASSIGN_OR_RAISE(auto file, store.OpenRead(key));
   ARROW_ASSIGN_OR_RAISE(auto reader, parquet::arrow::OpenFile(file, arrow::default_memory_pool()));
   return reader->ReadTable();
+}
+
+// Whether chunk field `c` may stand for topic field `t`: equal (the metadata of top-level fields and struct children
+// included), except that `c` may be required where `t` is nullable, at the top level and in struct children
+// (ingest/chunk_nullability.h).
+inline bool StricterOrEqual(const arrow::Field& c, const arrow::Field& t) {
+  if (c.name() != t.name() || (c.nullable() && !t.nullable())) return false;
+  const bool same_metadata = c.metadata() == nullptr || t.metadata() == nullptr
+                                 ? (c.metadata() == nullptr) == (t.metadata() == nullptr)
+                                 : c.metadata()->Equals(*t.metadata());
+  if (!same_metadata) return false;
+  if (c.type()->id() != arrow::Type::STRUCT || t.type()->id() != arrow::Type::STRUCT) {
+    // As read/schema_conform compares them: a map's entries field is named after its column by the Parquet reader.
+    return c.type()->Equals(*t.type(), /*check_metadata=*/false);
+  }
+  if (c.type()->num_fields() != t.type()->num_fields()) return false;
+  for (int i = 0; i < t.type()->num_fields(); ++i) {
+    if (!StricterOrEqual(*c.type()->field(i), *t.type()->field(i))) return false;
+  }
+  return true;
+}
+
+inline std::shared_ptr<arrow::ArrayData> RetypeAs(const std::shared_ptr<arrow::ArrayData>& data,
+                                                  const std::shared_ptr<arrow::DataType>& type) {
+  auto out = data->Copy();
+  out->type = type;
+  if (type->id() == arrow::Type::STRUCT) {
+    for (int i = 0; i < type->num_fields(); ++i) out->child_data[i] = RetypeAs(data->child_data[i], type->field(i)->type());
+  }
+  return out;
+}
+
+// A table read back from a chunk, under the topic's schema `topic`: fails unless each of its fields is
+// StricterOrEqual to the topic's (a chunk stores null-free fields required); the data is shared.
+inline arrow::Result<std::shared_ptr<arrow::Table>> AsTopic(const std::shared_ptr<arrow::Table>& chunk,
+                                                           const std::shared_ptr<arrow::Schema>& topic) {
+  if (chunk->num_columns() != topic->num_fields()) return arrow::Status::Invalid("column count differs");
+  std::vector<std::shared_ptr<arrow::ChunkedArray>> columns;
+  for (int i = 0; i < topic->num_fields(); ++i) {
+    if (!StricterOrEqual(*chunk->schema()->field(i), *topic->field(i))) {
+      return arrow::Status::Invalid("chunk field ", chunk->schema()->field(i)->ToString(true),
+                                    " does not stand for topic field ", topic->field(i)->ToString(true));
+    }
+    std::vector<std::shared_ptr<arrow::Array>> pieces;
+    for (const auto& piece : chunk->column(i)->chunks()) {
+      pieces.push_back(arrow::MakeArray(RetypeAs(piece->data(), topic->field(i)->type())));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto column, arrow::ChunkedArray::Make(std::move(pieces), topic->field(i)->type()));
+    columns.push_back(std::move(column));
+  }
+  return arrow::Table::Make(topic, std::move(columns), chunk->num_rows());
 }
 
 // In-memory Catalog with just what TopicUpload uses; everything else is NotImplemented. Records the order of
