@@ -29,7 +29,9 @@
 //    mosaicod's read::OpenChunkFile and decoded one row group at a time with the batch size mosaicod's
 //    read::ChunkCursor uses (max_decode_rows, fewer for wide rows so one batch stays near max_batch_bytes); the
 //    decoded batches go to the wire as they are (no merge, no re-batching, no window, no schema conforming: fields
-//    a chunk stores required go out non-nullable, where mosaicod sends the topic's nullable schema).
+//    a chunk stores required go out non-nullable, where mosaicod sends the topic's nullable schema). The stream's
+//    schema is the first chunk's: flight_throughput.py's columns hold nulls in every chunk or in none, so all chunks
+//    of an upload store the same schema (chunks that differ would fail the stream's schema check).
 //  - Errors are returned to the client as Flight errors; the server keeps serving. Uploads of different names may
 //    run concurrently. flight_throughput.py starts one process per mode, so that each has its own peak RSS.
 #pragma once
