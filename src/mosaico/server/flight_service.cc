@@ -212,10 +212,12 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   read::ReadOptions options;
   options.max_batch_bytes = config_.grpc_target_encode_message_size;
   // Decode the next batches while gRPC sends this one -- for narrow rows (IMU-like: many values per byte, where
-  // decoding is real work), and decode the columns of each batch in parallel on Arrow's CPU pool (zstd, byte
-  // stream split and levels of one column per task: 1.3-1.4x wall for zstd'ed IMU columns, CPU per MB within 8 %;
-  // neutral on noise floats stored PLAIN uncompressed since 857e2ea; bench/README.md 2026-12-07). Wide rows (blobs) decode as plain copies: there readahead measured 10-20% slower (more
-  // batches in flight, so fresh pages instead of the allocator's hot ones), so they stay on the gRPC thread.
+  // decoding is real work), on one background thread. Columns are not decoded in parallel on Arrow's CPU pool any
+  // more (use_threads): a task hand-off per column and batch cost 1.12-1.16x CPU per IMU read for no wall gain with
+  // floats stored PLAIN (857e2ea) and null-free fields required (f467a5c); on a loaded machine that CPU is the wall
+  // (bench/README.md 2026-12-07 12:45). Wide rows (blobs) decode as plain copies: there readahead measured 10-20%
+  // slower (more batches in flight, so fresh pages instead of the allocator's hot ones), so they stay on the gRPC
+  // thread.
   int64_t rows = 0, bytes = 0;
   for (const auto& chunk : chunks) {
     rows += chunk.row_count;
@@ -223,7 +225,6 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   }
   if (rows > 0 && bytes / rows < kReadaheadMaxRowBytes) {
     options.readahead_batches = 2;
-    options.use_threads = true;
   } else {
     // Wide rows decode into the process's malloc (Debian jemalloc, process_memory.h), not Arrow's pool: the wheel's
     // jemalloc purged each decoded batch's value buffer before the next one reused it (99.7 % of a blob read's page
