@@ -306,6 +306,34 @@ TEST_F(MergeTest, WrongCatalogTsMinIsAnErrorNotDisorder) {
   EXPECT_TRUE(st.IsIOError()) << st.ToString();
 }
 
+// A chunk whose rows are out of order (a corrupt object: the writer sorts) fails loudly, wherever the one descent is
+// in a decoded batch (first pair, either side of the checker's 1024-row block boundary, last pair, and across the
+// boundary of two decoded batches), never emitting rows out of order.
+TEST_F(MergeTest, UnsortedChunkIsAnIOErrorWhereverTheDescentIs) {
+  const int64_t n = 3000;
+  for (int64_t at : {int64_t{1}, int64_t{1023}, int64_t{1024}, int64_t{1025}, int64_t{2048}, n - 1}) {
+    for (int64_t decode_rows : {int64_t{65536}, at}) {
+      testing::TempStore tmp;
+      std::vector<int64_t> ts = Range(0, n);
+      std::swap(ts[at - 1], ts[at]);
+      std::vector<int64_t> ids(ts.size(), 0);
+      auto table = arrow::Table::Make(testing::SimpleSchema(), {testing::Int64Array(ts), testing::Int64Array(ids)});
+      auto record = testing::WriteChunk(*tmp.store(), table, 0, {.row_group_rows = n});
+      record.ts_min = 0;
+      record.ts_max = n - 1;
+      auto reader = OpenTopicReader(tmp.store(), testing::SimpleSchema(), {record}, Window({}, {}),
+                                    {.max_decode_rows = decode_rows});
+      ASSERT_TRUE(reader.ok());
+      auto st = testing::Drain(**reader, 65536).status();
+      EXPECT_TRUE(st.IsIOError()) << "descent at " << at << ": " << st.ToString();
+      EXPECT_NE(st.message().find("not sorted"), std::string::npos) << st.ToString();
+    }
+  }
+  // The same rows in order read back whole.
+  AddChunk(Range(0, n), {.row_group_rows = n});
+  ExpectMatchesReference(Window({}, {}));
+}
+
 TEST_F(MergeTest, MissingObjectNamesTheKey) {
   AddChunk(Range(0, 100));
   records_[0].object_key = "topic/missing.parquet";
