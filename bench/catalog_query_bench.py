@@ -27,7 +27,7 @@ The catalog is filled ONCE into a data dir and reused by later runs:
 
 Usage: .venv/bin/python bench/catalog_query_bench.py --dir DIR [--sequences 100000] [--bin B] [--baseline-bin B0]
                       [--backends sqlite,postgres] [--repeat 30] [--warmup 1] [--queries SUBSTR,...]
-                      [--fill-clients 3] [--fill-bin B]
+                      [--client json,raw,sdk] [--fill-clients 3] [--fill-bin B]
 """
 import argparse
 import json
@@ -264,6 +264,15 @@ QUERIES = [
 ]
 
 
+def sdk_query(client, q):
+    """The SDK's `MosaicoClient.query` path after its query builders: _do_action (json.loads, then a dataclass per
+    topic through _DoActionQueryResponse.from_dict) on the raw query dict."""
+    from mosaicolabs.comm.do_action import _do_action, _DoActionQueryResponse
+    from mosaicolabs.enum import FlightAction
+    return _do_action(client=client, action=FlightAction.QUERY, payload=q,
+                      expected_type=_DoActionQueryResponse).query_response
+
+
 def timed(fn):
     t = time.perf_counter()
     out = fn()
@@ -335,11 +344,30 @@ def run_queries(args):
             measure("session_create", session_create, lambda out: "")
             for dm, uuid in opened:
                 action(dm.client, "session_finalize", {"session_uuid": uuid})
+        def count(out):
+            items = out[0]["items"]
+            return f"{len(items)}/{sum(len(it['topics']) for it in items)}"
+
+        def raw_count(out):  # out: the reply's bytes (one Flight result), parsed only for the size column
+            return count([json.loads(out)["response"]])
+
+        def sdk_count(out):
+            return f"{len(out.items)}/{sum(len(it.topics) for it in out.items)}"
+
+        clients = args.client.split(",")
         for name, q in [(n, q) for n, q in QUERIES if not args.queries or any(w in n for w in args.queries.split(","))]:
-            def count(out):
-                items = out[0]["items"]
-                return f"{len(items)}/{sum(len(it['topics']) for it in items)}"
-            measure(name, lambda dm, q=q: action(dm.client, "query", q), count)
+            for client in clients:
+                label = name if len(clients) == 1 and client == "json" else f"{name} [{client}]"
+                if client == "json":  # the reply's bytes + json.loads (what this bench timed before --client)
+                    measure(label, lambda dm, q=q: action(dm.client, "query", q), count)
+                elif client == "raw":  # the daemon's share: do_action until the last byte is received, no decode
+                    measure(label, lambda dm, q=q: b"".join(
+                        r.body.to_pybytes() for r in dm.client.do_action(fl.Action("query", json.dumps(q).encode()))),
+                        raw_count)
+                elif client == "sdk":  # mosaicolabs' own decoding (_do_action -> QueryResponse), as client.query
+                    measure(label, lambda dm, q=q: sdk_query(dm.client, q), sdk_count)
+                else:
+                    raise SystemExit(f"--client: unknown mode {client!r}")
         load_after = os.getloadavg()
     finally:
         for _, _, dm in daemons:
@@ -386,6 +414,11 @@ def main():
                     help="untimed calls per daemon and query first (a pooled PostgreSQL connection's first use of "
                          "an index costs tens of ms: use ~8 to time warm connections)")
     ap.add_argument("--queries", default="", help="comma-separated substrings: only the metadata queries named so")
+    ap.add_argument("--client", default="json",
+                    help="comma-separated, how each metadata query is called and timed: json (do_action + json.loads "
+                         "of the reply, the default), raw (do_action until the reply's last byte is received, no "
+                         "decoding: the daemon's share plus gRPC), sdk (mosaicolabs' _do_action, the decoding "
+                         "MosaicoClient.query does); with several, each query gets a row per mode")
     ap.add_argument("--pg-shared-buffers", default="1GB",
                     help="the PostgreSQL server's cache (the test server's 32MB holds 5%% of a 1M-topic catalog)")
     args = ap.parse_args()

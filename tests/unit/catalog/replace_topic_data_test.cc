@@ -154,6 +154,30 @@ TEST_P(ReplaceTopicDataTest, SwapToNoChunksAndBack) {
   EXPECT_EQ(listed.size(), 1u);
 }
 
+// FindTopics reads a topic's interval from its row (SQLite schema 9, PostgreSQL 10): it must follow every swap,
+// including to no chunks (null) and back, and a changed interval (compaction of a partial rewrite).
+TEST_P(ReplaceTopicDataTest, FindTopicsIntervalFollowsTheSwap) {
+  auto interval = [&]() -> std::pair<std::optional<int64_t>, std::optional<int64_t>> {
+    TopicFilter all;
+    all.with_schemas = false;
+    auto found = catalog_->FindTopics(all);
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    if (!found.ok() || found->size() != 1) return {};
+    return {(*found)[0].ts_min, (*found)[0].ts_max};
+  };
+  using Interval = std::pair<std::optional<int64_t>, std::optional<int64_t>>;
+  EXPECT_EQ(interval(), Interval(std::nullopt, std::nullopt));
+  MOSAICO_ASSERT_OK(catalog_->CommitTopicData(topic_.id, "old", OldChunks()));
+  EXPECT_EQ(interval(), Interval(0, 39));
+  MOSAICO_ASSERT_OK(catalog_->ReplaceTopicData(topic_.id, "old", "empty", {}));
+  EXPECT_EQ(interval(), Interval(std::nullopt, std::nullopt));
+  std::vector<ChunkRecord> narrower = {Chunk(0, 5, 17, 10), Chunk(1, 3, 12, 10)};  // min/max not of one chunk
+  MOSAICO_ASSERT_OK(catalog_->ReplaceTopicData(topic_.id, "empty", "narrow", narrower));
+  EXPECT_EQ(interval(), Interval(3, 17));
+  MOSAICO_ASSERT_OK(catalog_->ReplaceTopicData(topic_.id, "narrow", "new", NewChunks()));
+  EXPECT_EQ(interval(), Interval(0, 39));
+}
+
 // Readers on this catalog and on a second connection to the same database (another daemon) see the old chunk list or
 // the new one, whole: never a mix, never an empty list, never stats of the other list.
 TEST_P(ReplaceTopicDataTest, ReadersNeverSeeAGap) {

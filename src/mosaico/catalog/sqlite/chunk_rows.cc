@@ -1,5 +1,6 @@
 #include "mosaico/catalog/sqlite/chunk_rows.h"
 
+#include <algorithm>
 
 namespace mosaico::catalog::sqlite {
 arrow::Status InsertChunkRows(Connection* conn, int64_t topic_id, const std::vector<ChunkRecord>& chunks) {
@@ -24,7 +25,18 @@ arrow::Status InsertChunkRows(Connection* conn, int64_t topic_id, const std::vec
       ARROW_RETURN_NOT_OK(insert.Run());
     }
   }
-  return arrow::Status::OK();
+  if (chunks.empty()) return arrow::Status::OK();
+  // The topic's data interval (migration 9), widened to these chunks (min/max of a NULL column would be NULL).
+  int64_t lo = chunks.front().ts_min, hi = chunks.front().ts_max;
+  for (const ChunkRecord& chunk : chunks) {
+    lo = std::min(lo, chunk.ts_min);
+    hi = std::max(hi, chunk.ts_max);
+  }
+  ARROW_ASSIGN_OR_RAISE(Statement update,
+                        conn->Prepare("UPDATE topics SET data_ts_min = min(coalesce(data_ts_min, ?2), ?2), "
+                                      "data_ts_max = max(coalesce(data_ts_max, ?3), ?3) WHERE id = ?1"));
+  ARROW_RETURN_NOT_OK(update.BindAll(topic_id, lo, hi));
+  return update.Run();
 }
 
 arrow::Status DeleteChunkRows(Connection* conn, int64_t topic_id) {
@@ -36,7 +48,13 @@ arrow::Status DeleteChunkRows(Connection* conn, int64_t topic_id) {
     ARROW_RETURN_NOT_OK(stmt.BindAll(topic_id));
     ARROW_RETURN_NOT_OK(stmt.Run());
   }
-  ARROW_ASSIGN_OR_RAISE(Statement stmt, conn->Prepare("DELETE FROM chunks WHERE topic_id = ?"));
+  {
+    ARROW_ASSIGN_OR_RAISE(Statement stmt, conn->Prepare("DELETE FROM chunks WHERE topic_id = ?"));
+    ARROW_RETURN_NOT_OK(stmt.BindAll(topic_id));
+    ARROW_RETURN_NOT_OK(stmt.Run());
+  }
+  ARROW_ASSIGN_OR_RAISE(Statement stmt,
+                        conn->Prepare("UPDATE topics SET data_ts_min = NULL, data_ts_max = NULL WHERE id = ?"));
   ARROW_RETURN_NOT_OK(stmt.BindAll(topic_id));
   return stmt.Run();
 }

@@ -73,9 +73,7 @@ class Builder {
     out_.sql =
         "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, ";
     out_.sql += filter.with_schemas ? "t.schema_ipc, " : "NULL, ";  // kilobytes per row, read only when asked
-    out_.sql +=
-        "(SELECT min(c.ts_min) FROM chunks c WHERE c.topic_id = t.id), "
-        "(SELECT max(c.ts_max) FROM chunks c WHERE c.topic_id = t.id) ";
+    out_.sql += "t.data_ts_min, t.data_ts_max ";  // kept with the chunk rows (schema 9)
     // CROSS JOIN fixes the loop order (SQLite never reorders it). Without statistics the planner would
     // otherwise happily probe the ontology_tag index once per sequence.
     out_.sql += sequence_driven_ ? "FROM sequences q CROSS JOIN topics t ON t.sequence_id = q.id"

@@ -17,7 +17,8 @@
 //    (sequence_id, name) index; without them topics drive it (using e.g. the ontology_tag index) and each
 //    topic's sequence is a rowid lookup. The loop order never depends on the planner's (stat-less) guesses.
 //  - Result columns: 0 sequence id, 1 sequence name, 2 topic id, 3 topic name, 4 ontology_tag, 5 schema_ipc,
-//    6 min(chunk ts_min), 7 max(chunk ts_max) (NULL without chunks). Rows come in no particular order: an
+//    6 data_ts_min, 7 data_ts_max (the topic's committed interval kept on its row, NULL without chunks). Without
+//    schemas and topic metadata conditions these are index columns (schema 9's covering topic indexes). Rows come in no particular order: an
 //    ORDER BY would either push every row (schema blobs included) through SQLite's sorter or push the planner
 //    onto the name indexes instead of the most selective one, so the caller sorts (byte order, like BINARY).
 //  - InvalidArgument for an ontology_tag predicate on sequences, an invalid $match pattern, or a bad metadata key.

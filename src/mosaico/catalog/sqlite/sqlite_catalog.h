@@ -44,6 +44,9 @@ class SqliteCatalog final : public Catalog {
  public:
   static constexpr int kBusyTimeoutMs = 5000;
   static constexpr int kPageCacheKiB = 64 * 1024;  // sqlite page cache ceiling per connection
+  // Reads of the database file through a memory map of up to this many bytes (PRAGMA mmap_size): address space,
+  // not memory; the pages are the OS's page cache.
+  static constexpr int64_t kMmapBytes = int64_t{2} << 30;
 
   // Opens the database file at `path` (created if missing; its directory must exist) and migrates it to the
   // latest schema version.
