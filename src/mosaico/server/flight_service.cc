@@ -9,6 +9,7 @@
 #include "mosaico/core/errors.h"
 #include "mosaico/core/json_writer.h"
 #include "mosaico/ingest/topic_upload.h"
+#include "mosaico/read/malloc_pool.h"
 #include "mosaico/read/topic_reader.h"
 #include "mosaico/server/auth_middleware.h"
 #include "mosaico/server/flight_requests.h"
@@ -229,7 +230,9 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
     // Wide rows decode into the process's malloc (Debian jemalloc, process_memory.h), not Arrow's pool: the wheel's
     // jemalloc purged each decoded batch's value buffer before the next one reused it (99.7 % of a blob read's page
     // faults, 35k per 210 MB); there 36.6k -> 4.1k faults, 1.25x less CPU per read (bench/README.md 2026-12-07 08:50).
-    options.pool = arrow::system_memory_pool();
+    // Through a pool that resizes with realloc (read/malloc_pool.h): Arrow's system pool copies on every resize, and
+    // Parquet's binary decode grows each batch's value buffer and shrinks it to fit (29 % of a blob read's CPU).
+    options.pool = read::ProcessMallocPool();
   }
   const auto chunks_total = static_cast<int64_t>(chunks.size());
   ARROW_ASSIGN_OR_RAISE(auto reader, read::OpenTopicReader(lifecycle_->store(), schema, std::move(chunks),
