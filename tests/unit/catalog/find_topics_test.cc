@@ -20,6 +20,41 @@ TEST_P(FindTopicsTest, EmptyFilterReturnsEveryTopicOrderedBySequenceThenTopicByt
   EXPECT_EQ(Find({}), (Names{"B_upper/gps", "a_seq/imu", "b_seq/a", "b_seq/a/b", "b_seq/z"}));
 }
 
+// The order whatever the rows' order out of the database: sequences created out of name order, names that share
+// their first 16 bytes or differ only beyond them or in length, topics created interleaved across sequences
+// (a sequence's topics not contiguous by id) and out of name order; both SQL shapes (topic-driven: no sequence
+// condition; sequence-driven), with a tag condition that keeps some topics of each sequence.
+TEST_P(FindTopicsTest, OrderHoldsForInterleavedRowsAndLongSharedPrefixes) {
+  const std::vector<std::string> seqs = {"prefix_0123456789abcdef_b", "prefix_0123456789abcdef", "z", "prefix_0123456789abcdeg",
+                                         "prefix_0123456789abcdef_a", "A", "prefix_0123456789abcde"};
+  for (const auto& q : seqs) Seq(q, R"({"k": 1})");
+  const std::vector<std::string> topics = {"m", "b", "z/x", "a", "z"};
+  Names all;
+  for (const auto& t : topics) {
+    for (const auto& q : seqs) {
+      Topic(q, t, t == "b" || t == "z" ? "gps" : "imu");
+      all.push_back(q + "/" + t);
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
+    const auto sa = a.find('/'), sb = b.find('/');  // by sequence name, then topic name (not by locator)
+    const int c = a.substr(0, sa).compare(b.substr(0, sb));
+    return c != 0 ? c < 0 : a.substr(sa + 1) < b.substr(sb + 1);
+  });
+  EXPECT_EQ(Find({}), all);
+  EXPECT_EQ(Find(SeqMeta("k", P(Op::kEq, {int64_t{1}}))), all);
+  Names gps;
+  for (const auto& n : all) {
+    if (n.ends_with("/b") || n.ends_with("/z")) gps.push_back(n);  // topics "b" and "z"
+  }
+  TopicFilter seq_and_tag = SeqMeta("k", P(Op::kEq, {int64_t{1}}));
+  seq_and_tag.topic.fields.push_back({EntityField::kOntologyTag, P(Op::kEq, {std::string("gps")})});
+  EXPECT_EQ(Find(seq_and_tag), gps);
+  TopicFilter tag_only;
+  tag_only.topic.fields.push_back({EntityField::kOntologyTag, P(Op::kEq, {std::string("gps")})});
+  EXPECT_EQ(Find(tag_only), gps);
+}
+
 TEST_P(FindTopicsTest, EmptyCatalogFindsNothing) { EXPECT_TRUE(Find({}).empty()); }
 
 TEST_P(FindTopicsTest, MatchCarriesIdsTagSchemaAndCommittedInterval) {
