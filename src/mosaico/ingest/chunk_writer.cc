@@ -58,7 +58,7 @@ arrow::Result<std::shared_ptr<arrow::Table>> SortByTimestamp(std::shared_ptr<arr
 // Column-parallel encoding (Arrow's CPU pool) pays off when a row group has several top-level columns and stays
 // small: buffered row groups hold a whole row group's encoded pages until it is complete, so wide rows (blobs)
 // are written column after column as before. The pool must have options.parallel_encode_min_threads threads
-// (default 2; the header says why not 3).
+// (default 3; the header says why).
 constexpr int64_t kMaxParallelRowGroupBytes = 16 << 20;
 
 bool ParallelColumns(const arrow::Table& table, int64_t row_group_rows, int min_threads) {

@@ -18,10 +18,11 @@
 //    Within a chunk whose row groups are small (<= 16 MiB of Arrow data, e.g. IMU rows; not blobs), the top-level
 //    columns are encoded in parallel on Arrow's CPU thread pool (buffered row groups: one row group's encoded
 //    pages are held until it is complete) when that pool has at least options.parallel_encode_min_threads
-//    threads (default 2). Column after column was 1.02-1.12x faster for one IMU stream on 2 cores (bench/README.md
-//    2026-12-07 09:20), but with it as the default the fleet memory test (100 SDK sessions, PostgreSQL + S3) settled
-//    at +284..+391 MiB in 4 of 6 runs against +148..+155 with column tasks (allowed +279), so 2 it stays until that
-//    is understood; the file is the same either way.
+//    threads (default 3: on 2 cores, column after column on the encode thread). Column after column was
+//    1.02-1.12x faster for one IMU stream on 2 cores (bench/README.md 2026-12-07 09:20) and drained the fleet of
+//    300 streams in less time and CPU; its fleet-test failures (1dec602) were RSS sampled while the daemon still read
+//    the clients' transport backlog, which parallel encode failed the same way (bench/README.md 2026-12-07 12:00).
+//    The file is the same either way.
 //  - Finish() flushes the remainder (no chunk when nothing is buffered) and returns the records of all chunks in
 //    index order, with topic_id and id left 0 for the caller/catalog to fill.
 //  - Abort() deletes every object of the upload (layout::UploadDir). After a failed Append/Finish the writer is
@@ -107,7 +108,7 @@ struct ChunkWriterOptions {
   int32_t first_chunk_index = 0;
   int64_t max_chunks = int64_t{1} << 31;
   // Column-parallel encode of narrow rows from this many Arrow CPU pool threads on (see the contract).
-  int parallel_encode_min_threads = 2;
+  int parallel_encode_min_threads = 3;
 };
 
 class ChunkWriter {
