@@ -8,7 +8,8 @@
 // $in lists are evaluated in C++ on the fetched row with core::Holds (the exact semantics). Metadata predicates
 // are pushed into SQL as superset conditions on the JSONB copy of user_metadata (postgres/pg_metadata_sql.h: GIN-
 // served JSONPath equalities, JSONPath numeric ranges, ...) and the survivors are evaluated exactly by
-// MetadataMatcher (backend-neutral) on the verbatim text. Rows whose JSONB is NULL or not an object (text
+// MetadataMatcher (backend-neutral) on the verbatim text (a sequence's text fetched once by a second statement for
+// the sequences of the rows, not with every topic row). Rows whose JSONB is NULL or not an object (text
 // PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact evaluation, and so are sequences the metadata
 // values table marks as unindexed: the statement with the pushed conditions carries one more column, computed once
 // from the partial indexes of migrations 4 and 9, saying whether the catalog has any such rows. Only when it does (or
@@ -29,6 +30,7 @@
 #include "mosaico/catalog/postgres/pg_metadata_sql.h"
 #include "mosaico/catalog/postgres/postgres_catalog.h"
 #include "mosaico/catalog/metadata_matcher.h"
+#include "mosaico/catalog/topic_order.h"
 #include "mosaico/core/errors.h"
 #include "mosaico/core/glob.h"
 
@@ -150,7 +152,7 @@ class QueryBuilder {
     // A schema snapshot is kilobytes per row (hex text on the wire): only a query with an ontology part reads it.
     sql += with_schemas ? "t.schema_ipc, " : "NULL::bytea, ";
     sql += "t.data_ts_min, t.data_ts_max, ";  // kept on the row with the chunks (migration 10)
-    sql += seq_matcher_ ? "q.user_metadata, " : "NULL::text, ";
+    sql += "NULL::text, ";  // a sequence's metadata: fetched once per sequence (SequenceMetadataOk), not per topic
     sql += topic_matcher_ ? "t.user_metadata, " : "NULL::text, ";
     sql += "q.created_at_ns, t.created_at_ns";
     if (with_gate) sql += ", (SELECT " + GateSql() + ")";
@@ -354,24 +356,56 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
                                                       builder.params()));
     }
   }
-  std::vector<TopicMatch> out;
-  std::unordered_map<int64_t, bool> seq_ok_by_id;
+  std::vector<char> row_ok(static_cast<size_t>(res.rows()), 1);
   for (int r = 0; r < res.rows(); ++r) {
-    bool pass = true;
-    for (const RowCheck& check : builder.checks()) pass = pass && RowPasses(res, r, check);
-    if (!pass) continue;
-    // A sequence's metadata is evaluated once, however many of its topics come back.
-    const int64_t sequence_id = res.Int64(r, kSeqId);
-    auto known = seq_ok_by_id.find(sequence_id);
-    if (known == seq_ok_by_id.end()) {
-      ARROW_ASSIGN_OR_RAISE(bool ok, MetadataPasses(builder.seq_matcher(), res.Text(r, kSeqMeta)));
-      known = seq_ok_by_id.emplace(sequence_id, ok).first;
+    for (const RowCheck& check : builder.checks()) {
+      if (!RowPasses(res, r, check)) {
+        row_ok[static_cast<size_t>(r)] = 0;
+        break;
+      }
     }
-    if (!known->second) continue;
+  }
+  // A sequence's metadata is fetched and evaluated once, however many of its topics came back (a 200k-topic answer
+  // of 20k sequences sent each sequence's metadata text ten times). A sequence deleted meanwhile is left out.
+  std::unordered_map<int64_t, bool> seq_ok_by_id;
+  if (builder.seq_matcher() != nullptr) {
+    std::string ids = "{";
+    for (int r = 0; r < res.rows(); ++r) {
+      if (!row_ok[static_cast<size_t>(r)]) continue;
+      const int64_t id = res.Int64(r, kSeqId);
+      if (!seq_ok_by_id.emplace(id, false).second) continue;
+      if (ids.size() > 1) ids.push_back(',');
+      ids += std::to_string(id);
+    }
+    ids.push_back('}');
+    if (!seq_ok_by_id.empty()) {
+      ARROW_ASSIGN_OR_RAISE(PgResult metadata,
+                            conn->Exec("SELECT id, user_metadata FROM sequences WHERE id = ANY($1::bigint[])",
+                                       PgParams::Of(ids)));
+      for (int r = 0; r < metadata.rows(); ++r) {
+        ARROW_ASSIGN_OR_RAISE(bool ok, MetadataPasses(builder.seq_matcher(), metadata.Text(r, 1)));
+        seq_ok_by_id[metadata.Int64(r, 0)] = ok;
+      }
+    }
+  }
+  std::vector<TopicMatch> out;
+  int64_t last_sequence_id = 0;
+  bool last_sequence_ok = false, have_last = false;
+  for (int r = 0; r < res.rows(); ++r) {
+    if (!row_ok[static_cast<size_t>(r)]) continue;
+    const int64_t sequence_id = res.Int64(r, kSeqId);
+    if (builder.seq_matcher() != nullptr) {
+      if (!have_last || sequence_id != last_sequence_id) {  // rows mostly come grouped by sequence
+        last_sequence_id = sequence_id;
+        last_sequence_ok = seq_ok_by_id[sequence_id];
+        have_last = true;
+      }
+      if (!last_sequence_ok) continue;
+    }
     ARROW_ASSIGN_OR_RAISE(bool topic_ok, MetadataPasses(builder.topic_matcher(), res.Text(r, kTopicMeta)));
     if (!topic_ok) continue;
     TopicMatch m;
-    m.sequence_id = res.Int64(r, kSeqId);
+    m.sequence_id = sequence_id;
     m.sequence_name = res.Text(r, kSeqName);
     m.topic_id = res.Int64(r, kTopicId);
     m.topic_name = res.Text(r, kTopicName);
@@ -381,10 +415,7 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
     m.ts_max = res.OptInt64(r, kTsMax);
     out.push_back(std::move(m));
   }
-  std::sort(out.begin(), out.end(), [](const TopicMatch& a, const TopicMatch& b) {
-    const int by_sequence = a.sequence_name.compare(b.sequence_name);
-    return by_sequence != 0 ? by_sequence < 0 : a.topic_name < b.topic_name;
-  });
+  SortTopicMatches(&out);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "mosaico/catalog/sqlite/filter_sql.h"
+#include "mosaico/catalog/topic_order.h"
 #include "mosaico/catalog/sqlite/query_functions.h"
 #include "mosaico/catalog/sqlite/sqlite_catalog.h"
 #include "mosaico/catalog/sqlite/sqlite_util.h"
@@ -49,78 +50,6 @@ TopicMatch ReadMatch(const Statement& row) {
   return m;
 }
 
-// Orders rows by (sequence name, topic name); std::string compares like memcmp, i.e. as SQLite's BINARY
-// collation, and (sequence, topic) names are unique. Rows come grouped by sequence (a sequence-driven join reads
-// each sequence's topics together, in name order through the (sequence_id, name, ...) index; a topic-driven one
-// reads topics by id, and a session creates a sequence's topics together), so runs of one sequence are sorted
-// by their sequence name and the few topics of each run by name, instead of every row: 20k runs instead of 200k
-// rows for a 200k-topic answer. A run carries its name's first 16 bytes, so most comparisons never touch the
-// (large, cold) rows. A sequence split over several runs falls back to sorting every row's position. Rows are
-// then permuted in place, each moved once (no second copy of a result that can hold a million rows).
-void SortByName(std::vector<TopicMatch>* rows) {
-  std::vector<TopicMatch>& out = *rows;
-  const auto by_name = [](const TopicMatch& a, const TopicMatch& b) {
-    const int by_sequence = a.sequence_name.compare(b.sequence_name);
-    return by_sequence != 0 ? by_sequence < 0 : a.topic_name < b.topic_name;
-  };
-  if (std::is_sorted(out.begin(), out.end(), by_name)) return;
-  struct Run {
-    uint64_t key[2];  // the name's first 16 bytes, big-endian, zero-padded: orders like memcmp where they differ
-    uint32_t begin, end;
-  };
-  const auto make_run = [&](uint32_t i) {
-    Run run{{0, 0}, i, i};
-    const std::string& name = out[i].sequence_name;
-    for (size_t j = 0; j < 16; ++j) {
-      const uint64_t byte = j < name.size() ? static_cast<unsigned char>(name[j]) : 0;
-      run.key[j / 8] = (run.key[j / 8] << 8) | byte;
-    }
-    return run;
-  };
-  std::vector<Run> runs;
-  for (uint32_t i = 0; i < out.size(); ++i) {
-    if (i == 0 || out[i].sequence_id != out[i - 1].sequence_id) runs.push_back(make_run(i));
-    runs.back().end = i + 1;
-  }
-  std::sort(runs.begin(), runs.end(), [&](const Run& a, const Run& b) {
-    if (a.key[0] != b.key[0]) return a.key[0] < b.key[0];
-    if (a.key[1] != b.key[1]) return a.key[1] < b.key[1];
-    return out[a.begin].sequence_name < out[b.begin].sequence_name;
-  });
-  bool split = false;
-  for (size_t r = 1; r < runs.size() && !split; ++r) {
-    split = out[runs[r].begin].sequence_id == out[runs[r - 1].begin].sequence_id;
-  }
-  std::vector<uint32_t> order(out.size());  // order[k]: the row that goes to position k
-  if (split) {
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return by_name(out[a], out[b]); });
-  } else {
-    size_t k = 0;
-    for (const Run& run : runs) {
-      const auto first = order.begin() + static_cast<std::ptrdiff_t>(k);
-      for (uint32_t i = run.begin; i < run.end; ++i) order[k++] = i;
-      const auto last = order.begin() + static_cast<std::ptrdiff_t>(k);
-      const auto by_topic = [&](uint32_t a, uint32_t b) { return out[a].topic_name < out[b].topic_name; };
-      if (!std::is_sorted(first, last, by_topic)) std::sort(first, last, by_topic);
-    }
-  }
-  // In place, cycle by cycle; a placed position is marked by order[k] = k.
-  for (uint32_t k = 0; k < order.size(); ++k) {
-    if (order[k] == k) continue;
-    TopicMatch held = std::move(out[k]);
-    uint32_t j = k;
-    while (order[j] != k) {
-      const uint32_t from = order[j];
-      out[j] = std::move(out[from]);
-      order[j] = j;
-      j = from;
-    }
-    out[j] = std::move(held);
-    order[j] = j;
-  }
-}
-
 }  // namespace
 
 arrow::Result<std::vector<TopicMatch>> SqliteCatalog::FindTopics(const TopicFilter& filter) {
@@ -149,7 +78,7 @@ arrow::Result<std::vector<TopicMatch>> SqliteCatalog::FindTopics(const TopicFilt
       out.push_back(ReadMatch(stmt));
     }
   }
-  SortByName(&out);
+  SortTopicMatches(&out);
   return out;
 }
 
