@@ -24,7 +24,7 @@ never deadlock, and nothing fails.
           state. The clients finish pushing when gRPC has taken their data, not when the daemon has read it: on a
           loaded machine the daemon was still reading a transport backlog of up to ~180 MiB then, and RSS measured
           at that moment (up to +396 MiB, with either encode mode) was the ingest in progress, not what it settles
-          at (bench/README.md, 2026-12-07 12:00). Admitting the data needs early flushes only; a daemon that cannot
+          at (bench/README.md, 2026-12-07 11:55). Admitting the data needs early flushes only; a daemon that cannot
           do that within ADMIT_LIMIT_S fails here;
         - peaks (VmHWM) within that + the data the clients had sent that the daemon had not yet admitted. gRPC
           lets every stream buffer at least 4 MiB that the daemon has not read (its flow-control window, which

@@ -21,7 +21,7 @@
 //    threads (default 3: on 2 cores, column after column on the encode thread). Column after column was
 //    1.02-1.12x faster for one IMU stream on 2 cores (bench/README.md 2026-12-07 09:20) and drained the fleet of
 //    300 streams in less time and CPU; its fleet-test failures (1dec602) were RSS sampled while the daemon still read
-//    the clients' transport backlog, which parallel encode failed the same way (bench/README.md 2026-12-07 12:00).
+//    the clients' transport backlog, which parallel encode failed the same way (bench/README.md 2026-12-07 11:55).
 //    The file is the same either way.
 //  - Finish() flushes the remainder (no chunk when nothing is buffered) and returns the records of all chunks in
 //    index order, with topic_id and id left 0 for the caller/catalog to fill.
