@@ -250,6 +250,12 @@ def pg_copy(args, pg, label):
 
 QUERIES = [
     ("sequence name glob", {"sequence": {"name": {"$match": "run_0123*"}}}),
+    # The same shape at growing answer sizes (at 100k sequences x 10 topics: 10k, 20k, 50k, 100k topics), to find
+    # where a p50 crosses a line; a name range is cheap SQL, so the cost is per result topic.
+    ("sequence name range 1%", {"sequence": {"name": {"$match": "run_000*"}}}),
+    ("sequence name range 2%", {"sequence": {"name": {"$match": "run_00[01]*"}}}),
+    ("sequence name range 5%", {"sequence": {"name": {"$match": "run_00[0-4]*"}}}),
+    ("sequence name range 10%", {"sequence": {"name": {"$match": "run_01*"}}}),
     ("sequence metadata eq", {"sequence": {"user_metadata": {"env.weather": {"$eq": "rain"}}}}),
     ("sequence metadata eq, 1%", {"sequence": {"user_metadata": {"robot.id": {"$eq": "r-042"}}}}),
     ("sequence metadata range + site", {"sequence": {"user_metadata": {"env.temp_c": {"$between": [30, 35]},
