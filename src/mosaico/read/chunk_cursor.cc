@@ -12,7 +12,7 @@ namespace mosaico::read {
 namespace {
 
 // True when ts[0..n) is non-decreasing. Checked in blocks without an exit per row, so that the compiler vectorizes
-// it: the per-row early-exit loop was 2-3 % of an IMU read's CPU (perf, bench/README.md 2026-12-07 12:40).
+// it: the per-row early-exit loop was 2-3 % of an IMU read's CPU (perf, bench/README.md 2026-12-07 12:00).
 bool NonDecreasing(const int64_t* ts, int64_t n) {
   constexpr int64_t kBlock = 1024;
   for (int64_t from = 1; from < n; from += kBlock) {

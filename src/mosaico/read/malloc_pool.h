@@ -5,7 +5,7 @@
 // realloc (it cannot be sure of the alignment), so every resize is allocate + memcpy + free. Parquet's binary
 // decoding resizes a batch's value buffer as it grows, and shrinks it to fit when the batch is finished: a blob
 // batch's bytes were copied about twice more on top of the decode copy itself (29 % of a blob read's CPU, perf,
-// bench/README.md 2026-12-07 12:45). jemalloc grows large allocations in place when the next pages are free and
+// bench/README.md 2026-12-07 12:00). jemalloc grows large allocations in place when the next pages are free and
 // always shrinks them in place (glibc uses mremap for mapped blocks), and both return page-aligned large blocks.
 //
 // Contract:

@@ -214,11 +214,10 @@ arrow::Status MosaicoFlightService::DoGetImpl(const fl::Ticket& request, std::un
   options.max_batch_bytes = config_.grpc_target_encode_message_size;
   // Decode the next batches while gRPC sends this one -- for narrow rows (IMU-like: many values per byte, where
   // decoding is real work), on one background thread. Columns are not decoded in parallel on Arrow's CPU pool any
-  // more (use_threads): a task hand-off per column and batch cost 1.12-1.16x CPU per IMU read for no wall gain with
-  // floats stored PLAIN (857e2ea) and null-free fields required (f467a5c); on a loaded machine that CPU is the wall
-  // (bench/README.md 2026-12-07 12:45). Wide rows (blobs) decode as plain copies: there readahead measured 10-20%
-  // slower (more batches in flight, so fresh pages instead of the allocator's hot ones), so they stay on the gRPC
-  // thread.
+  // more (use_threads): a task hand-off per column and batch cost 1.04-1.18x CPU per IMU read, with floats stored
+  // PLAIN (857e2ea) and null-free fields required (f467a5c); wall even at load 3, better or worse by load above
+  // (bench/README.md 2026-12-07 12:00). Wide rows (blobs) decode as plain copies and stay on the gRPC thread:
+  // readahead measured 10-20% slower before b600a91 (fresh pages), +10 % CPU and no clear wall gain since.
   int64_t rows = 0, bytes = 0;
   for (const auto& chunk : chunks) {
     rows += chunk.row_count;
