@@ -151,8 +151,9 @@ TEST_F(ChunkWriterTest, ParquetFileProperties) {
   EXPECT_EQ(md->num_rows(), 10);
   ASSERT_EQ(md->num_row_groups(), 3);  // 4 + 4 + 2 rows
   EXPECT_EQ(md->RowGroup(0)->num_rows(), 4);
-  auto col = md->RowGroup(0)->ColumnChunk(0);  // timestamp_ns
-  EXPECT_EQ(col->compression(), arrow::Compression::ZSTD);
+  auto col = md->RowGroup(0)->ColumnChunk(0);  // timestamp_ns: delta-packed, LZ4 (chunk_parquet.cc)
+  EXPECT_EQ(col->compression(), arrow::Compression::LZ4);
+  EXPECT_EQ(md->RowGroup(0)->ColumnChunk(1)->compression(), arrow::Compression::ZSTD);  // other columns: zstd
   ASSERT_TRUE(col->is_stats_set());
   auto stats = std::static_pointer_cast<parquet::Int64Statistics>(col->statistics());
   EXPECT_EQ(stats->min(), 1);
