@@ -28,6 +28,9 @@ class Glob {
     char32_t literal = 0;
     std::vector<std::pair<char32_t, char32_t>> ranges;  // kClass: inclusive ranges (single chars as [c, c])
   };
+  // The compiled pattern: code points of the pattern's valid UTF-8 (an invalid byte b as 0x110000 + b, above every
+  // code point); never two kStar in a row. For backends that translate it (PostgreSQL).
+  const std::vector<Token>& tokens() const { return tokens_; }
 
  private:
   std::string pattern_;

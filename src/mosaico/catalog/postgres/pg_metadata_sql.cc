@@ -338,6 +338,56 @@ std::string GlobPrefixLikePattern(const std::string& glob_pattern) {
   return out.empty() ? out : out + "%";
 }
 
+namespace {
+
+// A code point as a regex escape of fixed width (\u: exactly four hex digits, \U: exactly eight), so the next
+// character of the expression can never be read as part of it.
+void AppendRegexChar(char32_t c, std::string* out) {
+  if ((c >= U'0' && c <= U'9') || (c >= U'a' && c <= U'z') || (c >= U'A' && c <= U'Z')) {
+    out->push_back(static_cast<char>(c));
+    return;
+  }
+  char buf[16];
+  if (c <= 0xFFFF) {
+    std::snprintf(buf, sizeof(buf), "\\u%04X", static_cast<unsigned>(c));
+  } else {
+    std::snprintf(buf, sizeof(buf), "\\U%08X", static_cast<unsigned>(c));
+  }
+  *out += buf;
+}
+
+}  // namespace
+
+std::string GlobRegex(const Glob& glob) {
+  constexpr char32_t kMaxCodePoint = 0x10FFFF;
+  std::string re = "^";
+  for (const Glob::Token& token : glob.tokens()) {
+    switch (token.kind) {
+      case Glob::Token::Kind::kStar: re += ".*"; break;
+      case Glob::Token::Kind::kAny: re += "."; break;
+      case Glob::Token::Kind::kDigit: re += "[0-9]"; break;
+      case Glob::Token::Kind::kLiteral:
+        if (token.literal == 0 || token.literal > kMaxCodePoint) return "";
+        AppendRegexChar(token.literal, &re);
+        break;
+      case Glob::Token::Kind::kClass:
+        re += "[";
+        for (auto [first, last] : token.ranges) {
+          // An invalid byte in a class cannot be written; U+0000 no stored text holds. Both: give up pushing.
+          if (first == 0 || first > kMaxCodePoint || last > kMaxCodePoint) return "";
+          AppendRegexChar(first, &re);
+          if (last != first) {
+            re += "-";
+            AppendRegexChar(last, &re);
+          }
+        }
+        re += "]";
+        break;
+    }
+  }
+  return re + "$";
+}
+
 std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& m,
                                 const std::function<std::string(const std::string&)>& param) {
   const ScalarPredicate& p = m.predicate;

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "mosaico/catalog/topic_filter.h"
+#include "mosaico/core/glob.h"
 
 namespace mosaico::catalog::postgres {
 
@@ -57,5 +58,13 @@ bool UseMetadataValues();
 // A $match pattern's literal prefix (up to its first wildcard), escaped for LIKE with the default '\' escape and
 // followed by '%'; empty when the pattern starts with a wildcard. A superset of the glob's matches by byte prefix.
 std::string GlobPrefixLikePattern(const std::string& glob_pattern);
+
+// The whole glob as an anchored PostgreSQL regular expression (ARE, for `text COLLATE "C" ~ re`) that matches exactly
+// the texts Glob::Matches accepts, in a UTF8 database (a character is a code point there): '*' -> ".*", '?' -> ".",
+// '#' -> "[0-9]", a class -> a bracket expression of its code-point ranges; every character but an ASCII letter or
+// digit is written as a \uXXXX / \UXXXXXXXX escape, so no regex metacharacter of the pattern stays special
+// ('.', '+', '(', '\\', '^', ...). Empty when the glob cannot be translated: it holds U+0000 or invalid UTF-8 (which
+// no stored text holds either; the caller checks such globs after the fetch, as before).
+std::string GlobRegex(const Glob& glob);
 
 }  // namespace mosaico::catalog::postgres
