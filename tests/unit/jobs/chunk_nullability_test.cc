@@ -34,11 +34,7 @@ namespace {
 using catalog::testing::TempDir;
 
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) MOSAICO_ASSERT_OK_AND_ASSIGN(lhs, expr)
-#define ASSERT_OK(expr)                      \
-  do {                                       \
-    auto _st = (expr);                       \
-    ASSERT_TRUE(_st.ok()) << _st.ToString(); \
-  } while (0)
+#define ASSERT_OK(expr) MOSAICO_ASSERT_OK(expr)
 
 // As the SDK declares them: everything but the timestamp nullable; field metadata on a struct child.
 std::shared_ptr<arrow::Schema> Topic() {

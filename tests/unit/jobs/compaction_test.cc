@@ -36,11 +36,7 @@ using catalog::testing::TempDir;
 using testing::ForwardingCatalog;
 
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) MOSAICO_ASSERT_OK_AND_ASSIGN(lhs, expr)
-#define ASSERT_OK(expr)                          \
-  do {                                           \
-    auto _st = (expr);                           \
-    ASSERT_TRUE(_st.ok()) << _st.ToString();     \
-  } while (0)
+#define ASSERT_OK(expr) MOSAICO_ASSERT_OK(expr)
 
 constexpr int64_t kIngestChunkBytes = 16 << 10;
 
