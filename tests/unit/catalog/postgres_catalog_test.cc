@@ -127,6 +127,54 @@ TEST_F(PostgresCatalogTest, Migration4AddsTheQueryIndexesToAnExistingCatalog) {
   EXPECT_EQ(found[0].sequence_name + "/" + found[0].topic_name, "old_run/imu");
 }
 
+// Migration 11 (covering topic indexes) on a catalog at version 10: the covering indexes appear, the narrow tag index
+// goes, re-running it over its own indexes is harmless, and a FindTopics-shaped read of the topics is then served
+// from the index alone (an INCLUDE column missing would make it read the heap).
+TEST_F(PostgresCatalogTest, Migration11CoversTheAnswerColumnsOfAnExistingCatalog) {
+  MOSAICO_ASSERT_OK(catalog_->CreateSequence("old_run", "{}", 1).status());
+  MustCreateTopic(MustCreateSession("old_run", "k"), "imu");
+  catalog_.reset();
+  const char* kIndexes =
+      "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'topics' AND indexname "
+      "IN ('topics_by_sequence_covering', 'topics_by_ontology_tag_covering', 'topics_by_ontology_tag')";
+  {
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto conn, postgres::PgConnection::Connect(catalog_url()));
+    MOSAICO_ASSERT_OK(conn->ExecScript(
+        "DROP INDEX topics_by_sequence_covering; DROP INDEX topics_by_ontology_tag_covering; "
+        "CREATE INDEX topics_by_ontology_tag ON topics (ontology_tag, sequence_id); "
+        "DELETE FROM schema_migrations WHERE version >= 11;"));
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto old, conn->Exec(kIndexes));
+    EXPECT_EQ(old.Text(0, 0), "topics_by_ontology_tag");
+  }
+  MOSAICO_ASSERT_OK_AND_ASSIGN(catalog_, OpenCatalog(catalog_url()));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto conn, postgres::PgConnection::Connect(catalog_url()));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto now, conn->Exec(kIndexes));
+  EXPECT_EQ(now.Text(0, 0), "topics_by_ontology_tag_covering,topics_by_sequence_covering");
+  catalog_.reset();  // once more from version 10, its indexes already there
+  MOSAICO_ASSERT_OK(conn->ExecScript("DELETE FROM schema_migrations WHERE version >= 11;"));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(catalog_, OpenCatalog(catalog_url()));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto version, conn->Exec("SELECT max(version) FROM schema_migrations"));
+  EXPECT_EQ(version.Text(0, 0), std::to_string(postgres::PgLatestSchemaVersion()));
+
+  MOSAICO_ASSERT_OK(conn->ExecScript("VACUUM topics"));
+  MOSAICO_ASSERT_OK(conn->ExecScript("SET enable_seqscan = off; SET enable_bitmapscan = off"));
+  const std::string columns = "SELECT t.sequence_id, t.id, t.name, t.ontology_tag, t.data_ts_min, t.data_ts_max, "
+                              "t.created_at_ns FROM topics t ";
+  for (const auto& [where, index] : std::vector<std::pair<std::string, std::string>>{
+           {"WHERE t.sequence_id = 1 ORDER BY t.name", "topics_by_sequence_covering"},
+           {"WHERE t.ontology_tag = 'imu'", "topics_by_ontology_tag_covering"}}) {
+    MOSAICO_ASSERT_OK_AND_ASSIGN(auto plan, conn->Exec("EXPLAIN " + columns + where));
+    std::string text;
+    for (int r = 0; r < plan.rows(); ++r) text += plan.Text(r, 0) + "\n";
+    EXPECT_NE(text.find("Index Only Scan using " + index), std::string::npos) << text;
+  }
+  TopicFilter f;
+  f.ontology_tags = std::vector<std::string>{"imu"};
+  MOSAICO_ASSERT_OK_AND_ASSIGN(auto found, catalog_->FindTopics(f));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].sequence_name + "/" + found[0].topic_name, "old_run/imu");
+}
+
 TEST_F(PostgresCatalogTest, UnreachableServerIsIOError) {
   auto r = OpenCatalog("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2");
   ASSERT_FALSE(r.ok());

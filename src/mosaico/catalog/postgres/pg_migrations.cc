@@ -402,6 +402,19 @@ arrow::Status BackfillTopicIntervals(PgConnection* conn) {
                             "                             t.data_ts_max IS DISTINCT FROM c.hi)");
 }
 
+// Version 11: FindTopics' answer columns covered by the topic indexes it walks, so a large answer is an index-only
+// scan (as SQLite's migration 9): (sequence_id, name) beside the unique constraint, and the tag index widened
+// (it replaces (ontology_tag, sequence_id)). 100k topics, a 50k-topic name-range answer: the topics side of the
+// join read 4348 heap pages -> 904 index pages, the statement 59 -> 47 ms in psql. Index-only scans need the
+// visibility map, which (auto)vacuum keeps; until then the plan reads the heap as before. IF [NOT] EXISTS: re-runnable.
+constexpr char kMigration11[] = R"sql(
+CREATE INDEX IF NOT EXISTS topics_by_sequence_covering ON topics (sequence_id, name)
+  INCLUDE (id, ontology_tag, data_ts_min, data_ts_max, created_at_ns);
+CREATE INDEX IF NOT EXISTS topics_by_ontology_tag_covering ON topics (ontology_tag, sequence_id)
+  INCLUDE (name, id, data_ts_min, data_ts_max, created_at_ns);
+DROP INDEX IF EXISTS topics_by_ontology_tag;
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -420,6 +433,7 @@ const std::vector<Migration>& Migrations() {
        kMigration9, BackfillMetadataValues},
       {10, "topic data interval on the topic row (min ts_min / max ts_max of its chunks)", kMigration10,
        BackfillTopicIntervals},
+      {11, "covering topic indexes: FindTopics answers by index-only scans", kMigration11},
   };
   return kMigrations;
 }
