@@ -1,16 +1,19 @@
 // The SQLite catalog's user-metadata index (catalog/metadata_paths.h, catalog/sqlite/metadata_index.h): path
 // encoding and key matching; FindTopics gives the same result with and without the index on random documents and
 // predicates; the query plan starts from the index instead of scanning every sequence; the migration fills the
-// index of an existing catalog; deleting entities removes their rows.
+// index of an existing catalog; deleting entities removes their rows; exact candidates (only the unindexed ones
+// are matched on their JSON) and selective topic metadata driving before the ontology_tag index.
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <random>
 
 #include "catalog/find_topics_test_util.h"
 #include "mosaico/catalog/metadata_paths.h"
 #include "mosaico/catalog/sqlite/filter_sql.h"
+#include "mosaico/catalog/sqlite/metadata_index.h"
 #include "mosaico/catalog/sqlite/query_functions.h"
 
 namespace mosaico::catalog::testing {
@@ -235,6 +238,120 @@ TEST_F(MetadataIndexTest, UnindexableMetadataIsAlwaysACandidate) {
   Topic("small", "t");
   EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("lab")}))), (Names{"big/t", "small/t"}));
   EXPECT_EQ(Find(SeqMeta("k5", P(Op::kEq, {int64_t{1}}))), (Names{"big/t"}));
+}
+
+// ------------------------------------------------------------------------------ exact candidates
+
+// Exact: the index rows alone decide (every predicate served, each by a condition that agrees with core::Holds);
+// otherwise the candidates are a superset and MetadataMatcher decides on each.
+bool Exact(const std::vector<std::pair<std::string, ScalarPredicate>>& predicates) {
+  std::vector<MetadataPredicate> metadata;
+  for (const auto& [key, p] : predicates) metadata.push_back({Key(key), p});
+  std::vector<sqlite::SqlParam> params;
+  std::vector<std::unique_ptr<std::vector<std::string>>> keys;
+  auto c = sqlite::MetadataCandidatesSql(sqlite::MetadataOwner::kSequence, metadata, &params, &keys);
+  return c.has_value() && c->exact;
+}
+
+TEST(MetadataCandidatesTest, ExactOnlyWhereTheIndexDecidesAlone) {
+  const double nan = std::nan("");
+  std::vector<ScalarValue> long_list;
+  for (int64_t i = 0; i < 65; ++i) long_list.emplace_back(i);
+  // Exact: equalities and lists of any kind, inclusive numeric bounds, any string bound, $ex, wildcard keys,
+  // several of those together, a root `$ex` (always true).
+  EXPECT_TRUE(Exact({{"a", P(Op::kEq, {S("x")})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kEq, {true})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kEq, {int64_t{2}})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kEq, {2.5})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kEq, {nan})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kIn, {S("x"), int64_t{1}, true, nan})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kIn, {})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kGeq, {int64_t{3}})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kLeq, {2.5})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kBetween, {int64_t{1}, 2.5})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kBetween, {S("a"), S("b")})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kGt, {S("m")})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kLt, {S("m")})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kExists)}}));
+  EXPECT_TRUE(Exact({{"a.*.b", P(Op::kEq, {int64_t{1}})}}));
+  EXPECT_TRUE(Exact({{"**", P(Op::kEq, {S("x")})}}));
+  EXPECT_TRUE(Exact({{"a", P(Op::kEq, {S("x")})}, {"b", P(Op::kBetween, {int64_t{1}, int64_t{2}})}}));
+  EXPECT_TRUE(Exact({{"**", P(Op::kExists)}, {"a", P(Op::kEq, {int64_t{1}})}}));
+  // Not exact: strict numeric bounds (the index compares them inclusively), $neq, $outside, $match (a prefix
+  // range), $nex (not served), a null or a long list, mixed-kind bounds, and a predicate left out of the
+  // intersection (a boolean or path-only one beside an equality).
+  EXPECT_FALSE(Exact({{"a", P(Op::kGt, {int64_t{3}})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kLt, {2.5})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kNeq, {int64_t{1}})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kOutside, {int64_t{1}, int64_t{2}})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kMatch, {S("x*")})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kNotExists)}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kEq, {int64_t{1}})}, {"b", P(Op::kNotExists)}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kEq, {ScalarValue()})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kIn, long_list)}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kBetween, {int64_t{1}, S("x")})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kEq, {int64_t{1}})}, {"b", P(Op::kEq, {true})}}));
+  EXPECT_FALSE(Exact({{"a", P(Op::kEq, {int64_t{1}})}, {"c", P(Op::kExists)}}));
+}
+
+// With exact candidates only the unindexed (marked) entities are matched on their JSON: a candidate's JSON is not
+// even read (here: replaced behind the catalog's back by text that is not an object, which the matcher rejects),
+// while a marked entity is still matched, both ways.
+TEST_F(MetadataIndexTest, ExactCandidatesReadOnlyUnindexedJson) {
+  std::string big = "{";
+  for (uint32_t i = 0; i < kMaxIndexedNodes; ++i) big += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  Seq("big", big + ",\"site\":\"lab\"}");
+  Topic("big", "t");
+  Seq("lab1", R"({"site":"lab","n":5})");
+  Topic("lab1", "t");
+  Seq("turin", R"({"site":"turin","n":7})");
+  Topic("turin", "t");
+  EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("lab")}))), (Names{"big/t", "lab1/t"}));
+  EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("turin")}))), (Names{"turin/t"}));
+  EXPECT_EQ(Find(SeqMeta("n", P(Op::kGeq, {int64_t{5}}))), (Names{"lab1/t", "turin/t"}));
+  auto built = sqlite::BuildFindTopicsSql(SeqMeta("site", P(Op::kEq, {S("lab")})));
+  ASSERT_TRUE(built.ok());
+  EXPECT_NE(built->sql.find("NOT IN (SELECT sequence_id FROM sequence_metadata_index WHERE path_id = 0 AND kind = 0)"),
+            std::string::npos)
+      << built->sql;
+  built = sqlite::BuildFindTopicsSql(SeqMeta("n", P(Op::kGt, {int64_t{5}})));
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(built->sql.find("NOT IN"), std::string::npos) << built->sql;
+
+  Exec("UPDATE sequences SET user_metadata = '[]' WHERE name IN ('lab1', 'turin')");
+  EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("lab")}))), (Names{"big/t", "lab1/t"}));  // exact: index only
+  EXPECT_EQ(Find(SeqMeta("n", P(Op::kGeq, {int64_t{5}}))), (Names{"lab1/t", "turin/t"}));
+  auto inexact = catalog_->FindTopics(SeqMeta("n", P(Op::kGt, {int64_t{5}})));  // the matcher reads the JSON
+  EXPECT_FALSE(inexact.ok());
+}
+
+// Topics driving the join: a metadata equality's candidates drive it (rowid lookups, the tag checked on the row),
+// a range's do not (the ontology_tag index drives); the same answers either way and without the index.
+TEST_F(MetadataIndexTest, SelectiveTopicMetadataDrivesBeforeTheTagIndex) {
+  for (int i = 0; i < 30; ++i) {
+    Seq("s" + std::to_string(i));
+    Topic("s" + std::to_string(i), "a", i % 2 ? "imu" : "gps", R"({"rate":)" + std::to_string(i % 5) + "}");
+    Topic("s" + std::to_string(i), "b", "radar", R"({"rate":3})");
+  }
+  TopicFilter by_equality = TopicMeta("rate", P(Op::kEq, {int64_t{3}}));
+  by_equality.topic.fields.push_back({EntityField::kOntologyTag, P(Op::kEq, {S("imu")})});
+  TopicFilter by_range = TopicMeta("rate", P(Op::kGeq, {int64_t{3}}));
+  by_range.topic.fields.push_back({EntityField::kOntologyTag, P(Op::kEq, {S("imu")})});
+  TopicFilter by_ontology = TopicMeta("rate", P(Op::kEq, {int64_t{3}}));
+  by_ontology.ontology_tags = std::vector<std::string>{"imu"};
+  const Names expected = {"s13/a", "s23/a", "s3/a"};
+  EXPECT_EQ(Find(by_equality), expected);
+  EXPECT_EQ(FindWith(false, by_equality), expected);
+  EXPECT_EQ(Find(by_ontology), expected);
+  EXPECT_EQ(Find(by_range), FindWith(false, by_range));
+  EXPECT_EQ(Find(by_range).size(), 6u);
+  for (const TopicFilter& f : {by_equality, by_ontology}) {
+    const std::string plan = Plan(f);
+    EXPECT_NE(plan.find("SEARCH t USING INTEGER PRIMARY KEY"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("topics_by_tag_answer"), std::string::npos) << plan;
+  }
+  const std::string range_plan = Plan(by_range);
+  EXPECT_NE(range_plan.find("topics_by_tag_answer"), std::string::npos) << range_plan;
 }
 
 }  // namespace

@@ -11,7 +11,11 @@
 //    metadata index can serve some of them (sqlite/metadata_index.h), an `id IN (<candidates>)` condition in
 //    front of it: sequences are then looked up by rowid from the candidates, topics too when they drive the
 //    join (when sequences drive it, a topic's id is only tested against the candidate set, '+t.id'). The
-//    candidates are a superset; mosaico_meta still decides, so results do not depend on the index.
+//    candidates are a superset; mosaico_meta still decides, so results do not depend on the index. When the
+//    index decides every predicate exactly (MetadataCandidates::exact), mosaico_meta runs only on the entities
+//    marked unindexed (`id NOT IN (<marked>) OR mosaico_meta(...)`): no candidate's JSON is read or parsed.
+//    Topics driving the join with metadata candidates from an equality or a short list: those drive it, the
+//    ontology_tag condition gets a '+' (a tag is shared by every topic of its type).
 //  - With sequence conditions the join is driven by sequences (CROSS JOIN), so sequence conditions are
 //    evaluated once per sequence and topic conditions only on topics of surviving sequences, found through the
 //    (sequence_id, name) index; without them topics drive it (using e.g. the ontology_tag index) and each

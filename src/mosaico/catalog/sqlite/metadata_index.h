@@ -17,6 +17,11 @@
 //    intersects the predicates most likely to be selective (equalities, $in, ranges, prefix matches); others
 //    are left to the matcher. Values are bound parameters; wildcard keys are matched against the (few)
 //    interned paths by the SQL function mosaico_key_path(key, path) (sqlite/query_functions.h).
+//    `exact` says the set is the answer itself apart from the marked entities: every predicate was served by a
+//    condition that selects exactly the rows where core::Holds is true (Condition::exact in the .cc: equalities,
+//    lists, inclusive numeric bounds, string bounds, $ex; not strict numeric bounds, $neq, $outside, $match), and
+//    none was left out of the intersection. Then MetadataMatcher only needs to decide on the marked entities
+//    (UnindexedOwnersSql), which saves reading and parsing every candidate's JSON.
 #pragma once
 
 #include <cstdint>
@@ -40,9 +45,19 @@ arrow::Status WriteMetadataIndex(Connection* conn, MetadataOwner owner, int64_t 
 
 arrow::Status BackfillMetadataIndex(Connection* conn);
 
+struct MetadataCandidates {
+  std::string sql;     // a compound SELECT of owner ids, the marked entities included
+  bool exact = false;  // see above
+  bool selective = false;  // led by an equality or a short $in list (likely few candidates)
+};
+
 // `params` gets the statement's parameters in order; `keys` keeps the wildcard keys bound as pointers alive.
-std::optional<std::string> MetadataCandidatesSql(MetadataOwner owner, const std::vector<MetadataPredicate>& predicates,
-                                                 std::vector<SqlParam>* params,
-                                                 std::vector<std::unique_ptr<std::vector<std::string>>>* keys);
+std::optional<MetadataCandidates> MetadataCandidatesSql(MetadataOwner owner,
+                                                        const std::vector<MetadataPredicate>& predicates,
+                                                        std::vector<SqlParam>* params,
+                                                        std::vector<std::unique_ptr<std::vector<std::string>>>* keys);
+
+// SELECT of the owner ids marked unindexed (no parameters).
+std::string UnindexedOwnersSql(MetadataOwner owner);
 
 }  // namespace mosaico::catalog::sqlite
