@@ -37,14 +37,18 @@ arrow::Status BindParam(sqlite3* db, sqlite3_stmt* stmt, int index, const sqlite
   return arrow::Status::OK();
 }
 
-TopicMatch ReadMatch(const Statement& row) {
+// `previous`: the row read before (nullptr for the first). Rows come grouped by sequence when sequences drive the
+// join, so a sequence's name is copied from the row before instead of being fetched again; the schema column is
+// only read when the query asked for it (otherwise it is a NULL literal).
+TopicMatch ReadMatch(const Statement& row, const TopicMatch* previous, bool with_schemas) {
   TopicMatch m;
   m.sequence_id = row.Int64(0);
-  m.sequence_name = row.Text(1);
+  const bool same_sequence = previous != nullptr && previous->sequence_id == m.sequence_id;
+  m.sequence_name = same_sequence ? previous->sequence_name : row.Text(1);
   m.topic_id = row.Int64(2);
   m.topic_name = row.Text(3);
   m.ontology_tag = row.Text(4);
-  m.schema_ipc = row.OptBlob(5);
+  if (with_schemas) m.schema_ipc = row.OptBlob(5);
   m.ts_min = row.OptInt64(6);
   m.ts_max = row.OptInt64(7);
   return m;
@@ -75,7 +79,7 @@ arrow::Result<std::vector<TopicMatch>> SqliteCatalog::FindTopics(const TopicFilt
     while (true) {
       ARROW_ASSIGN_OR_RAISE(bool row, stmt.Step());
       if (!row) break;
-      out.push_back(ReadMatch(stmt));
+      out.push_back(ReadMatch(stmt, out.empty() ? nullptr : &out.back(), filter.with_schemas));
     }
   }
   SortTopicMatches(&out);
