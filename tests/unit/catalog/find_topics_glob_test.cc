@@ -1,10 +1,12 @@
 // $match globs pushed into PostgreSQL whole (postgres::GlobRegex, an anchored regex beside the literal-prefix LIKE):
 //  - the regex alone, evaluated by PostgreSQL, accepts exactly the texts core::Glob accepts, for globs whose
 //    characters are regex metacharacters ('.', '+', '(', '\', '^', '$', '|', '{'), classes with ranges, ']' '-' '!'
-//    '^' inside, '?' against multi-byte characters, newlines; it is the test that can catch a wrong translation,
-//    since FindTopics still re-checks every row in C++;
+//    '^' inside, '?' against multi-byte characters, newlines;
 //  - FindTopics answers the same on both backends (= core::Glob over the stored names) for such globs on
-//    sequence names, topic names and topic names with a leading '/'.
+//    sequence names, topic names and topic names with a leading '/' (in a UTF8 database PostgreSQL's rows are not
+//    checked again in C++ when the regex was pushed, so these also catch a wrong translation end to end);
+//  - rows of a glob that is NOT pushed whole are still checked in C++: a glob the regex cannot express (U+0000 in
+//    a class), and any glob in a PostgreSQL database that is not UTF8 (SQL_ASCII: no regex; '?' is one code point).
 // The PostgreSQL parts are skipped unless MOSAICOD_TEST_PG_URL is set (catalog_test_util.h).
 #include <memory>
 #include <set>
@@ -14,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "catalog/find_topics_test_util.h"
+#include "mosaico/catalog/postgres/pg_admin.h"
 #include "mosaico/catalog/postgres/pg_conn.h"
 #include "mosaico/catalog/postgres/pg_metadata_sql.h"
 #include "mosaico/core/glob.h"
@@ -135,7 +138,68 @@ TEST_P(FindTopicsGlobTest, SequenceGlobSelectsTheSequencesTheGlobAccepts) {
   }
 }
 
+// "[\0-a]*" has no literal prefix and no regex (U+0000): every row comes back from PostgreSQL, and only the C++
+// check leaves out "bcd" (skipping it would answer all three).
+TEST_P(FindTopicsGlobTest, GlobNotPushedIsCheckedOnTheFetchedRows) {
+  for (const std::string name : {"abc", "Abc", "bcd"}) {
+    Seq(name);
+    Topic(name, "t");
+  }
+  const std::string pattern("[\0-a]*", 6);
+  auto glob = Glob::Compile(pattern);
+  ASSERT_TRUE(glob.ok()) << glob.status().ToString();
+  ASSERT_EQ(postgres::GlobRegex(*glob), "");  // the case under test: nothing pushed
+  EXPECT_EQ(Find(SeqField(EntityField::kName, P(Op::kMatch, {S(pattern)}))), (Names{"Abc/t", "abc/t"}));
+  TopicFilter topic;  // a topic-name glob with a leading '/' (the other pushdown path)
+  topic.topic.fields.push_back(
+      {EntityField::kName, P(Op::kMatch, {S(std::string("/[\0-t]", 6))}), /*with_leading_slash=*/true});
+  EXPECT_EQ(Find(topic), (Names{"Abc/t", "abc/t", "bcd/t"}));
+  topic.topic.fields[0].predicate = P(Op::kMatch, {S(std::string("/[\0-s]", 6))});
+  EXPECT_EQ(Find(topic), (Names{}));  // '/' || 't' is two characters
+}
+
 MOSAICO_CATALOG_BACKENDS(FindTopicsGlobTest);
+
+// A database that is not UTF8 gets no regex (a regex character is a byte there) and every row the literal prefix
+// lets through is checked with core::Glob, which counts code points: "a?" is "ab" and "a\u00e9", not "abc".
+TEST_F(PostgresGlobRegexTest, SqlAsciiDatabaseChecksEveryGlobInCpp) {
+  const std::string database = "mosaico_test_ascii_" + std::to_string(::getpid());
+  {
+    auto admin = postgres::PgConnection::Connect(pg_admin_url_);
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    ASSERT_TRUE((*admin)->ExecScript("DROP DATABASE IF EXISTS " + database).ok());
+    arrow::Status created = (*admin)->ExecScript("CREATE DATABASE " + database +
+                                                 " TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'");
+    ASSERT_TRUE(created.ok()) << created.ToString();
+  }
+  auto url = postgres::UrlWithDatabase(pg_admin_url_, database);
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  {
+    auto opened = OpenCatalog(*url);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    std::shared_ptr<Catalog> catalog = *opened;
+    for (const std::string name : {"ab", "abc", "a\xc3\xa9", "b"}) {
+      ASSERT_TRUE(catalog->CreateSequence(name, "{}", 100).ok());
+      auto session = catalog->CreateSession(name, "S", "uuid-" + name, 200);
+      ASSERT_TRUE(session.ok()) << session.status().ToString();
+      auto topic = catalog->CreateTopic(TopicFor(*session, "t"));
+      ASSERT_TRUE(topic.ok()) << topic.status().ToString();
+    }
+    auto conn = postgres::PgConnection::Connect(*url);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    EXPECT_FALSE((*conn)->server_utf8());
+    for (const auto& [pattern, want] : std::vector<std::pair<std::string, std::set<std::string>>>{
+             {"a?", {"ab", "a\xc3\xa9"}}, {"?", {"b"}}, {"a[b-z]*", {"ab", "abc"}}, {"a[\xc3\xa9]", {"a\xc3\xa9"}}}) {
+      auto found = catalog->FindTopics(SeqField(EntityField::kName, P(Op::kMatch, {S(pattern)})));
+      ASSERT_TRUE(found.ok()) << pattern << ": " << found.status().ToString();
+      std::set<std::string> got;
+      for (const TopicMatch& m : *found) got.insert(m.sequence_name);
+      EXPECT_EQ(got, want) << "glob '" << pattern << "'";
+    }
+  }
+  arrow::Status dropped = postgres::DropDatabase(pg_admin_url_, database);
+  EXPECT_TRUE(dropped.ok()) << dropped.ToString();
+}
 
 }  // namespace
 }  // namespace mosaico::catalog::testing

@@ -287,6 +287,10 @@ TEST_P(FindTopicsTest, CreatedAtAgainstFloatArgumentsIsExact) {
   EXPECT_EQ(seqs(P(Op::kLt, {10.5})), (Names{"small/t"}));
   EXPECT_EQ(seqs(P(Op::kEq, {10.0})), (Names{"small/t"}));
   EXPECT_EQ(seqs(P(Op::kBetween, {9.5, 10.5})), (Names{"small/t"}));
+  Topic("big", "u", "imu", "{}", 500);  // a topic's creation time checked in C++ too (PostgreSQL reads its column)
+  auto topics = [&](ScalarPredicate p) { return Find(TopicField(EntityField::kCreatedAtNs, std::move(p))); };
+  EXPECT_EQ(topics(P(Op::kGt, {400.5})), (Names{"big/u"}));
+  EXPECT_EQ(topics(P(Op::kLt, {400.5})), (Names{"big/t", "small/t"}));
 }
 
 // ----------------------------------------------------------------------------------------- ontology tag

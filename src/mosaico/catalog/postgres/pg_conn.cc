@@ -253,6 +253,10 @@ arrow::Status PgConnection::ExecScript(const std::string& sql) {
 
 bool PgConnection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 bool PgConnection::idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
+bool PgConnection::server_utf8() const {
+  const char* encoding = PQparameterStatus(conn_, "server_encoding");
+  return encoding != nullptr && std::string_view(encoding) == "UTF8";
+}
 
 // -------------------------------------------------------------------------------------- PgTransaction
 

@@ -145,6 +145,9 @@ class PgConnection {
   arrow::Status ExecScript(const std::string& sql);
   bool healthy() const;
   bool idle() const;  // not inside a transaction
+  // The database's encoding is UTF8 (server_encoding, reported by the server when the connection opened; fixed for
+  // the life of a database): text holds valid UTF-8 only, and a regex character is a code point.
+  bool server_utf8() const;
   size_t prepared_statements() const { return prepared_.size(); }  // tests
 
   static constexpr size_t kMaxPreparedStatements = 256;

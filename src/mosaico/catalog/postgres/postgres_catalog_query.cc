@@ -4,8 +4,10 @@
 // column: equalities and $in compare plainly (the database's collation is deterministic, so equal means
 // byte-equal, and the name/tag btree indexes serve them), ranges with COLLATE "C" (byte order, like SQLite's
 // BINARY); created_at_ns as BIGINT. $match with a wildcard pushes its literal prefix as a LIKE on the C-collated
-// name index and the whole glob as an anchored regex (postgres::GlobRegex), and is then checked in C++ with
-// core::Glob; predicates with arguments of another type and very long
+// name index and, in a UTF8 database (PgConnection::server_utf8), the whole glob as an anchored regex
+// (postgres::GlobRegex, exact: it accepts what core::Glob accepts), so those rows are not checked again; a glob the
+// regex cannot express (U+0000, invalid UTF-8) or any glob in a database of another encoding is checked in C++ with
+// core::Glob on the rows the prefix lets through; predicates with arguments of another type and very long
 // $in lists are evaluated in C++ on the fetched row with core::Holds (the exact semantics). Metadata predicates
 // are pushed into SQL as superset conditions on the JSONB copy of user_metadata (postgres/pg_metadata_sql.h: GIN-
 // served JSONPath equalities, JSONPath numeric ranges, ...) and the survivors are evaluated exactly by
@@ -45,9 +47,11 @@ namespace {
 
 constexpr size_t kMaxInlineInList = 1000;
 
-// Result columns.
-enum Col { kSeqId, kSeqName, kTopicId, kTopicName, kTag, kSchema, kTsMin, kTsMax, kSeqMeta, kTopicMeta,
-           kSeqCreated, kTopicCreated, kUnparsedAny };
+// Result columns: the first seven always, at these positions; the others only when the query reads them, after
+// those in this order (QueryBuilder::Sql sets their positions: every column costs per row on the server, on the wire
+// and in libpq's result, which for a 10k-topic answer is most of the time the daemon spends).
+enum Col { kSeqId, kSeqName, kTopicId, kTopicName, kTag, kTsMin, kTsMax, kSchema, kTopicMeta, kSeqCreated,
+           kTopicCreated, kUnparsedAny, kColCount };
 
 // Rows whose metadata copy the pushed conditions cannot judge, one EXISTS per kind; served by the partial indexes of
 // migration 4 and the (path, num_value) index of migration 9 (a few index pages, not a scan).
@@ -59,7 +63,7 @@ constexpr char kValuesMarkedSql[] = "EXISTS (SELECT 1 FROM sequence_metadata_val
 
 // A check evaluated in C++ on a fetched row.
 struct RowCheck {
-  int column;
+  Col column;
   bool integer;  // the column holds an int64 (created_at_ns), else text
   ScalarPredicate predicate;
   std::optional<Glob> glob;  // $match with a string pattern
@@ -70,13 +74,16 @@ bool HasWildcard(std::string_view pattern) { return pattern.find_first_of("*?#["
 
 class QueryBuilder {
  public:
+  // utf8: the database is UTF8 (PgConnection::server_utf8), so a glob can be pushed whole as a regex.
+  explicit QueryBuilder(bool utf8) : utf8_(utf8) {}
+
   arrow::Status AddEntity(const EntityFilter& filter, bool sequence) {
     const std::string entity = sequence ? "sequence" : "topic";
     const std::string alias = sequence ? "q." : "t.";
     for (const FieldPredicate& f : filter.fields) {
       std::string column;
       bool integer = false;
-      int col = 0;
+      Col col = kSeqName;
       switch (f.field) {
         case EntityField::kName:
           column = alias + "name";
@@ -147,16 +154,24 @@ class QueryBuilder {
   // condition on it must let through.
   // with_gate: one more column (kUnparsedAny), whether any row of the kinds the pushed conditions cannot judge
   // exists (computed once per statement, an InitPlan).
+  // Sets column(): the positions of the optional columns. A sequence's metadata is never a column (fetched once
+  // per sequence by a second statement).
   std::string Sql(bool with_schemas, bool sequences_unparsed, bool topics_unparsed, bool values_marked,
-                  bool with_gate) const {
-    std::string sql = "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, ";
+                  bool with_gate) {
+    // The topic's data interval is kept on its row with the chunks (migration 10).
+    std::string sql = "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.data_ts_min, t.data_ts_max";
+    int next = kSchema;
+    auto optional = [&](Col col, bool selected, const std::string& expression) {
+      pos_[col] = selected ? next++ : -1;
+      if (selected) sql += ", " + expression;
+    };
     // A schema snapshot is kilobytes per row (hex text on the wire): only a query with an ontology part reads it.
-    sql += with_schemas ? "t.schema_ipc, " : "NULL::bytea, ";
-    sql += "t.data_ts_min, t.data_ts_max, ";  // kept on the row with the chunks (migration 10)
-    sql += "NULL::text, ";  // a sequence's metadata: fetched once per sequence (SequenceMetadataOk), not per topic
-    sql += topic_matcher_ ? "t.user_metadata, " : "NULL::text, ";
-    sql += "q.created_at_ns, t.created_at_ns";
-    if (with_gate) sql += ", (SELECT " + GateSql() + ")";
+    optional(kSchema, with_schemas, "t.schema_ipc");
+    optional(kTopicMeta, topic_matcher_ != nullptr, "t.user_metadata");
+    // Creation times are read only by checks in C++ (a created_at_ns argument of another type).
+    optional(kSeqCreated, Checked(kSeqCreated), "q.created_at_ns");
+    optional(kTopicCreated, Checked(kTopicCreated), "t.created_at_ns");
+    if (with_gate) optional(kUnparsedAny, true, "(SELECT " + GateSql() + ")");
     sql += " FROM topics t JOIN sequences q ON q.id = t.sequence_id";
     std::vector<std::string> where = where_;
     std::vector<std::string> seq_pushed = seq_pushed_;
@@ -181,6 +196,8 @@ class QueryBuilder {
            (uses_metadata_values() ? kValuesMarkedSql : "FALSE");
   }
 
+  // The result position of `col` in the last Sql() (-1: not selected).
+  int column(Col col) const { return col < kSchema ? static_cast<int>(col) : pos_[col]; }
   const PgParams& params() const { return params_; }
   std::vector<RowCheck>& checks() { return checks_; }
   MetadataMatcher* seq_matcher() { return seq_matcher_.get(); }
@@ -205,17 +222,19 @@ class QueryBuilder {
 
   // The whole glob as an anchored regex on `value` (the column, or '/' || column): only rows the glob matches
   // leave the server (a bracket or '?' after the prefix once fetched ~5x the answer). The regex counts code points
-  // only in a UTF8 database (mosaicod creates its own so; a scalar subquery, evaluated once, lets every row of
-  // another through). The C++ check stays as the arbiter.
-  void AddGlobRegex(const std::string& value, const Glob& glob) {
+  // only in a UTF8 database (mosaicod creates its own so), where it is exact (postgres::GlobRegex; tested against
+  // core::Glob by find_topics_glob_test.cc). False when nothing was pushed (another encoding, or a glob the regex
+  // cannot express): the caller then checks the fetched rows with core::Glob.
+  bool AddGlobRegex(const std::string& value, const Glob& glob) {
+    if (!utf8_) return false;
     const std::string re = postgres::GlobRegex(glob);
-    if (re.empty()) return;
-    where_.push_back("((SELECT current_setting('server_encoding') <> 'UTF8') OR " + value + " COLLATE \"C\" ~ " +
-                     Param(re) + ")");
+    if (re.empty()) return false;
+    where_.push_back(value + " COLLATE \"C\" ~ " + Param(re));
+    return true;
   }
 
   // slash: the value compared is '/' || column (FieldPredicate::with_leading_slash; text columns only).
-  arrow::Status AddField(const std::string& stored_column, bool integer, int col, const std::string& what,
+  arrow::Status AddField(const std::string& stored_column, bool integer, Col col, const std::string& what,
                          const ScalarPredicate& p, bool slash) {
     if (p.op == PredicateOp::kExists) return arrow::Status::OK();  // catalog fields are never null
     if (p.op == PredicateOp::kNotExists) {
@@ -237,8 +256,9 @@ class QueryBuilder {
       if (!glob.ok()) return WithContext(glob.status(), what);
       if (HasWildcard(pattern)) {
         if (pattern[0] == '/') AddGlobPrefix(stored_column, pattern.substr(1));
-        AddGlobRegex("('/' || " + stored_column + ")", *glob);
-        checks_.push_back({col, integer, p, std::move(*glob), slash});
+        if (!AddGlobRegex("('/' || " + stored_column + ")", *glob)) {
+          checks_.push_back({col, integer, p, std::move(*glob), slash});
+        }
       } else if (pattern.empty() || pattern[0] != '/') {
         where_.push_back("FALSE");  // '/' || name never equals it
       } else {
@@ -286,8 +306,7 @@ class QueryBuilder {
           where_.push_back(column + " = " + Param(pattern));
         } else {
           AddGlobPrefix(stored_column, pattern);
-          AddGlobRegex(stored_column, *glob);
-          checks_.push_back({col, integer, p, std::move(*glob), slash});
+          if (!AddGlobRegex(stored_column, *glob)) checks_.push_back({col, integer, p, std::move(*glob), slash});
         }
         break;
       }
@@ -295,6 +314,11 @@ class QueryBuilder {
         checks_.push_back({col, integer, p, std::nullopt, slash});
     }
     return arrow::Status::OK();
+  }
+
+  // Whether a check in C++ reads result column `col`.
+  bool Checked(Col col) const {
+    return std::any_of(checks_.begin(), checks_.end(), [col](const RowCheck& c) { return c.column == col; });
   }
 
   std::string Probes(const char* sep) const {
@@ -320,6 +344,8 @@ class QueryBuilder {
     where->push_back("(" + jsonb + " IS NULL OR jsonb_typeof(" + jsonb + ") <> 'object' OR (" + all + "))");
   }
 
+  const bool utf8_;
+  int pos_[kColCount] = {};  // positions of the optional columns (Sql)
   std::vector<std::string> where_;
   std::vector<std::string> seq_pushed_, topic_pushed_;
   std::vector<std::string> seq_values_;  // SELECTs of sequence ids from the metadata values table
@@ -328,9 +354,9 @@ class QueryBuilder {
   std::unique_ptr<MetadataMatcher> seq_matcher_, topic_matcher_;
 };
 
-bool RowPasses(const PgResult& res, int r, const RowCheck& check) {
-  if (check.integer) return Holds(check.predicate, ScalarValue(res.Int64(r, check.column)));
-  std::string text = res.Text(r, check.column);
+bool RowPasses(const PgResult& res, int r, const RowCheck& check, int column) {
+  if (check.integer) return Holds(check.predicate, ScalarValue(res.Int64(r, column)));
+  std::string text = res.Text(r, column);
   if (check.with_leading_slash) text.insert(0, "/");
   if (check.glob) return check.glob->Matches(text);
   return Holds(check.predicate, ScalarValue(std::move(text)));
@@ -349,18 +375,18 @@ arrow::Result<bool> MetadataPasses(MetadataMatcher* matcher, const std::string& 
 }  // namespace
 
 arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFilter& filter) {
-  QueryBuilder builder;
+  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
+  QueryBuilder builder(conn->server_utf8());
   ARROW_RETURN_NOT_OK(builder.AddEntity(filter.sequence, /*sequence=*/true));
   ARROW_RETURN_NOT_OK(builder.AddEntity(filter.topic, /*sequence=*/false));
   if (filter.ontology_tags) builder.AddTags(*filter.ontology_tags);
 
-  ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   const bool pushed = builder.has_pushed_sequence_metadata() || builder.has_pushed_topic_metadata();
   // The common case, one statement: the pushed conditions as they are, plus whether rows they cannot judge exist.
   // Unprepared: the text is this query's shape, and its best plan depends on the values (selectivity).
   ARROW_ASSIGN_OR_RAISE(PgResult res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, false, false, false, pushed),
                                                            builder.params()));
-  if (pushed && (res.rows() == 0 || res.Bool(0, kUnparsedAny))) {
+  if (pushed && (res.rows() == 0 || res.Bool(0, builder.column(kUnparsedAny)))) {
     ARROW_ASSIGN_OR_RAISE(PgResult unparsed, conn->Exec(builder.ProbeSql()));
     const bool sequences_unparsed = unparsed.Bool(0, 0), topics_unparsed = unparsed.Bool(0, 1),
                values_marked = unparsed.Bool(0, 2);
@@ -373,7 +399,7 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   std::vector<char> row_ok(static_cast<size_t>(res.rows()), 1);
   for (int r = 0; r < res.rows(); ++r) {
     for (const RowCheck& check : builder.checks()) {
-      if (!RowPasses(res, r, check)) {
+      if (!RowPasses(res, r, check, builder.column(check.column))) {
         row_ok[static_cast<size_t>(r)] = 0;
         break;
       }
@@ -402,7 +428,9 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
       }
     }
   }
+  const int schema_col = builder.column(kSchema), topic_meta_col = builder.column(kTopicMeta);
   std::vector<TopicMatch> out;
+  out.reserve(static_cast<size_t>(res.rows()));
   int64_t last_sequence_id = 0;
   bool last_sequence_ok = false, have_last = false;
   for (int r = 0; r < res.rows(); ++r) {
@@ -416,15 +444,17 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
       }
       if (!last_sequence_ok) continue;
     }
-    ARROW_ASSIGN_OR_RAISE(bool topic_ok, MetadataPasses(builder.topic_matcher(), res.Text(r, kTopicMeta)));
-    if (!topic_ok) continue;
+    if (builder.topic_matcher() != nullptr) {
+      ARROW_ASSIGN_OR_RAISE(bool topic_ok, MetadataPasses(builder.topic_matcher(), res.Text(r, topic_meta_col)));
+      if (!topic_ok) continue;
+    }
     TopicMatch m;
     m.sequence_id = sequence_id;
     m.sequence_name = res.Text(r, kSeqName);
     m.topic_id = res.Int64(r, kTopicId);
     m.topic_name = res.Text(r, kTopicName);
     m.ontology_tag = res.Text(r, kTag);
-    m.schema_ipc = res.OptBytes(r, kSchema);
+    if (schema_col >= 0) m.schema_ipc = res.OptBytes(r, schema_col);
     m.ts_min = res.OptInt64(r, kTsMin);
     m.ts_max = res.OptInt64(r, kTsMax);
     out.push_back(std::move(m));
