@@ -356,3 +356,70 @@ TEST_F(MetadataIndexTest, SelectiveTopicMetadataDrivesBeforeTheTagIndex) {
 
 }  // namespace
 }  // namespace mosaico::catalog::testing
+
+namespace mosaico::catalog::testing {
+namespace {
+
+bool Distinct(const std::vector<std::pair<std::string, ScalarPredicate>>& predicates) {
+  std::vector<MetadataPredicate> metadata;
+  for (const auto& [key, p] : predicates) metadata.push_back({Key(key), p});
+  std::vector<sqlite::SqlParam> params;
+  std::vector<std::unique_ptr<std::vector<std::string>>> keys;
+  auto c = sqlite::MetadataCandidatesSql(sqlite::MetadataOwner::kTopic, metadata, &params, &keys);
+  return c.has_value() && c->distinct;
+}
+
+// Distinct candidate sets: an equality on a literal key (one index row per owner, path, kind and value), or an
+// intersection. Not a list or a range (duplicate JSON keys can give one owner two values), nor a wildcard key.
+TEST(MetadataCandidatesTest, DistinctOnlyForAnEqualityOrAnIntersection) {
+  EXPECT_TRUE(Distinct({{"a", P(Op::kEq, {S("x")})}}));
+  EXPECT_TRUE(Distinct({{"a", P(Op::kEq, {int64_t{2}})}}));
+  EXPECT_TRUE(Distinct({{"a", P(Op::kEq, {S("x")})}, {"b", P(Op::kGeq, {int64_t{1}})}}));
+  EXPECT_TRUE(Distinct({{"a", P(Op::kIn, {S("x"), S("y")})}, {"b", P(Op::kIn, {S("z")})}}));
+  EXPECT_FALSE(Distinct({{"a", P(Op::kIn, {S("x"), S("y")})}}));
+  EXPECT_FALSE(Distinct({{"a", P(Op::kGeq, {int64_t{1}})}}));
+  EXPECT_FALSE(Distinct({{"a.*", P(Op::kEq, {S("x")})}}));
+  EXPECT_FALSE(Distinct({{"a", P(Op::kEq, {true})}}));
+  EXPECT_TRUE(Distinct({{"a", P(Op::kEq, {S("x")})}, {"b", P(Op::kEq, {true})}}));  // the boolean left out
+}
+
+// Distinct selective candidates drive the join from the FROM clause (no `t.id IN`), their parameters bound before
+// the WHERE clause's (a tag and a name condition there); a marked topic still matched on its JSON; a $in list
+// stays an `IN`. Same answers as without the index.
+TEST_F(MetadataIndexTest, DistinctCandidatesDriveFromTheFromClause) {
+  std::string big = "{";
+  for (uint32_t i = 0; i < kMaxIndexedNodes; ++i) big += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  for (int i = 0; i < 20; ++i) {
+    Seq("s" + std::to_string(i));
+    Topic("s" + std::to_string(i), "a", i % 2 ? "imu" : "gps", R"({"m":"r)" + std::to_string(i % 4) + R"("})");
+  }
+  Seq("dup");
+  Topic("dup", "a", "imu", R"({"m":"r1","m":"r3"})");
+  Seq("big");
+  Topic("big", "a", "imu", big + R"(,"m":"r1"})");
+  TopicFilter eq_tag = TopicMeta("m", P(Op::kEq, {S("r1")}));
+  eq_tag.topic.fields.push_back({EntityField::kOntologyTag, P(Op::kEq, {S("imu")})});
+  eq_tag.topic.fields.push_back({EntityField::kName, P(Op::kEq, {S("a")})});
+  TopicFilter list = TopicMeta("m", P(Op::kIn, {S("r1"), S("r3")}));
+  list.ontology_tags = std::vector<std::string>{"imu"};
+  const Names expected = {"big/a", "s1/a", "s13/a", "s17/a", "s5/a", "s9/a"};  // dup: its last "m" counts
+  EXPECT_EQ(Find(eq_tag), expected);
+  EXPECT_EQ(FindWith(false, eq_tag), expected);
+  EXPECT_EQ(Find(list), FindWith(false, list));
+  EXPECT_EQ(Find(list).size(), 12u);  // 10 odd s<i>, dup once, big
+  auto built = sqlite::BuildFindTopicsSql(eq_tag);
+  ASSERT_TRUE(built.ok());
+  EXPECT_NE(built->sql.find("FROM (SELECT topic_id FROM topic_metadata_index"), std::string::npos) << built->sql;
+  EXPECT_EQ(built->sql.find("t.id IN ("), std::string::npos) << built->sql;
+  const std::string plan = Plan(eq_tag);
+  EXPECT_EQ(plan.find("topics_by_tag_answer"), std::string::npos) << plan;
+  // The candidates' rows lead (a compound, each part joined); the only list is the marked topics' NOT IN.
+  EXPECT_EQ(plan.find("COMPOUND QUERY"), 0u) << plan;
+  EXPECT_EQ(plan.rfind("LIST SUBQUERY", plan.find("value=?")), std::string::npos) << plan;
+  built = sqlite::BuildFindTopicsSql(list);
+  ASSERT_TRUE(built.ok());
+  EXPECT_NE(built->sql.find("t.id IN ("), std::string::npos) << built->sql;
+}
+
+}  // namespace
+}  // namespace mosaico::catalog::testing

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -77,8 +78,18 @@ class Builder {
     out_.sql += "t.data_ts_min, t.data_ts_max ";  // kept with the chunk rows (schema 9)
     // CROSS JOIN fixes the loop order (SQLite never reorders it). Without statistics the planner would
     // otherwise happily probe the ontology_tag index once per sequence.
-    out_.sql += sequence_driven_ ? "FROM sequences q CROSS JOIN topics t ON t.sequence_id = q.id"
-                                 : "FROM topics t CROSS JOIN sequences q ON q.id = t.sequence_id";
+    if (sequence_driven_) {
+      out_.sql += "FROM sequences q CROSS JOIN topics t ON t.sequence_id = q.id";
+    } else if (!driving_candidates_.empty()) {
+      // See AddEntity: the candidates' parameters come first, as their SELECT does in the text.
+      out_.sql += "FROM (" + driving_candidates_ + ") c CROSS JOIN topics t ON t.id = c.topic_id "
+                  "CROSS JOIN sequences q ON q.id = t.sequence_id";
+      driving_params_.insert(driving_params_.end(), std::make_move_iterator(out_.params.begin()),
+                             std::make_move_iterator(out_.params.end()));
+      out_.params = std::move(driving_params_);
+    } else {
+      out_.sql += "FROM topics t CROSS JOIN sequences q ON q.id = t.sequence_id";
+    }
     for (size_t i = 0; i < where.size(); ++i) out_.sql += (i == 0 ? " WHERE " : " AND ") + where[i];
     return std::move(out_);
   }
@@ -147,8 +158,16 @@ class Builder {
         if (candidates) {
           // '+t.id' when sequences drive the join: test membership, never probe topics by rowid per sequence.
           const std::string id = sequence ? "q.id" : (sequence_driven_ ? "+t.id" : "t.id");
-          where->push_back(id + " IN (" + candidates->sql + ")");
-          for (SqlParam& p : params) out_.params.push_back(std::move(p));
+          if (!sequence && tag_behind_metadata_ && candidates->distinct) {
+            // Selective candidates that name each topic once drive the join from the FROM clause: their rows
+            // go straight to the topic rowid lookups (SQLite flattens the compound into the join), where
+            // `t.id IN (...)` would first copy them into a temporary b-tree (1M topics, 19880-topic answer).
+            driving_candidates_ = candidates->sql;  // one column, topic_id
+            driving_params_ = std::move(params);
+          } else {
+            where->push_back(id + " IN (" + candidates->sql + ")");
+            for (SqlParam& p : params) out_.params.push_back(std::move(p));
+          }
           // Exact candidates: only the marked (unindexed) ones need their JSON read and matched; the subquery
           // is not correlated, so SQLite evaluates it once per statement.
           if (candidates->exact) meta_condition = "(" + id + " NOT IN (" + UnindexedOwnersSql(owner) + ") OR ";
@@ -287,6 +306,8 @@ class Builder {
 
   bool sequence_driven_ = false;
   bool tag_behind_metadata_ = false;  // see TopicMetadataSelective
+  std::string driving_candidates_;     // a SELECT of topic ids (column topic_id) driving the join, or ""
+  std::vector<SqlParam> driving_params_;
   FindTopicsSql out_;
 };
 

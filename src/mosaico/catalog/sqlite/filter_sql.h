@@ -15,7 +15,9 @@
 //    index decides every predicate exactly (MetadataCandidates::exact), mosaico_meta runs only on the entities
 //    marked unindexed (`id NOT IN (<marked>) OR mosaico_meta(...)`): no candidate's JSON is read or parsed.
 //    Topics driving the join with metadata candidates from an equality or a short list: those drive it, the
-//    ontology_tag condition gets a '+' (a tag is shared by every topic of its type).
+//    ontology_tag condition gets a '+' (a tag is shared by every topic of its type); when those candidates name
+//    each topic once (MetadataCandidates::distinct) they are the first table of the FROM clause instead of an
+//    `IN (...)` (no temporary b-tree; their parameters come first).
 //  - With sequence conditions the join is driven by sequences (CROSS JOIN), so sequence conditions are
 //    evaluated once per sequence and topic conditions only on topics of surviving sequences, found through the
 //    (sequence_id, name) index; without them topics drive it (using e.g. the ontology_tag index) and each

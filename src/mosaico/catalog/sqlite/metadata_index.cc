@@ -301,11 +301,13 @@ std::optional<MetadataCandidates> MetadataCandidatesSql(MetadataOwner owner,
   out.exact = all_exact;
   out.selective = best <= kList;
   std::string& sql = out.sql;
+  size_t intersected = 0;
   for (const Served& s : served) {
     if (&s != &served.front() && (s.condition.rank > last || best > last)) {
       out.exact = false;  // a predicate left out: the candidates are a superset
       break;
     }
+    ++intersected;
     if (!sql.empty()) sql += " INTERSECT ";
     sql += "SELECT " + owner_column + " FROM " + table + " WHERE ";
     if (s.condition.empty) {
@@ -325,6 +327,8 @@ std::optional<MetadataCandidates> MetadataCandidatesSql(MetadataOwner owner,
   }
   // Entities whose metadata is not indexed are candidates of every predicate. They have no other rows, so the
   // two parts never share an owner, and `IN (...)` removes duplicates anyway: UNION ALL spares a temporary b-tree.
+  out.distinct = intersected > 1 || (served.front().condition.rank == kEquality &&
+                                     !KeyHasWildcard(served.front().predicate->key));
   sql += " UNION ALL " + UnindexedOwnersSql(owner);
   return out;
 }

@@ -49,6 +49,10 @@ struct MetadataCandidates {
   std::string sql;     // a compound SELECT of owner ids, the marked entities included
   bool exact = false;  // see above
   bool selective = false;  // led by an equality or a short $in list (likely few candidates)
+  // No owner id twice: an INTERSECT, or one equality on a literal key (the index's primary key holds one row per
+  // (owner, path, kind, value)); the marked part never shares an owner. Such a set can drive a join from the
+  // FROM clause, where `IN (...)` would first copy it into a temporary b-tree.
+  bool distinct = false;
 };
 
 // `params` gets the statement's parameters in order; `keys` keeps the wildcard keys bound as pointers alive.
