@@ -211,6 +211,18 @@ std::optional<std::string> ValuesEquality(const ScalarValue& a, std::vector<std:
   return "(" + out + ")";
 }
 
+// Whether `v.text_value = left($a, 200)` (ValuesEquality) holds exactly for the members whose value equals `a`
+// (core::Holds): a string of fewer than 200 characters (left() cuts nothing, so equal texts are equal strings) that
+// is neither "true" nor "false" (booleans are stored as those texts). Characters are code points (a UTF8 database:
+// the query's strings are valid UTF-8); any other database is judged by the caller.
+bool ValuesEqualityIsExact(const ScalarValue& a) {
+  const auto* str = std::get_if<std::string>(&a);
+  if (str == nullptr || *str == "true" || *str == "false") return false;
+  size_t characters = 0;
+  for (unsigned char c : *str) characters += (c & 0xC0) != 0x80;
+  return characters < 200;
+}
+
 }  // namespace
 
 const char kMetadataValuesMarkerSql[] = "SELECT v.sequence_id FROM sequence_metadata_values v WHERE v.path = '{}'";
@@ -223,7 +235,9 @@ bool UseMetadataValues() {
   return use;
 }
 
-std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<std::string(const std::string&)>& param) {
+std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<std::string(const std::string&)>& param,
+                              bool* exact) {
+  if (exact != nullptr) *exact = false;
   const ScalarPredicate& p = m.predicate;
   if (m.key.empty() || p.op == PredicateOp::kNotExists) return "";
   const bool plain = PlainKey(m);
@@ -235,6 +249,7 @@ std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<st
   // The value condition with "$?" placeholders for `values`, in order.
   std::string condition;
   std::vector<std::string> values;
+  bool decided = false;  // the condition selects exactly the sequences that match (see ValuesEqualityIsExact)
   switch (p.op) {
     case PredicateOp::kExists:
       if (plain) return "";  // every sequence probably has it: the JSONB test on the row is cheaper
@@ -244,6 +259,7 @@ std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<st
       if (p.op == PredicateOp::kEq && p.args.size() != 1) return "";
       if (p.args.empty() || p.args.size() > kMaxPushedInList) return "";
       std::vector<std::string> alternatives;
+      decided = m.key.size() == 2 && m.key[0] == "**";
       for (const ScalarValue& a : p.args) {
         if (std::holds_alternative<std::monostate>(a)) continue;  // null equals nothing
         // Plain keys: numbers only (strings and booleans: GIN containment, MetadataSupersetSql).
@@ -251,6 +267,7 @@ std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<st
         auto one = ValuesEquality(a, &values);
         if (!one) return "";
         alternatives.push_back(*one);
+        decided = decided && ValuesEqualityIsExact(a);
       }
       if (alternatives.empty()) return "";
       condition = Conj(alternatives, "OR");
@@ -317,6 +334,7 @@ std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<st
     }
     sql += " AND " + filled;
   }
+  if (exact != nullptr) *exact = decided;
   return sql;
 }
 
@@ -389,7 +407,8 @@ std::string GlobRegex(const Glob& glob) {
 }
 
 std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& m,
-                                const std::function<std::string(const std::string&)>& param) {
+                                const std::function<std::string(const std::string&)>& param, bool* exact) {
+  if (exact != nullptr) *exact = false;
   const ScalarPredicate& p = m.predicate;
   if (p.op == PredicateOp::kNotExists || m.key.empty()) return "";
   const bool plain = PlainKey(m);
@@ -447,6 +466,9 @@ std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicat
         if (all_qualify && !documents.empty()) {
           std::vector<std::string> contains;
           for (const std::string& d : documents) contains.push_back("(" + jsonb + " @> " + param(d) + "::jsonb)");
+          // Exact (header): nested objects ending in a string or boolean are contained only along the same keys
+          // through objects, ending in an equal scalar of the same type.
+          if (exact != nullptr) *exact = true;
           return Conj(contains, "OR");
         }
       } else if (auto name = WildcardKeyLastName(m.key)) {

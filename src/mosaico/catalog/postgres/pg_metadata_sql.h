@@ -20,6 +20,32 @@
 //    value (MetadataMembersSql), served by the GIN expression index of PostgreSQL migration 8. Any node such a
 //    key reaches is a member `name` of some object, so the condition is a superset.
 //  - Every value reaches SQL as a bound parameter, added through `param` (which returns its "$n").
+//
+// Exactness (`exact`, set by both generators; false for every form not listed here). A condition is EXACT when it
+// holds for precisely the rows whose user_metadata satisfies the predicate under MetadataMatcher, among the rows
+// the SQL can judge: JSONB a non-NULL object, and for MetadataValuesSql a sequence without a marker row. The caller
+// may then skip reading the metadata text and MetadataMatcher for those rows; rows the SQL cannot judge (JSONB NULL:
+// text PostgreSQL cannot parse, e.g. "\u0000" or a lone surrogate; not an object; marked) still go through
+// MetadataMatcher. It assumes a UTF8 database (the caller's check) and that PostgreSQL and JsonDoc read the same
+// text alike, which both do for RFC 8259 JSON: strings and keys decoded byte for byte, a duplicated key meaning its
+// last occurrence. Exact are, and only are:
+//  - MetadataSupersetSql, a plain key (no "*"/"**") with $eq/$in whose non-null arguments are all strings or
+//    booleans (at least one, at most 64): the OR of `jsonb @> {"k1":{"k2":v}}`. JSONB containment of nested objects
+//    ending in a scalar holds only along the same keys through objects (an array at a level is a different
+//    container type and never contains an object, nor does an array contain the scalar there: the "array contains
+//    a primitive" rule applies at the top level only, where the document is an object) and only when the value
+//    there is a scalar of the same JSON type that compares equal (strings: byte-equal; "true" the string is not
+//    true the boolean). That is MetadataMatcher's rule for a plain key.
+//  - MetadataValuesSql, the key "**.<name>" exactly, with $eq/$in whose non-null arguments are all strings of
+//    fewer than 200 characters other than "true" and "false": the table has a row per member reached through
+//    objects only (what "**" descends), any path ending in <name>; strings are cut to 200 characters (a shorter
+//    argument equals only an uncut equal string) and booleans are stored as 'true'/'false' (excluded above).
+// Not exact (the C++ re-check stays): numbers anywhere (JSONB keeps exact decimals, our reader rounds to int64/
+// double, so bounds are widened); the members index of wildcard keys (JSONPath's `.**` also descends arrays, and
+// it ignores the key's other segments); JSONPath filters (lax mode looks inside arrays); `#>`/`#>>` ($ex, string
+// ranges: they index arrays by number and see JSON null as present); $match prefixes; "**.<name>" with booleans,
+// with "true"/"false" strings or with strings of 200 characters or more; keys such as "a.**.b" or "*.b" on the
+// values table (only the path's last name is compared).
 #pragma once
 
 #include <functional>
@@ -38,7 +64,7 @@ extern const char kMetadataMembersPath[];
 std::string MetadataMembersSql(const std::string& jsonb);
 
 std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& predicate,
-                                const std::function<std::string(const std::string&)>& param);
+                                const std::function<std::string(const std::string&)>& param, bool* exact = nullptr);
 
 // The sequence metadata values table of PostgreSQL migration 9 (sequence_metadata_values: sequence_id, path TEXT[],
 // num_value NUMERIC, text_value TEXT; one row per non-null member at any depth, arrays not descended; strings cut to
@@ -51,7 +77,7 @@ std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicat
 // returned. Whether FindTopics uses it at all: UseMetadataValues() (MOSAICOD_PG_NO_METADATA_VALUES=1 turns it off,
 // for bench/catalog_query_bench.py).
 std::string MetadataValuesSql(const MetadataPredicate& predicate,
-                              const std::function<std::string(const std::string&)>& param);
+                              const std::function<std::string(const std::string&)>& param, bool* exact = nullptr);
 extern const char kMetadataValuesMarkerSql[];  // SELECT v.sequence_id of the marked (unindexed) sequences
 bool UseMetadataValues();
 

@@ -415,6 +415,13 @@ CREATE INDEX IF NOT EXISTS topics_by_ontology_tag_covering ON topics (ontology_t
 DROP INDEX IF EXISTS topics_by_ontology_tag;
 )sql";
 
+// Version 12: a sequence's name beside its id, so FindTopics joins a topic-driven answer (topic metadata, tags) to its
+// sequences by index-only probes instead of one heap page of the wide sequences table per row. 1M topics, a 19880-
+// topic answer (topic metadata equality + tag): the statement 145-165 -> 80-95 ms in psql. IF NOT EXISTS: re-runnable.
+constexpr char kMigration12[] = R"sql(
+CREATE INDEX IF NOT EXISTS sequences_id_name ON sequences (id) INCLUDE (name);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -434,6 +441,8 @@ const std::vector<Migration>& Migrations() {
       {10, "topic data interval on the topic row (min ts_min / max ts_max of its chunks)", kMigration10,
        BackfillTopicIntervals},
       {11, "covering topic indexes: FindTopics answers by index-only scans", kMigration11},
+      {12, "covering sequence index (id) INCLUDE (name): topic-driven answers join by index-only scans",
+       kMigration12},
   };
   return kMigrations;
 }

@@ -12,7 +12,10 @@
 // are pushed into SQL as superset conditions on the JSONB copy of user_metadata (postgres/pg_metadata_sql.h: GIN-
 // served JSONPath equalities, JSONPath numeric ranges, ...) and the survivors are evaluated exactly by
 // MetadataMatcher (backend-neutral) on the verbatim text (a sequence's text fetched once by a second statement for
-// the sequences of the rows, not with every topic row). Rows whose JSONB is NULL or not an object (text
+// the sequences of the rows, not with every topic row), except where every metadata predicate of the entity has an
+// EXACT condition (pg_metadata_sql.h: string/boolean equality on a plain key by containment, short strings on
+// "**.<name>" in the metadata values table): the SQL has decided those rows, so neither the text is read nor the
+// matcher run, but for the rows the conditions cannot judge. Rows whose JSONB is NULL or not an object (text
 // PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact evaluation, and so are sequences the metadata
 // values table marks as unindexed: the statement with the pushed conditions carries one more column, computed once
 // from the partial indexes of migrations 4 and 9, saying whether the catalog has any such rows. Only when it does (or
@@ -114,17 +117,23 @@ class QueryBuilder {
       (sequence ? seq_matcher_ : topic_matcher_) = std::move(*matcher);
       std::vector<std::string>& pushed = sequence ? seq_pushed_ : topic_pushed_;
       auto param = [this](const std::string& v) { return Param(v); };
+      // Exact only in a UTF8 database (pg_metadata_sql.h) and when every predicate's condition is.
+      bool all_exact = utf8_;
       for (const MetadataPredicate& m : filter.metadata) {
+        bool exact = false;
         if (sequence && postgres::UseMetadataValues()) {
-          std::string values = postgres::MetadataValuesSql(m, param);
+          std::string values = postgres::MetadataValuesSql(m, param, &exact);
           if (!values.empty()) {
             seq_values_.push_back(std::move(values));
+            all_exact = all_exact && exact;
             continue;
           }
         }
-        std::string condition = postgres::MetadataSupersetSql(alias + "metadata_jsonb", m, param);
+        std::string condition = postgres::MetadataSupersetSql(alias + "metadata_jsonb", m, param, &exact);
+        all_exact = all_exact && exact && !condition.empty();
         if (!condition.empty()) pushed.push_back(std::move(condition));
       }
+      (sequence ? seq_exact_ : topic_exact_) = all_exact;
     }
     return arrow::Status::OK();
   }
@@ -167,7 +176,14 @@ class QueryBuilder {
     };
     // A schema snapshot is kilobytes per row (hex text on the wire): only a query with an ontology part reads it.
     optional(kSchema, with_schemas, "t.schema_ipc");
-    optional(kTopicMeta, topic_matcher_ != nullptr, "t.user_metadata");
+    // Exact topic conditions decide every row whose JSONB they can judge: the text only of the others (NULL else).
+    if (!topic_exact_) {
+      optional(kTopicMeta, topic_matcher_ != nullptr, "t.user_metadata");
+    } else {
+      optional(kTopicMeta, topics_unparsed,
+               "CASE WHEN t.metadata_jsonb IS NULL OR jsonb_typeof(t.metadata_jsonb) <> 'object' "
+               "THEN t.user_metadata END");
+    }
     // Creation times are read only by checks in C++ (a created_at_ns argument of another type).
     optional(kSeqCreated, Checked(kSeqCreated), "q.created_at_ns");
     optional(kTopicCreated, Checked(kTopicCreated), "t.created_at_ns");
@@ -202,6 +218,10 @@ class QueryBuilder {
   std::vector<RowCheck>& checks() { return checks_; }
   MetadataMatcher* seq_matcher() { return seq_matcher_.get(); }
   MetadataMatcher* topic_matcher() { return topic_matcher_.get(); }
+  // Every metadata predicate of the entity has an exact pushed condition (pg_metadata_sql.h): only rows the SQL
+  // cannot judge (JSONB NULL or not an object, sequences marked in the metadata values table) need MetadataMatcher.
+  bool seq_exact() const { return seq_matcher_ != nullptr && seq_exact_; }
+  bool topic_exact() const { return topic_matcher_ != nullptr && topic_exact_; }
 
  private:
   template <typename T>
@@ -349,6 +369,7 @@ class QueryBuilder {
   std::vector<std::string> where_;
   std::vector<std::string> seq_pushed_, topic_pushed_;
   std::vector<std::string> seq_values_;  // SELECTs of sequence ids from the metadata values table
+  bool seq_exact_ = false, topic_exact_ = false;
   PgParams params_;
   std::vector<RowCheck> checks_;
   std::unique_ptr<MetadataMatcher> seq_matcher_, topic_matcher_;
@@ -386,6 +407,8 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   // Unprepared: the text is this query's shape, and its best plan depends on the values (selectivity).
   ARROW_ASSIGN_OR_RAISE(PgResult res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, false, false, false, pushed),
                                                            builder.params()));
+  // Whether rows the pushed conditions cannot judge may be in `res` (they came in through the OR-ed escapes).
+  bool unjudged_rows = false;
   if (pushed && (res.rows() == 0 || res.Bool(0, builder.column(kUnparsedAny)))) {
     ARROW_ASSIGN_OR_RAISE(PgResult unparsed, conn->Exec(builder.ProbeSql()));
     const bool sequences_unparsed = unparsed.Bool(0, 0), topics_unparsed = unparsed.Bool(0, 1),
@@ -394,6 +417,7 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
       ARROW_ASSIGN_OR_RAISE(res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, sequences_unparsed,
                                                                   topics_unparsed, values_marked, false),
                                                       builder.params()));
+      unjudged_rows = sequences_unparsed || values_marked;
     }
   }
   std::vector<char> row_ok(static_cast<size_t>(res.rows()), 1);
@@ -407,21 +431,30 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   }
   // A sequence's metadata is fetched and evaluated once, however many of its topics came back (a 200k-topic answer
   // of 20k sequences sent each sequence's metadata text ten times). A sequence deleted meanwhile is left out.
+  // Exact sequence conditions (pg_metadata_sql.h) decided every row already, unless rows they cannot judge came in:
+  // then only those sequences (JSONB NULL or not an object, marked) are fetched and evaluated; the others pass (as
+  // the statement saw them: no second look, so a sequence deleted meanwhile is listed as in a one-statement answer).
+  const bool seq_exact = builder.seq_exact();
   std::unordered_map<int64_t, bool> seq_ok_by_id;
-  if (builder.seq_matcher() != nullptr) {
+  if (builder.seq_matcher() != nullptr && (!seq_exact || unjudged_rows)) {
     std::string ids = "{";
     for (int r = 0; r < res.rows(); ++r) {
       if (!row_ok[static_cast<size_t>(r)]) continue;
       const int64_t id = res.Int64(r, kSeqId);
-      if (!seq_ok_by_id.emplace(id, false).second) continue;
+      if (!seq_ok_by_id.emplace(id, seq_exact).second) continue;
       if (ids.size() > 1) ids.push_back(',');
       ids += std::to_string(id);
     }
     ids.push_back('}');
     if (!seq_ok_by_id.empty()) {
-      ARROW_ASSIGN_OR_RAISE(PgResult metadata,
-                            conn->Exec("SELECT id, user_metadata FROM sequences WHERE id = ANY($1::bigint[])",
-                                       PgParams::Of(ids)));
+      ARROW_ASSIGN_OR_RAISE(
+          PgResult metadata,
+          conn->Exec(seq_exact ? std::string("SELECT id, user_metadata FROM sequences WHERE id = ANY($1::bigint[]) "
+                                             "AND (metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object' "
+                                             "OR id IN (") +
+                                     postgres::kMetadataValuesMarkerSql + "))"
+                               : std::string("SELECT id, user_metadata FROM sequences WHERE id = ANY($1::bigint[])"),
+                     PgParams::Of(ids)));
       for (int r = 0; r < metadata.rows(); ++r) {
         ARROW_ASSIGN_OR_RAISE(bool ok, MetadataPasses(builder.seq_matcher(), metadata.Text(r, 1)));
         seq_ok_by_id[metadata.Int64(r, 0)] = ok;
@@ -436,7 +469,7 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   for (int r = 0; r < res.rows(); ++r) {
     if (!row_ok[static_cast<size_t>(r)]) continue;
     const int64_t sequence_id = res.Int64(r, kSeqId);
-    if (builder.seq_matcher() != nullptr) {
+    if (builder.seq_matcher() != nullptr && (!seq_exact || unjudged_rows)) {
       if (!have_last || sequence_id != last_sequence_id) {  // rows mostly come grouped by sequence
         last_sequence_id = sequence_id;
         last_sequence_ok = seq_ok_by_id[sequence_id];
@@ -444,7 +477,8 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
       }
       if (!last_sequence_ok) continue;
     }
-    if (builder.topic_matcher() != nullptr) {
+    // Exact topic conditions: only the rows whose text was selected (JSONB NULL or not an object) are evaluated.
+    if (builder.topic_matcher() != nullptr && topic_meta_col >= 0 && !res.IsNull(r, topic_meta_col)) {
       ARROW_ASSIGN_OR_RAISE(bool topic_ok, MetadataPasses(builder.topic_matcher(), res.Text(r, topic_meta_col)));
       if (!topic_ok) continue;
     }
