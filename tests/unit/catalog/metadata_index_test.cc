@@ -309,14 +309,19 @@ TEST_F(MetadataIndexTest, ExactCandidatesReadOnlyUnindexedJson) {
   EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("lab")}))), (Names{"big/t", "lab1/t"}));
   EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("turin")}))), (Names{"turin/t"}));
   EXPECT_EQ(Find(SeqMeta("n", P(Op::kGeq, {int64_t{5}}))), (Names{"lab1/t", "turin/t"}));
+  // Exact: the marked sequences are matched inside the candidate set, the join never reads q.user_metadata.
   auto built = sqlite::BuildFindTopicsSql(SeqMeta("site", P(Op::kEq, {S("lab")})));
   ASSERT_TRUE(built.ok());
-  EXPECT_NE(built->sql.find("NOT IN (SELECT sequence_id FROM sequence_metadata_index WHERE path_id = 0 AND kind = 0)"),
+  EXPECT_NE(built->sql.find("UNION ALL SELECT id FROM sequences WHERE id IN (SELECT sequence_id FROM "
+                            "sequence_metadata_index WHERE path_id = 0 AND kind = 0) AND "
+                            "mosaico_meta(user_metadata, ?)"),
             std::string::npos)
       << built->sql;
-  built = sqlite::BuildFindTopicsSql(SeqMeta("n", P(Op::kGt, {int64_t{5}})));
+  EXPECT_EQ(built->sql.find("q.user_metadata"), std::string::npos) << built->sql;
+  built = sqlite::BuildFindTopicsSql(SeqMeta("n", P(Op::kGt, {int64_t{5}})));  // a superset: matched per row
   ASSERT_TRUE(built.ok());
-  EXPECT_EQ(built->sql.find("NOT IN"), std::string::npos) << built->sql;
+  EXPECT_NE(built->sql.find("mosaico_meta(q.user_metadata, ?)"), std::string::npos) << built->sql;
+  EXPECT_EQ(built->sql.find("AND mosaico_meta(user_metadata"), std::string::npos) << built->sql;
 
   Exec("UPDATE sequences SET user_metadata = '[]' WHERE name IN ('lab1', 'turin')");
   EXPECT_EQ(Find(SeqMeta("site", P(Op::kEq, {S("lab")}))), (Names{"big/t", "lab1/t"}));  // exact: index only
@@ -345,13 +350,65 @@ TEST_F(MetadataIndexTest, SelectiveTopicMetadataDrivesBeforeTheTagIndex) {
   EXPECT_EQ(Find(by_ontology), expected);
   EXPECT_EQ(Find(by_range), FindWith(false, by_range));
   EXPECT_EQ(Find(by_range).size(), 6u);
-  for (const TopicFilter& f : {by_equality, by_ontology}) {
-    const std::string plan = Plan(f);
+  for (TopicFilter f : {by_equality, by_ontology}) {
+    // Schemas asked for: the topic rows are read by rowid.
+    std::string plan = Plan(f);
     EXPECT_NE(plan.find("SEARCH t USING INTEGER PRIMARY KEY"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("topics_by_tag_answer"), std::string::npos) << plan;
+    // Not asked (a query without an ontology part): exact candidates read the answer's columns from the narrow
+    // (id, ...) index (schema 10), never the topic rows.
+    f.with_schemas = false;
+    EXPECT_EQ(Find(f), expected);
+    plan = Plan(f);
+    EXPECT_NE(plan.find("SEARCH t USING COVERING INDEX topics_by_id_answer (id=?)"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SEARCH t USING INTEGER PRIMARY KEY"), std::string::npos) << plan;
     EXPECT_EQ(plan.find("topics_by_tag_answer"), std::string::npos) << plan;
   }
   const std::string range_plan = Plan(by_range);
   EXPECT_NE(range_plan.find("topics_by_tag_answer"), std::string::npos) << range_plan;
+}
+
+// A sequence read for its name only comes from the (id, name) index (schema 10), not from the sequences table:
+// sequences chosen by exact metadata candidates alone, or selective topic candidates driving the join. Sequences
+// with a field condition or a superset of candidates (their JSON matched per row) are read from the table, and so
+// are the sequences of topics found by a scan (a rowid lookup of the row before is free). Same answers with and
+// without the metadata index, marked (unindexed) sequences included both ways.
+TEST_F(MetadataIndexTest, SequenceNamesComeFromTheNarrowIndex) {
+  std::string big = "{";
+  for (uint32_t i = 0; i < kMaxIndexedNodes; ++i) big += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  for (int i = 0; i < 20; ++i) {
+    Seq("s" + std::to_string(i), R"({"site":")" + std::string(i % 2 ? "lab" : "turin") + R"(","n":)" +
+                                     std::to_string(i) + "}");
+    Topic("s" + std::to_string(i), "a", i % 3 ? "imu" : "gps", R"({"m":"r)" + std::to_string(i % 4) + R"("})");
+  }
+  Seq("big_lab", big + R"(,"site":"lab","n":3})");
+  Topic("big_lab", "a", "imu", R"({"m":"r1"})");
+  Seq("big_turin", big + R"(,"site":"turin","n":30})");
+  Topic("big_turin", "a", "gps", R"({"m":"r1"})");
+  TopicFilter exact_seq = SeqMeta("site", P(Op::kEq, {S("lab")}));
+  exact_seq.topic.fields.push_back({EntityField::kOntologyTag, P(Op::kEq, {S("imu")})});
+  const TopicFilter topic_driven = TopicMeta("m", P(Op::kEq, {S("r1")}));
+  TopicFilter tag_only;
+  tag_only.topic.fields.push_back({EntityField::kOntologyTag, P(Op::kEq, {S("gps")})});
+  const TopicFilter inexact_seq = SeqMeta("n", P(Op::kGt, {int64_t{16}}));
+  TopicFilter named_seq = SeqMeta("site", P(Op::kEq, {S("lab")}));
+  named_seq.sequence.fields.push_back({EntityField::kName, P(Op::kMatch, {S("s1*")})});
+  EXPECT_EQ(Find(exact_seq), (Names{"big_lab/a", "s1/a", "s11/a", "s13/a", "s17/a", "s19/a", "s5/a", "s7/a"}));
+  EXPECT_EQ(Find(topic_driven), (Names{"big_lab/a", "big_turin/a", "s1/a", "s13/a", "s17/a", "s5/a", "s9/a"}));
+  EXPECT_EQ(Find(inexact_seq), (Names{"big_turin/a", "s17/a", "s18/a", "s19/a"}));
+  EXPECT_EQ(Find(named_seq), (Names{"s1/a", "s11/a", "s13/a", "s15/a", "s17/a", "s19/a"}));
+  for (const TopicFilter& f : {exact_seq, topic_driven, tag_only, inexact_seq, named_seq}) {
+    EXPECT_EQ(Find(f), FindWith(false, f));
+  }
+  for (const TopicFilter& f : {exact_seq, topic_driven}) {
+    const std::string plan = Plan(f);
+    EXPECT_NE(plan.find("SEARCH q USING COVERING INDEX sequences_by_id_name (id=?)"), std::string::npos) << plan;
+  }
+  for (const TopicFilter& f : {tag_only, inexact_seq, named_seq}) {
+    const std::string plan = Plan(f);
+    EXPECT_EQ(plan.find("sequences_by_id_name"), std::string::npos) << plan;
+  }
+  EXPECT_NE(Plan(tag_only).find("SEARCH q USING INTEGER PRIMARY KEY"), std::string::npos) << Plan(tag_only);
 }
 
 }  // namespace

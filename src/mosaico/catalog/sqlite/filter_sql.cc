@@ -1,9 +1,11 @@
 #include "mosaico/catalog/sqlite/filter_sql.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "mosaico/catalog/sqlite/metadata_index.h"
@@ -64,10 +66,20 @@ class Builder {
  public:
   arrow::Result<FindTopicsSql> Build(const TopicFilter& filter) {
     sequence_driven_ = !filter.sequence.empty();
-    tag_behind_metadata_ = !sequence_driven_ && TopicMetadataSelective(filter.topic.metadata);
+    std::optional<Candidates> sequence_candidates = MetadataIndexCandidates(MetadataOwner::kSequence, filter.sequence);
+    std::optional<Candidates> topic_candidates = MetadataIndexCandidates(MetadataOwner::kTopic, filter.topic);
+    tag_behind_metadata_ = !sequence_driven_ && topic_candidates && topic_candidates->set.selective;
+    // Sequences driving the join are read only for their names when their conditions are all metadata decided
+    // by the index alone.
+    sequence_name_only_ = sequence_driven_ && filter.sequence.fields.empty() && sequence_candidates &&
+                          sequence_candidates->set.exact;
+    // Topics found by id from exact candidates, when the answer's columns are all the row is read for.
+    const auto reads_created_at = [](const FieldPredicate& f) { return f.field == EntityField::kCreatedAtNs; };
+    topic_answer_only_ = topic_candidates && topic_candidates->set.exact && !filter.with_schemas &&
+                         std::none_of(filter.topic.fields.begin(), filter.topic.fields.end(), reads_created_at);
     std::vector<std::string> where;
-    ARROW_RETURN_NOT_OK(AddEntity(filter.sequence, /*sequence=*/true, &where));
-    ARROW_RETURN_NOT_OK(AddEntity(filter.topic, /*sequence=*/false, &where));
+    ARROW_RETURN_NOT_OK(AddEntity(filter.sequence, /*sequence=*/true, std::move(sequence_candidates), &where));
+    ARROW_RETURN_NOT_OK(AddEntity(filter.topic, /*sequence=*/false, std::move(topic_candidates), &where));
     if (filter.ontology_tags) {
       where.push_back(InCondition({TopicColumn("ontology_tag"), ColumnType::kText, "ontology tags"},
                                   *filter.ontology_tags));
@@ -78,12 +90,22 @@ class Builder {
     out_.sql += "t.data_ts_min, t.data_ts_max ";  // kept with the chunk rows (schema 9)
     // CROSS JOIN fixes the loop order (SQLite never reorders it). Without statistics the planner would
     // otherwise happily probe the ontology_tag index once per sequence.
+    // A sequence read for its name only is looked up in the narrow (id, name) index (schema 10), not in the
+    // sequences table whose rows carry the user metadata (1M topics, 19850 sequences in the sqlite3 shell: 11 ms
+    // instead of 17): when sequences drive the join (each looked up once), or selective topic candidates do.
+    // Not under topics found by a scan: there consecutive rows often share a sequence, and a rowid lookup of the
+    // row the cursor is on costs nothing, an index lookup a descent (1M topics, a 124790-topic answer of 73380
+    // sequences: 0.91-0.94x with the index).
+    const std::string by_name_index = "sequences q INDEXED BY sequences_by_id_name";
     if (sequence_driven_) {
-      out_.sql += "FROM sequences q CROSS JOIN topics t ON t.sequence_id = q.id";
+      out_.sql += "FROM " + (sequence_name_only_ ? by_name_index : "sequences q") +
+                  " CROSS JOIN topics t ON t.sequence_id = q.id";
     } else if (!driving_candidates_.empty()) {
       // See AddEntity: the candidates' parameters come first, as their SELECT does in the text.
-      out_.sql += "FROM (" + driving_candidates_ + ") c CROSS JOIN topics t ON t.id = c.topic_id "
-                  "CROSS JOIN sequences q ON q.id = t.sequence_id";
+      // A topic whose answer columns are all that is read comes from the narrow (id, ...) index (schema 10).
+      out_.sql += "FROM (" + driving_candidates_ + ") c CROSS JOIN topics t " +
+                  (topic_answer_only_ ? "INDEXED BY topics_by_id_answer " : "") + "ON t.id = c.topic_id "
+                  "CROSS JOIN " + by_name_index + " ON q.id = t.sequence_id";
       driving_params_.insert(driving_params_.end(), std::make_move_iterator(out_.params.begin()),
                              std::make_move_iterator(out_.params.end()));
       out_.params = std::move(driving_params_);
@@ -104,16 +126,23 @@ class Builder {
                           (tag_behind_metadata_ && column == "ontology_tag");
     return (no_index ? "+t." : "t.") + column;
   }
-  // When topics drive the join and their metadata candidates come from an equality (or a short list), those
-  // candidates drive it, not the ontology_tag index: a tag is shared by every topic of its type (1M topics, 10
-  // tags: 100k index entries walked for a 20k-topic answer, 69 vs 48 ms in the sqlite3 shell), so the tag is
-  // then checked on each candidate's row, which is read anyway.
-  static bool TopicMetadataSelective(const std::vector<MetadataPredicate>& metadata) {
-    if (metadata.empty() || !g_use_metadata_index.load(std::memory_order_relaxed)) return false;
-    std::vector<SqlParam> params;
-    std::vector<std::unique_ptr<std::vector<std::string>>> keys;
-    auto candidates = MetadataCandidatesSql(MetadataOwner::kTopic, metadata, &params, &keys);
-    return candidates && candidates->selective;
+  // The metadata index's candidates for an entity's metadata predicates (sqlite/metadata_index.h), built once:
+  // nullopt without metadata predicates, with the index switched off, or when it serves none of them.
+  // When topics drive the join and their candidates are selective (an equality or a short list), those drive it,
+  // not the ontology_tag index: a tag is shared by every topic of its type (1M topics, 10 tags: 100k index entries
+  // walked for a 20k-topic answer, 69 vs 48 ms in the sqlite3 shell), so the tag is then checked on each
+  // candidate's row, which is read anyway (tag_behind_metadata_).
+  struct Candidates {
+    MetadataCandidates set;
+    std::vector<SqlParam> params;  // of set.sql / set.indexed_sql
+  };
+  std::optional<Candidates> MetadataIndexCandidates(MetadataOwner owner, const EntityFilter& filter) {
+    if (filter.metadata.empty() || !g_use_metadata_index.load(std::memory_order_relaxed)) return std::nullopt;
+    Candidates c;
+    auto set = MetadataCandidatesSql(owner, filter.metadata, &c.params, &out_.keys);
+    if (!set) return std::nullopt;
+    c.set = std::move(*set);
+    return c;
   }
   bool TagIndexOnlyForEquality() const { return sequence_driven_; }
 
@@ -122,7 +151,8 @@ class Builder {
     return "?";
   }
 
-  arrow::Status AddEntity(const EntityFilter& filter, bool sequence, std::vector<std::string>* where) {
+  arrow::Status AddEntity(const EntityFilter& filter, bool sequence, std::optional<Candidates> candidates,
+                          std::vector<std::string>* where) {
     const std::string alias = sequence ? "q" : "t";
     const std::string entity = sequence ? "sequence" : "topic";
     auto col = [&](const std::string& name) { return sequence ? "q." + name : TopicColumn(name); };
@@ -150,34 +180,40 @@ class Builder {
     if (!filter.metadata.empty()) {
       auto matcher = MetadataMatcher::Make(filter.metadata);
       if (!matcher.ok()) return WithContext(matcher.status(), entity);
-      std::string meta_condition;  // the metadata still to be checked by the matcher
-      if (g_use_metadata_index.load(std::memory_order_relaxed)) {
-        std::vector<SqlParam> params;
-        const MetadataOwner owner = sequence ? MetadataOwner::kSequence : MetadataOwner::kTopic;
-        auto candidates = MetadataCandidatesSql(owner, filter.metadata, &params, &out_.keys);
-        if (candidates) {
-          // '+t.id' when sequences drive the join: test membership, never probe topics by rowid per sequence.
-          const std::string id = sequence ? "q.id" : (sequence_driven_ ? "+t.id" : "t.id");
-          if (!sequence && tag_behind_metadata_ && candidates->distinct) {
-            // Selective candidates that name each topic once drive the join from the FROM clause: their rows
-            // go straight to the topic rowid lookups (SQLite flattens the compound into the join), where
-            // `t.id IN (...)` would first copy them into a temporary b-tree (1M topics, 19880-topic answer).
-            driving_candidates_ = candidates->sql;  // one column, topic_id
-            driving_params_ = std::move(params);
-          } else {
-            where->push_back(id + " IN (" + candidates->sql + ")");
-            for (SqlParam& p : params) out_.params.push_back(std::move(p));
-          }
-          // Exact candidates: only the marked (unindexed) ones need their JSON read and matched; the subquery
-          // is not correlated, so SQLite evaluates it once per statement.
-          if (candidates->exact) meta_condition = "(" + id + " NOT IN (" + UnindexedOwnersSql(owner) + ") OR ";
-        }
-      }
-      meta_condition += "mosaico_meta(" + alias + ".user_metadata, " +
-                        Param(PointerParam{matcher->get(), kMetadataMatcherPointerType}) + ")";
-      if (meta_condition[0] == '(') meta_condition += ")";
-      where->push_back(std::move(meta_condition));
+      const SqlParam matcher_param = PointerParam{matcher->get(), kMetadataMatcherPointerType};
       out_.matchers.push_back(std::move(*matcher));
+      if (!candidates) {  // the matcher decides on every row
+        where->push_back("mosaico_meta(" + alias + ".user_metadata, " + Param(matcher_param) + ")");
+        return arrow::Status::OK();
+      }
+      std::string candidates_sql;
+      if (candidates->set.exact) {
+        // The index decides alone except on the marked (unindexed) entities: those are matched on their JSON
+        // inside the candidate set (the subquery is not correlated: evaluated once per statement), so the join
+        // never reads a candidate's metadata column.
+        const std::string table = sequence ? "sequences" : "topics";
+        const MetadataOwner owner = sequence ? MetadataOwner::kSequence : MetadataOwner::kTopic;
+        candidates_sql = candidates->set.indexed_sql + " UNION ALL SELECT id FROM " + table + " WHERE id IN (" +
+                         UnindexedOwnersSql(owner) + ") AND mosaico_meta(user_metadata, ?)";
+        candidates->params.push_back(matcher_param);
+      } else {
+        candidates_sql = candidates->set.sql;  // a superset: the matcher decides on each row
+      }
+      // '+t.id' when sequences drive the join: test membership, never probe topics by rowid per sequence.
+      const std::string id = sequence ? "q.id" : (sequence_driven_ ? "+t.id" : "t.id");
+      if (!sequence && tag_behind_metadata_ && candidates->set.distinct) {
+        // Selective candidates that name each topic once drive the join from the FROM clause: their rows go
+        // straight to the topic rowid lookups (SQLite flattens the compound into the join), where
+        // `t.id IN (...)` would first copy them into a temporary b-tree (1M topics, 19880-topic answer).
+        driving_candidates_ = std::move(candidates_sql);  // one column, topic_id
+        driving_params_ = std::move(candidates->params);
+      } else {
+        where->push_back(id + " IN (" + candidates_sql + ")");
+        for (SqlParam& p : candidates->params) out_.params.push_back(std::move(p));
+      }
+      if (!candidates->set.exact) {
+        where->push_back("mosaico_meta(" + alias + ".user_metadata, " + Param(matcher_param) + ")");
+      }
     }
     return arrow::Status::OK();
   }
@@ -305,7 +341,9 @@ class Builder {
   static void AddToSet(const std::string& s, ValueSet* set) { set->strings.push_back(s); }
 
   bool sequence_driven_ = false;
-  bool tag_behind_metadata_ = false;  // see TopicMetadataSelective
+  bool tag_behind_metadata_ = false;  // see MetadataIndexCandidates
+  bool sequence_name_only_ = false;   // see Build
+  bool topic_answer_only_ = false;    // see Build
   std::string driving_candidates_;     // a SELECT of topic ids (column topic_id) driving the join, or ""
   std::vector<SqlParam> driving_params_;
   FindTopicsSql out_;

@@ -13,7 +13,8 @@
 //    join (when sequences drive it, a topic's id is only tested against the candidate set, '+t.id'). The
 //    candidates are a superset; mosaico_meta still decides, so results do not depend on the index. When the
 //    index decides every predicate exactly (MetadataCandidates::exact), mosaico_meta runs only on the entities
-//    marked unindexed (`id NOT IN (<marked>) OR mosaico_meta(...)`): no candidate's JSON is read or parsed.
+//    marked unindexed, inside the candidate set (`<indexed> UNION ALL SELECT id ... WHERE id IN (<marked>) AND
+//    mosaico_meta(...)`): the join never reads a candidate's JSON column.
 //    Topics driving the join with metadata candidates from an equality or a short list: those drive it, the
 //    ontology_tag condition gets a '+' (a tag is shared by every topic of its type); when those candidates name
 //    each topic once (MetadataCandidates::distinct) they are the first table of the FROM clause instead of an
@@ -22,6 +23,10 @@
 //    evaluated once per sequence and topic conditions only on topics of surviving sequences, found through the
 //    (sequence_id, name) index; without them topics drive it (using e.g. the ontology_tag index) and each
 //    topic's sequence is a rowid lookup. The loop order never depends on the planner's (stat-less) guesses.
+//  - A sequence read only for its name is looked up in the (id, name) index when sequences drive the join by
+//    exact metadata candidates alone, or selective topic candidates drive it; and topics found by id from exact
+//    driving candidates in the (id, sequence_id, name, ontology_tag, data_ts_min, data_ts_max) index when no
+//    schema or created_at_ns is read (schema 10, INDEXED BY): narrow b-trees instead of the wide rows.
 //  - Result columns: 0 sequence id, 1 sequence name, 2 topic id, 3 topic name, 4 ontology_tag, 5 schema_ipc,
 //    6 data_ts_min, 7 data_ts_max (the topic's committed interval kept on its row, NULL without chunks). Without
 //    schemas and topic metadata conditions these are index columns (schema 9's covering topic indexes). Rows come in no particular order: an

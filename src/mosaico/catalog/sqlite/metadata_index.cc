@@ -300,7 +300,7 @@ std::optional<MetadataCandidates> MetadataCandidatesSql(MetadataOwner owner,
   MetadataCandidates out;
   out.exact = all_exact;
   out.selective = best <= kList;
-  std::string& sql = out.sql;
+  std::string& sql = out.indexed_sql;
   size_t intersected = 0;
   for (const Served& s : served) {
     if (&s != &served.front() && (s.condition.rank > last || best > last)) {
@@ -329,7 +329,7 @@ std::optional<MetadataCandidates> MetadataCandidatesSql(MetadataOwner owner,
   // two parts never share an owner, and `IN (...)` removes duplicates anyway: UNION ALL spares a temporary b-tree.
   out.distinct = intersected > 1 || (served.front().condition.rank == kEquality &&
                                      !KeyHasWildcard(served.front().predicate->key));
-  sql += " UNION ALL " + UnindexedOwnersSql(owner);
+  out.sql = sql + " UNION ALL " + UnindexedOwnersSql(owner);
   return out;
 }
 

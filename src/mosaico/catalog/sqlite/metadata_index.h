@@ -47,6 +47,7 @@ arrow::Status BackfillMetadataIndex(Connection* conn);
 
 struct MetadataCandidates {
   std::string sql;     // a compound SELECT of owner ids, the marked entities included
+  std::string indexed_sql;  // the same without the marked entities (the parameters are the same)
   bool exact = false;  // see above
   bool selective = false;  // led by an equality or a short $in list (likely few candidates)
   // No owner id twice: an INTERSECT, or one equality on a literal key (the index's primary key holds one row per

@@ -290,6 +290,17 @@ arrow::Status FillMigration9(Connection* conn) {
                     "(ontology_tag, sequence_id, name, data_ts_min, data_ts_max)");
 }
 
+// Version 10: what a `query` answer needs of a sequence or a topic found by id, from narrow indexes (issue 12 item
+// 4): a row whose sequence is read only for its name (sqlite/filter_sql.h) looks it up in (id, name), and a topic
+// found by id from exact metadata candidates in (id, sequence_id, name, ontology_tag, data_ts_min, data_ts_max),
+// instead of the tables' rows, which carry the user metadata (1M topics, 20k-topic answers: a lookup touches
+// pages of a b-tree 8x smaller). ~2 B and ~32 B per topic.
+constexpr char kMigration10[] = R"sql(
+CREATE INDEX IF NOT EXISTS sequences_by_id_name ON sequences (id, name);
+CREATE INDEX IF NOT EXISTS topics_by_id_answer ON topics
+  (id, sequence_id, name, ontology_tag, data_ts_min, data_ts_max);
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications", kMigration1},
@@ -303,6 +314,7 @@ const std::vector<Migration>& Migrations() {
       {8, "monitoring counts kept by triggers: sequences, topics, jobs by kind and state", kMigration8},
       {9, "query answers from index pages: topic data interval on the row, covering topic indexes", kMigration9,
        FillMigration9},
+      {10, "query answers: sequences and topics by id from narrow covering indexes", kMigration10},
   };
   return kMigrations;
 }
