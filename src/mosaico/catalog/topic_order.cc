@@ -4,15 +4,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 namespace mosaico::catalog {
 
 // Groups: the rows of one sequence, wherever they are (a PostgreSQL hash join returns topics in id order, and
-// topics of concurrently created sequences interleave by id). A group carries its name's first 16 bytes, so most
-// comparisons never touch the (large, cold) rows. order[k] is the row that goes to position k; the rows are then
-// permuted cycle by cycle.
+// topics of concurrently created sequences interleave by id), found by sorting the runs of rows by sequence id.
+// A group carries its name's first 16 bytes, so most comparisons never touch the (large, cold) rows. order[k] is
+// the row that goes to position k; the rows are then permuted cycle by cycle.
 void SortTopicMatches(std::vector<TopicMatch>* rows) {
   std::vector<TopicMatch>& out = *rows;
   const auto by_name = [](const TopicMatch& a, const TopicMatch& b) {
@@ -34,20 +33,29 @@ void SortTopicMatches(std::vector<TopicMatch>* rows) {
     }
     return group;
   };
+  // Runs: consecutive rows of one sequence (rows mostly come grouped). Sorted by sequence id, the runs of one
+  // sequence are adjacent and make one group: no hash table, so no allocation per group (a 20k-topic answer of
+  // 20k sequences is 20k runs).
+  struct Run {
+    int64_t sequence_id;
+    uint32_t first, end;  // rows [first, end)
+  };
+  std::vector<Run> runs;
+  for (uint32_t i = 0; i < out.size(); ++i) {
+    if (i != 0 && out[i].sequence_id == out[i - 1].sequence_id) continue;
+    if (!runs.empty()) runs.back().end = i;
+    runs.push_back({out[i].sequence_id, i, static_cast<uint32_t>(out.size())});
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+    return a.sequence_id != b.sequence_id ? a.sequence_id < b.sequence_id : a.first < b.first;
+  });
   std::vector<Group> groups;
   std::vector<uint32_t> row_group(out.size());
-  std::unordered_map<int64_t, uint32_t> group_of;
-  for (uint32_t i = 0; i < out.size(); ++i) {
-    uint32_t g;
-    if (i != 0 && out[i].sequence_id == out[i - 1].sequence_id) {
-      g = row_group[i - 1];  // rows mostly come grouped: no lookup
-    } else {
-      const auto [it, added] = group_of.try_emplace(out[i].sequence_id, static_cast<uint32_t>(groups.size()));
-      if (added) groups.push_back(make_group(i));
-      g = it->second;
-    }
-    row_group[i] = g;
-    ++groups[g].count;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    if (r == 0 || runs[r].sequence_id != runs[r - 1].sequence_id) groups.push_back(make_group(runs[r].first));
+    const auto g = static_cast<uint32_t>(groups.size() - 1);
+    for (uint32_t i = runs[r].first; i < runs[r].end; ++i) row_group[i] = g;
+    groups[g].count += runs[r].end - runs[r].first;
   }
   std::vector<uint32_t> group_order(groups.size());
   for (uint32_t g = 0; g < group_order.size(); ++g) group_order[g] = g;
