@@ -167,7 +167,9 @@ TEST_F(PostgresMetadataValuesTest, ThePlannerStartsFromTheIndexes) {
   MOSAICO_ASSERT_OK(conn->ExecScript(
       "INSERT INTO sequences (name, user_metadata, created_at_ns) "
       "SELECT 'run_' || g, '{\"site\":\"lab\",\"env\":{\"temp_c\":' || (g % 500) || '},\"robot\":{\"fw\":\"1.' || g "
-      "|| '\"}}', 1 FROM generate_series(1, 5000) g; ANALYZE sequence_metadata_values;"));
+      "|| '\"}}', 1 FROM generate_series(1, 5000) g;"));
+  // VACUUM (alone: not in a multi-statement string) sets the visibility map, as autovacuum does in service.
+  MOSAICO_ASSERT_OK(conn->ExecScript("VACUUM ANALYZE sequence_metadata_values"));
   std::vector<std::string> params;
   auto param = [&](const std::string& v) {
     params.push_back(v);
@@ -184,7 +186,9 @@ TEST_F(PostgresMetadataValuesTest, ThePlannerStartsFromTheIndexes) {
   };
   const std::string range =
       plan_of({{"env", "temp_c"}, {PredicateOp::kBetween, {int64_t{30}, int64_t{31}}}});
-  EXPECT_NE(range.find("sequence_metadata_values_by_number"), std::string::npos) << range;
+  // Migration 13: the sequence ids come from the index pages, not from one heap page per member.
+  EXPECT_NE(range.find("Index Only Scan using sequence_metadata_values_by_number_covering"), std::string::npos)
+      << range;
   const std::string wildcard = plan_of({{"**", "fw"}, {PredicateOp::kEq, {std::string("1.42")}}});
   EXPECT_NE(wildcard.find("sequence_metadata_values_by_name"), std::string::npos) << wildcard;
   // Not served (left to the JSONB conditions): string equality on a plain key, $nex, a key ending in "**".

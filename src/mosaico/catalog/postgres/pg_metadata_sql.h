@@ -72,9 +72,9 @@ std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicat
 // '{}'). MetadataValuesSql returns a SELECT of sequence_id from it (alias v) that is a SUPERSET of the sequences whose
 // metadata satisfies the predicate, marked ones excepted (the caller adds those, see kMetadataValuesMarkerSql), or ""
 // when the table does not serve it better than MetadataSupersetSql: served are numeric $eq/$in and ranges on plain
-// keys (index (path, num_value), bounds widened as in MetadataSupersetSql), and $eq/$in/ranges/$ex on wildcard keys
-// ending in a name ("**.fw": index (path[cardinality(path)], text_value)). Parameters are added only for the text
-// returned. Whether FindTopics uses it at all: UseMetadataValues() (MOSAICOD_PG_NO_METADATA_VALUES=1 turns it off,
+// keys (index (path, num_value) INCLUDE (sequence_id), migration 13: an index-only scan; bounds widened as in
+// MetadataSupersetSql), and $eq/$in/ranges/$ex on wildcard keys ending in a name ("**.fw": index
+// (path[cardinality(path)], text_value)). Parameters are added only for the text returned. Whether FindTopics uses it at all: UseMetadataValues() (MOSAICOD_PG_NO_METADATA_VALUES=1 turns it off,
 // for bench/catalog_query_bench.py).
 std::string MetadataValuesSql(const MetadataPredicate& predicate,
                               const std::function<std::string(const std::string&)>& param, bool* exact = nullptr);

@@ -422,6 +422,16 @@ constexpr char kMigration12[] = R"sql(
 CREATE INDEX IF NOT EXISTS sequences_id_name ON sequences (id) INCLUDE (name);
 )sql";
 
+// Version 13: the sequence ids beside the (path, num_value) entries of the metadata values table, so a numeric
+// range is answered by an index-only scan instead of one heap page per matching member (1M topics, env.temp_c
+// between 30 and 35, 11400 members on 7639 heap pages: 32 -> 4-10 ms in psql, once the visibility map is set by
+// (auto)vacuum). Same partial predicate as migration 9's index, which it replaces (the marker rows, path '{}').
+constexpr char kMigration13[] = R"sql(
+CREATE INDEX IF NOT EXISTS sequence_metadata_values_by_number_covering ON sequence_metadata_values (path, num_value)
+  INCLUDE (sequence_id) WHERE num_value IS NOT NULL OR path = '{}';
+DROP INDEX IF EXISTS sequence_metadata_values_by_number;
+)sql";
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "initial catalog: sequences, sessions, topics, chunks, stats, notifications, query indexes, jobs",
@@ -443,6 +453,8 @@ const std::vector<Migration>& Migrations() {
       {11, "covering topic indexes: FindTopics answers by index-only scans", kMigration11},
       {12, "covering sequence index (id) INCLUDE (name): topic-driven answers join by index-only scans",
        kMigration12},
+      {13, "covering metadata values index (path, num_value) INCLUDE (sequence_id): numeric ranges by index-only scans",
+       kMigration13},
   };
   return kMigrations;
 }

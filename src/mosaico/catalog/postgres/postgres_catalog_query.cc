@@ -57,7 +57,7 @@ enum Col { kSeqId, kSeqName, kTopicId, kTopicName, kTag, kTsMin, kTsMax, kSchema
            kTopicCreated, kUnparsedAny, kColCount };
 
 // Rows whose metadata copy the pushed conditions cannot judge, one EXISTS per kind; served by the partial indexes of
-// migration 4 and the (path, num_value) index of migration 9 (a few index pages, not a scan).
+// migration 4 and the (path, num_value) index of migrations 9 and 13 (a few index pages, not a scan).
 constexpr char kSequencesUnparsedSql[] =
     "EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object')";
 constexpr char kTopicsUnparsedSql[] =
