@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "catalog/catalog_test_util.h"
+#include "catalog/postgres_documents_fixture.h"
 #include "mosaico/catalog/metadata_matcher.h"
 #include "mosaico/catalog/postgres/pg_conn.h"
 #include "mosaico/catalog/postgres/pg_metadata_sql.h"
@@ -48,23 +48,18 @@ const std::vector<ScalarValue> kArgs = {
     D(std::numeric_limits<double>::infinity()), D(-std::numeric_limits<double>::infinity()),
 };
 
-class PostgresMetadataBoundsTest : public CatalogTest {
+class PostgresMetadataBoundsTest : public PostgresDocumentsTest {
  protected:
-  Backend backend() const override { return Backend::kPostgres; }
-
   void SetUp() override {
-    CatalogTest::SetUp();
+    PostgresDocumentsTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto conn = postgres::PgConnection::Connect(catalog_url());
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(*conn);
     // One sequence per stored number, named by its index; at the top ("x") and nested ("n.x", for "**.x").
-    for (size_t i = 0; i < kStored.size(); ++i) {
-      const std::string json = "{\"x\":" + kStored[i] + ",\"n\":{\"x\":" + kStored[i] + "}}";
-      auto res = conn_->Exec("INSERT INTO sequences (name, user_metadata, created_at_ns) VALUES ($1, $2, 1)",
-                             postgres::PgParams::Of("s" + std::to_string(i), json));
-      ASSERT_TRUE(res.ok()) << kStored[i] << ": " << res.status().ToString();
+    std::vector<std::string> documents;
+    for (const std::string& number : kStored) {
+      documents.push_back("{\"x\":" + number + ",\"n\":{\"x\":" + number + "}}");
     }
+    InsertSequenceDocuments(documents);
+    if (HasFatalFailure()) return;
     auto unindexed = conn_->Exec("SELECT count(*) FROM sequences WHERE jsonb_typeof(metadata_jsonb) IS DISTINCT "
                                  "FROM 'object'");
     ASSERT_TRUE(unindexed.ok()) << unindexed.status().ToString();
@@ -131,7 +126,6 @@ class PostgresMetadataBoundsTest : public CatalogTest {
     }
   }
 
-  std::unique_ptr<postgres::PgConnection> conn_;
   int checked_ = 0;
 };
 

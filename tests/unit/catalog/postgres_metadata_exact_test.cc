@@ -16,7 +16,7 @@
 
 #include <gtest/gtest.h>
 
-#include "catalog/catalog_test_util.h"
+#include "catalog/postgres_documents_fixture.h"
 #include "mosaico/catalog/metadata_matcher.h"
 #include "mosaico/catalog/postgres/pg_conn.h"
 #include "mosaico/catalog/postgres/pg_metadata_sql.h"
@@ -84,21 +84,13 @@ const std::vector<std::string> kDocs = {
 
 ScalarValue S(const std::string& s) { return ScalarValue(s); }
 
-class PostgresMetadataExactTest : public CatalogTest {
+class PostgresMetadataExactTest : public PostgresDocumentsTest {
  protected:
-  Backend backend() const override { return Backend::kPostgres; }
-
   void SetUp() override {
-    CatalogTest::SetUp();
+    PostgresDocumentsTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto conn = postgres::PgConnection::Connect(catalog_url());
-    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-    conn_ = std::move(*conn);
-    for (size_t i = 0; i < kDocs.size(); ++i) {
-      auto res = conn_->Exec("INSERT INTO sequences (name, user_metadata, created_at_ns) VALUES ($1, $2, 1)",
-                             postgres::PgParams::Of("s" + std::to_string(i), kDocs[i]));
-      ASSERT_TRUE(res.ok()) << kDocs[i] << ": " << res.status().ToString();
-    }
+    InsertSequenceDocuments(kDocs);
+    if (HasFatalFailure()) return;
     // Every document is judged by the SQL (an object JSONB copy, no marker row): the sets below compare all.
     auto unjudged = conn_->Exec(
         "SELECT count(*) FROM sequences WHERE jsonb_typeof(metadata_jsonb) IS DISTINCT FROM 'object' OR id IN (" +
@@ -179,7 +171,6 @@ class PostgresMetadataExactTest : public CatalogTest {
     return selected->exact;
   }
 
-  std::unique_ptr<postgres::PgConnection> conn_;
 };
 
 std::string Name(const Key& key, Op op, const std::vector<ScalarValue>& args) {
