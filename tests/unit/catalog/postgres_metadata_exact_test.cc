@@ -346,6 +346,40 @@ TEST_F(PostgresExactFindTopicsTest, RowsTheSqlCannotJudgeAreStillMatched) {
   EXPECT_EQ(Found(mixed), (V{"nul", "plain"}));
 }
 
+// Behind a selective topic metadata condition the tag is spelled so that no index serves it (pg_metadata_sql.h,
+// TopicTagSql): it must still filter, as a field $eq or an ontology tag list, whether or not rows the SQL cannot
+// judge (no JSONB copy) come in through the escape, where the tag keeps its indexable form.
+TEST_F(PostgresExactFindTopicsTest, TheTagStillFiltersBehindSelectiveTopicMetadata) {
+  using V = std::vector<std::string>;
+  auto tagged = [&](const std::string& name, const std::string& tag, const std::string& topic_json) {
+    ASSERT_TRUE(catalog_->CreateSequence(name, "{}", 1).ok()) << name;
+    TopicRecord t = TopicFor(MustCreateSession(name, "k"), "t");
+    t.ontology_tag = tag;
+    t.user_metadata_json = topic_json;
+    ASSERT_TRUE(catalog_->CreateTopic(t).ok()) << name;
+  };
+  tagged("radar_m3", "radar", R"({"model":"m3"})");
+  tagged("radar_m4", "radar", R"({"model":"m4"})");
+  tagged("lidar_m3", "lidar", R"({"model":"m3"})");
+  auto by_field = [](ScalarPredicate model) {
+    TopicFilter f = Topic({"model"}, std::move(model));
+    f.topic.fields.push_back({EntityField::kOntologyTag, {Op::kEq, {S("radar")}}});
+    return f;
+  };
+  auto by_list = [](ScalarPredicate model) {
+    TopicFilter f = Topic({"model"}, std::move(model));
+    f.ontology_tags = std::vector<std::string>{"radar"};
+    return f;
+  };
+  EXPECT_EQ(Found(by_field({Op::kEq, {S("m3")}})), (V{"radar_m3"}));
+  EXPECT_EQ(Found(by_field({Op::kIn, {S("m3"), S("m4")}})), (V{"radar_m3", "radar_m4"}));
+  EXPECT_EQ(Found(by_list({Op::kEq, {S("m3")}})), (V{"radar_m3"}));
+  tagged("lidar_nul", "lidar", R"({"model":"m3","z":"\u0000"})");
+  tagged("radar_nul", "radar", R"({"model":"m3","z":"\u0000"})");
+  EXPECT_EQ(Found(by_field({Op::kEq, {S("m3")}})), (V{"radar_m3", "radar_nul"}));
+  EXPECT_EQ(Found(by_list({Op::kIn, {S("m3"), S("m4")}})), (V{"radar_m3", "radar_m4", "radar_nul"}));
+}
+
 TEST_F(PostgresExactFindTopicsTest, MetadataThatIsNotAnObjectStillFailsTheQuery) {
   Doc("fine", R"({"r":{"id":"r-1"}})", R"({"model":"m3"})");
   Doc("broken", "[1,2]", "[3]");

@@ -1,5 +1,6 @@
 #include "mosaico/catalog/postgres/pg_metadata_sql.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -345,6 +346,18 @@ const char kMetadataMembersPath[] =
 std::string MetadataMembersSql(const std::string& jsonb) {
   return "jsonb_path_query_array(" + jsonb + ", " + kMetadataMembersPath + "::jsonpath)";
 }
+
+bool SelectiveContainment(const MetadataPredicate& predicate) {
+  const ScalarPredicate& p = predicate.predicate;
+  if ((p.op != PredicateOp::kEq && p.op != PredicateOp::kIn) || p.args.empty() || predicate.key.empty()) return false;
+  for (const std::string& segment : predicate.key) {
+    if (segment == "*" || segment == "**") return false;
+  }
+  return std::all_of(p.args.begin(), p.args.end(),
+                     [](const ScalarValue& a) { return std::holds_alternative<std::string>(a); });
+}
+
+std::string TopicTagSql(bool behind_metadata) { return behind_metadata ? "(t.ontology_tag || '')" : "t.ontology_tag"; }
 
 std::string GlobPrefixLikePattern(const std::string& glob_pattern) {
   std::string out;

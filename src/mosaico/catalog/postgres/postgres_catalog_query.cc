@@ -15,12 +15,14 @@
 // the sequences of the rows, not with every topic row), except where every metadata predicate of the entity has an
 // EXACT condition (pg_metadata_sql.h: string/boolean equality on a plain key by containment, short strings on
 // "**.<name>" in the metadata values table): the SQL has decided those rows, so neither the text is read nor the
-// matcher run, but for the rows the conditions cannot judge. Rows whose JSONB is NULL or not an object (text
-// PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact evaluation, and so are sequences the metadata
-// values table marks as unindexed: the statement with the pushed conditions carries one more column, computed once
-// from the partial indexes of migrations 4 and 9, saying whether the catalog has any such rows. Only when it does (or
-// when no row came back, so the column could not say) does a second statement ask which, and a third re-run the
-// query with the pushed conditions OR-ed with them. A catalog without such rows answers in one round trip.
+// matcher run, but for the rows the conditions cannot judge. Beside a selective topic metadata condition the tag is
+// checked on the rows the metadata GIN index finds instead of AND-ing its own index (pg_metadata_sql.h, TopicTagSql).
+// Rows whose JSONB is NULL or not an object (text PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact
+// evaluation, and so are sequences the metadata values table marks as unindexed: the statement with the pushed
+// conditions carries one more column, computed once from the partial indexes of migrations 4 and 9, saying whether
+// the catalog has any such rows. Only when it does (or when no row came back, so the column could not say) does a
+// second statement ask which, and a third re-run the query with the pushed conditions OR-ed with them. A catalog
+// without such rows answers in one round trip.
 // Schema snapshots are selected only when TopicFilter::with_schemas asks for them. A topic's data interval is two
 // columns of its row (migration 10, kept with the chunks by pg_queries.h), not two probes of `chunks` per topic.
 // The statement is not prepared (PgConnection::ExecUnprepared): its plan depends on the values' selectivity.
@@ -49,6 +51,10 @@ using postgres::PgResult;
 namespace {
 
 constexpr size_t kMaxInlineInList = 1000;
+
+// Stands for the topic's ontology_tag column in WHERE conditions until QueryBuilder::Sql writes the statement: the
+// column as it is (indexable), or behind selective topic metadata conditions as an expression no index serves.
+constexpr char kTagColumn[] = "\x01tag\x01";
 
 // Result columns: the first seven always, at these positions; the others only when the query reads them, after
 // those in this order (QueryBuilder::Sql sets their positions: every column costs per row on the server, on the wire
@@ -99,7 +105,7 @@ class QueryBuilder {
           break;
         case EntityField::kOntologyTag:
           if (sequence) return InvalidArgument("sequence: 'ontology_tag' is not a sequence field");
-          column = "t.ontology_tag";
+          column = kTagColumn;
           col = kTag;
           break;
       }
@@ -131,6 +137,9 @@ class QueryBuilder {
         }
         std::string condition = postgres::MetadataSupersetSql(alias + "metadata_jsonb", m, param, &exact);
         all_exact = all_exact && exact && !condition.empty();
+        if (!sequence && exact && !condition.empty() && postgres::SelectiveContainment(m)) {
+          tag_behind_metadata_ = true;
+        }
         if (!condition.empty()) pushed.push_back(std::move(condition));
       }
       (sequence ? seq_exact_ : topic_exact_) = all_exact;
@@ -151,7 +160,7 @@ class QueryBuilder {
     }
     std::string list;
     for (const auto& t : tags) list += (list.empty() ? "" : ", ") + Param(t);
-    where_.push_back("t.ontology_tag IN (" + list + ")");
+    where_.push_back(std::string(kTagColumn) + " IN (" + list + ")");
   }
 
   // Which tables' pushed metadata conditions must also let unparsed rows through (see UnparsedSql).
@@ -196,6 +205,15 @@ class QueryBuilder {
                                                                   postgres::kMetadataValuesMarkerSql
                                                             : std::string()) +
                            ")");
+    }
+    // Behind selective topic metadata the tag is checked on the GIN's candidates (pg_metadata_sql.h, TopicTagSql),
+    // but not when rows with unparsed metadata must pass too: the OR-ed escape leaves the GIN unusable, the tag
+    // index serves then.
+    const std::string tag = postgres::TopicTagSql(tag_behind_metadata_ && !topics_unparsed);
+    for (std::string& w : where) {
+      for (size_t at = w.find(kTagColumn); at != std::string::npos; at = w.find(kTagColumn, at + tag.size())) {
+        w.replace(at, sizeof(kTagColumn) - 1, tag);
+      }
     }
     AddPushed(seq_pushed, "q.metadata_jsonb", sequences_unparsed, &where);
     AddPushed(topic_pushed_, "t.metadata_jsonb", topics_unparsed, &where);
@@ -370,6 +388,7 @@ class QueryBuilder {
   std::vector<std::string> seq_pushed_, topic_pushed_;
   std::vector<std::string> seq_values_;  // SELECTs of sequence ids from the metadata values table
   bool seq_exact_ = false, topic_exact_ = false;
+  bool tag_behind_metadata_ = false;  // a selective topic metadata condition was pushed (Sql)
   PgParams params_;
   std::vector<RowCheck> checks_;
   std::unique_ptr<MetadataMatcher> seq_matcher_, topic_matcher_;
