@@ -38,16 +38,12 @@ void AppendUtf8(std::string* out, uint32_t cp) {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::vector<Node>* nodes, std::deque<std::string>* decoded)
-      : text_(text), nodes_(*nodes), decoded_(*decoded) {}
+  Parser(std::string_view text, std::vector<Node>* nodes, std::vector<JsonDoc::OpenContainer>* open,
+         std::deque<std::string>* decoded)
+      : text_(text), nodes_(*nodes), open_(*open), decoded_(*decoded) {}
 
   bool Run() {
-    struct Open {
-      uint32_t index;
-      std::string_view last_key;
-      bool has_key = false;
-    };
-    std::vector<Open> open;
+    std::vector<JsonDoc::OpenContainer>& open = open_;  // cleared by JsonDoc::Parse
     std::string_view key;  // key of the next value when inside an object
     bool expect_value = true;
     while (true) {
@@ -81,7 +77,7 @@ class Parser {
       }
       if (open.empty()) return pos_ == text_.size();
       if (pos_ >= text_.size()) return false;
-      Open& top = open.back();
+      JsonDoc::OpenContainer& top = open.back();
       const bool object = nodes_[top.index].kind == Kind::kObject;
       const char c = text_[pos_];
       if (c == ',') {
@@ -267,6 +263,7 @@ class Parser {
   std::string_view text_;
   size_t pos_ = 0;
   std::vector<Node>& nodes_;
+  std::vector<JsonDoc::OpenContainer>& open_;
   std::deque<std::string>& decoded_;
 };
 
@@ -274,8 +271,9 @@ class Parser {
 
 bool JsonDoc::Parse(std::string_view text) {
   nodes_.clear();
+  open_.clear();
   decoded_.clear();
-  return Parser(text, &nodes_, &decoded_).Run();
+  return Parser(text, &nodes_, &open_, &decoded_).Run();
 }
 
 uint32_t JsonDoc::FindMember(uint32_t object, std::string_view key) const {

@@ -42,6 +42,13 @@ class JsonDoc {
 
   bool Parse(std::string_view text);
 
+  // The parser's stack of open containers (kept between Parse calls, so parsing a row allocates nothing).
+  struct OpenContainer {
+    uint32_t index = 0;
+    std::string_view last_key;
+    bool has_key = false;
+  };
+
   const Node& node(uint32_t index) const { return nodes_[index]; }
   uint32_t size() const { return static_cast<uint32_t>(nodes_.size()); }
 
@@ -62,6 +69,7 @@ class JsonDoc {
   bool HasLaterDuplicate(uint32_t object, uint32_t child) const;
 
   std::vector<Node> nodes_;
+  std::vector<OpenContainer> open_;
   std::deque<std::string> decoded_;  // strings that contained escapes (deque: stable addresses)
 };
 

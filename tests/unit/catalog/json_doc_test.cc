@@ -90,5 +90,22 @@ TEST(JsonDoc, DeepNestingDoesNotRecurse) {
   EXPECT_FALSE(doc.Parse(std::string(depth, '[')));
 }
 
+// One JsonDoc parses row after row (MetadataMatcher keeps one): a parse that failed inside open containers leaves
+// nothing behind for the next one.
+TEST(JsonDoc, ParsesAfterAFailedParseWithOpenContainers) {
+  JsonDoc doc;
+  EXPECT_FALSE(doc.Parse(R"({"a": {"b": [1, {"c": )"));
+  ASSERT_TRUE(doc.Parse(R"({"x": 1})"));
+  ASSERT_EQ(doc.size(), 2u);
+  EXPECT_EQ(doc.node(0).kind, Kind::kObject);
+  EXPECT_EQ(doc.node(0).end, 2u);
+  EXPECT_EQ(doc.node(1).key, "x");
+  EXPECT_EQ(doc.node(1).integer, 1);
+  EXPECT_FALSE(doc.Parse(R"([[[{"k": [)"));
+  EXPECT_FALSE(doc.Parse("]"));  // no container is open any more
+  ASSERT_TRUE(doc.Parse("[]"));
+  EXPECT_EQ(doc.size(), 1u);
+}
+
 }  // namespace
 }  // namespace mosaico::catalog

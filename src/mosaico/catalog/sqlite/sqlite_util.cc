@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 namespace mosaico::catalog::sqlite {
@@ -129,6 +130,11 @@ std::optional<std::string> Statement::OptBlob(int col) const {
 // ------------------------------------------------------------------------------------------ Connection
 
 arrow::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
+  // Before the library initializes (the first open): no global memory statistics. They cost a process-wide mutex
+  // on every sqlite allocation (a large query makes hundreds of thousands), and nothing reads them
+  // (sqlite3_memory_used). Too late (SQLITE_MISUSE) when something else initialized the library: ignored.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   // The caller serializes access, so sqlite's own per-connection mutex is not needed.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
