@@ -2,7 +2,7 @@
 
 launch(binary, data_dir, args, ...) runs `binary run --port <free> --data-dir data_dir *args` with stdout and stderr
 in a log file under data_dir, and returns once the daemon answers the `info` action (RuntimeError naming the log
-if it exits or does not answer within `timeout` seconds).
+if it exits or does not answer within `timeout` seconds). wait_ready(client) is that wait, for other servers.
 """
 
 import os
@@ -33,12 +33,20 @@ def launch(binary, data_dir, args=(), log_name=None, timeout=30.0, poll=0.05, po
                             stdout=log_file, stderr=log_file)
     url = f"grpc://127.0.0.1:{port}"
     client = fl.FlightClient(url)
+    if not wait_ready(client, timeout, poll, alive=lambda: proc.poll() is None):
+        raise RuntimeError(f"daemon did not start, see {log_path}")
+    return Launched(proc, client, port, url, log_path, log_file)
+
+
+def wait_ready(client, timeout=30.0, poll=0.05, alive=lambda: True):
+    """True once the Flight server behind `client` answers the `info` action; False after `timeout` seconds or as
+    soon as `alive()` says its process is gone."""
     deadline = time.time() + timeout
     while True:
         try:
             list(client.do_action(fl.Action("info", b"{}")))
-            return Launched(proc, client, port, url, log_path, log_file)
+            return True
         except Exception:
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"daemon did not start, see {log_path}")
+            if time.time() > deadline or not alive():
+                return False
             time.sleep(poll)

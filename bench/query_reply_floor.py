@@ -18,11 +18,11 @@ import json
 import multiprocessing as mp
 import os
 import re
-import time
 
 import pyarrow as pa
 import pyarrow.flight as fl
 
+from bench_daemon import wait_ready
 from catalog_query_bench import QUERIES, Daemon, pct, sqlite_copy, timed
 from flight_throughput import free_port, log
 
@@ -74,15 +74,8 @@ def main():
         server.start()
         ready.wait(60)
         floor = fl.FlightClient(f"grpc://127.0.0.1:{port}")
-        deadline = time.time() + 30
-        while True:
-            try:
-                list(floor.do_action(fl.Action("info", b"{}")))
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
+        if not wait_ready(floor, alive=server.is_alive):
+            raise RuntimeError("the floor server did not answer")
         load = os.getloadavg()
         rows = []
         for name, body in picked:
