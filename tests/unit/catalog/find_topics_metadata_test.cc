@@ -251,6 +251,32 @@ TEST_P(MetadataTest, WildcardKeyEqualitiesKeepTheExactSemantics) {
   EXPECT_EQ(SeqsWhere("*.*.on", P(Op::kEq, {true})), Names{});
 }
 
+// Numeric comparisons on plain topic keys are answered on PostgreSQL from the topic metadata values table (migration
+// 14) as a superset judged by MetadataMatcher: decimals JSONB keeps exactly, strings, members inside arrays, a topic
+// whose path is too long for the table (its marker row) and one without a JSONB copy (a NUL character).
+TEST_P(MetadataTest, TopicNumericRangesKeepTheExactSemantics) {
+  Seq("s");
+  Topic("s", "decimal", "imu", R"({"sensor":{"rate_hz":999.99999999999999999},"calibrated":true})");
+  Topic("s", "fast", "imu", R"({"sensor":{"rate_hz":1000},"calibrated":true})");
+  Topic("s", "slow", "imu", R"({"sensor":{"rate_hz":10},"calibrated":true})");
+  Topic("s", "text", "imu", R"({"sensor":{"rate_hz":"1000"},"calibrated":true})");
+  Topic("s", "inlist", "imu", R"({"sensor":[{"rate_hz":1000}],"calibrated":true})");
+  Topic("s", "uncal", "imu", R"({"sensor":{"rate_hz":2000},"calibrated":false})");
+  Topic("s", "long", "imu",
+        "{\"" + std::string(1100, 'k') + "\":1,\"sensor\":{\"rate_hz\":5000},\"calibrated\":true}");
+  Topic("s", "nul", "imu", R"({"sensor":{"rate_hz":3000},"s":"a\u0000b","calibrated":true})");
+  TopicFilter f = TopicMeta("sensor.rate_hz", P(Op::kGeq, {int64_t{1000}}));
+  f.topic.metadata.push_back({Key("calibrated"), P(Op::kEq, {true})});
+  EXPECT_EQ(Find(f), (Names{"s/decimal", "s/fast", "s/long", "s/nul"}));
+  EXPECT_EQ(Find(TopicMeta("sensor.rate_hz", P(Op::kBetween, {int64_t{10}, 1500.5}))),
+            (Names{"s/decimal", "s/fast", "s/slow"}));
+  EXPECT_EQ(Find(TopicMeta("sensor.rate_hz", P(Op::kIn, {int64_t{2000}, int64_t{5000}, S("1000")}))),
+            (Names{"s/long", "s/text", "s/uncal"}));
+  EXPECT_EQ(Find(TopicMeta("sensor.rate_hz", P(Op::kOutside, {int64_t{11}, int64_t{2999}}))),
+            (Names{"s/long", "s/nul", "s/slow"}));
+  EXPECT_EQ(Find(TopicMeta("sensor.rate_hz", P(Op::kEq, {1000.0}))), (Names{"s/decimal", "s/fast"}));
+}
+
 // Text PostgreSQL cannot hold as JSONB (a NUL character) has a NULL JSONB copy; such rows still take part.
 TEST_P(MetadataTest, MetadataWithoutAJsonbCopyIsStillMatched) {
   Doc("nul", R"({"s":"a\u0000b","k":"v"})");

@@ -94,7 +94,7 @@ class PostgresMetadataExactTest : public PostgresDocumentsTest {
     // Every document is judged by the SQL (an object JSONB copy, no marker row): the sets below compare all.
     auto unjudged = conn_->Exec(
         "SELECT count(*) FROM sequences WHERE jsonb_typeof(metadata_jsonb) IS DISTINCT FROM 'object' OR id IN (" +
-        std::string(postgres::kMetadataValuesMarkerSql) + ")");
+        postgres::MetadataValuesMarkerSql(postgres::MetadataOwner::kSequence) + ")");
     ASSERT_TRUE(unjudged.ok()) << unjudged.status().ToString();
     ASSERT_EQ(unjudged->Text(0, 0), "0");
   }
@@ -142,7 +142,7 @@ class PostgresMetadataExactTest : public PostgresDocumentsTest {
   }
   std::optional<Selected> ByValues(const MetadataPredicate& m) {
     return Select([&](const auto& param, bool* exact) {
-      const std::string sql = postgres::MetadataValuesSql(m, param, exact);
+      const std::string sql = postgres::MetadataValuesSql(postgres::MetadataOwner::kSequence, m, param, exact);
       return sql.empty() ? sql : "q.id IN (" + sql + ")";
     });
   }

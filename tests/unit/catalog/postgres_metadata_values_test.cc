@@ -176,7 +176,7 @@ TEST_F(PostgresMetadataValuesTest, ThePlannerStartsFromTheIndexes) {
     return "'" + v + "'";  // inlined for EXPLAIN: the test's values hold no quote
   };
   auto plan_of = [&](const MetadataPredicate& m) {
-    const std::string sql = postgres::MetadataValuesSql(m, param);
+    const std::string sql = postgres::MetadataValuesSql(postgres::MetadataOwner::kSequence, m, param);
     EXPECT_FALSE(sql.empty());
     auto plan = conn->Exec("EXPLAIN " + sql);
     EXPECT_TRUE(plan.ok()) << plan.status().ToString() << "\n" << sql;
@@ -192,9 +192,10 @@ TEST_F(PostgresMetadataValuesTest, ThePlannerStartsFromTheIndexes) {
   const std::string wildcard = plan_of({{"**", "fw"}, {PredicateOp::kEq, {std::string("1.42")}}});
   EXPECT_NE(wildcard.find("sequence_metadata_values_by_name"), std::string::npos) << wildcard;
   // Not served (left to the JSONB conditions): string equality on a plain key, $nex, a key ending in "**".
-  EXPECT_TRUE(postgres::MetadataValuesSql({{"site"}, {PredicateOp::kEq, {std::string("lab")}}}, param).empty());
-  EXPECT_TRUE(postgres::MetadataValuesSql({{"**", "fw"}, {PredicateOp::kNotExists, {}}}, param).empty());
-  EXPECT_TRUE(postgres::MetadataValuesSql({{"env", "**"}, {PredicateOp::kEq, {int64_t{1}}}}, param).empty());
+  constexpr auto kSeq = postgres::MetadataOwner::kSequence;
+  EXPECT_TRUE(postgres::MetadataValuesSql(kSeq, {{"site"}, {PredicateOp::kEq, {std::string("lab")}}}, param).empty());
+  EXPECT_TRUE(postgres::MetadataValuesSql(kSeq, {{"**", "fw"}, {PredicateOp::kNotExists, {}}}, param).empty());
+  EXPECT_TRUE(postgres::MetadataValuesSql(kSeq, {{"env", "**"}, {PredicateOp::kEq, {int64_t{1}}}}, param).empty());
 }
 
 }  // namespace

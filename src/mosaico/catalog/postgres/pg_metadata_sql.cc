@@ -226,7 +226,18 @@ bool ValuesEqualityIsExact(const ScalarValue& a) {
 
 }  // namespace
 
-const char kMetadataValuesMarkerSql[] = "SELECT v.sequence_id FROM sequence_metadata_values v WHERE v.path = '{}'";
+namespace {
+
+const char* ValuesTable(MetadataOwner owner) {
+  return owner == MetadataOwner::kSequence ? "sequence_metadata_values" : "topic_metadata_values";
+}
+const char* ValuesOwnerId(MetadataOwner owner) { return owner == MetadataOwner::kSequence ? "sequence_id" : "topic_id"; }
+
+}  // namespace
+
+std::string MetadataValuesMarkerSql(MetadataOwner owner) {
+  return std::string("SELECT v.") + ValuesOwnerId(owner) + " FROM " + ValuesTable(owner) + " v WHERE v.path = '{}'";
+}
 
 bool UseMetadataValues() {
   static const bool use = [] {
@@ -236,12 +247,14 @@ bool UseMetadataValues() {
   return use;
 }
 
-std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<std::string(const std::string&)>& param,
-                              bool* exact) {
+std::string MetadataValuesSql(MetadataOwner owner, const MetadataPredicate& m,
+                              const std::function<std::string(const std::string&)>& param, bool* exact) {
   if (exact != nullptr) *exact = false;
   const ScalarPredicate& p = m.predicate;
   if (m.key.empty() || p.op == PredicateOp::kNotExists) return "";
   const bool plain = PlainKey(m);
+  // Wildcard keys need the (path[cardinality(path)], text_value) index, which only the sequences' table has.
+  if (!plain && owner != MetadataOwner::kSequence) return "";
   const auto name = plain ? std::nullopt : WildcardKeyLastName(m.key);
   if (!plain && !name) return "";
   for (const std::string& s : m.key) {
@@ -250,7 +263,7 @@ std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<st
   // The value condition with "$?" placeholders for `values`, in order.
   std::string condition;
   std::vector<std::string> values;
-  bool decided = false;  // the condition selects exactly the sequences that match (see ValuesEqualityIsExact)
+  bool decided = false;  // the condition selects exactly the owners that match (see ValuesEqualityIsExact)
   switch (p.op) {
     case PredicateOp::kExists:
       if (plain) return "";  // every sequence probably has it: the JSONB test on the row is cheaper
@@ -320,7 +333,7 @@ std::string MetadataValuesSql(const MetadataPredicate& m, const std::function<st
       return "";
   }
   // Everything qualifies: now the parameters, in the order of the text.
-  std::string sql = "SELECT v.sequence_id FROM sequence_metadata_values v WHERE ";
+  std::string sql = std::string("SELECT v.") + ValuesOwnerId(owner) + " FROM " + ValuesTable(owner) + " v WHERE ";
   sql += plain ? "v.path = " + TextArray(m.key, param) : "v.path[cardinality(v.path)] = " + param(*name);
   if (!condition.empty()) {
     std::string filled;
@@ -345,6 +358,55 @@ const char kMetadataMembersPath[] =
 
 std::string MetadataMembersSql(const std::string& jsonb) {
   return "jsonb_path_query_array(" + jsonb + ", " + kMetadataMembersPath + "::jsonpath)";
+}
+
+std::string MetadataValuesNumbersSql(MetadataOwner owner, const MetadataPredicate& m,
+                                     const std::function<std::string(const std::string&)>& param) {
+  switch (m.predicate.op) {
+    case PredicateOp::kEq:
+    case PredicateOp::kLt:
+    case PredicateOp::kLeq:
+    case PredicateOp::kGt:
+    case PredicateOp::kGeq:
+    case PredicateOp::kBetween: break;
+    default: return "";  // several intervals: the walk would step through the rows between them
+  }
+  if (!PlainKey(m)) return "";
+  const std::string values = MetadataValuesSql(owner, m, param);
+  const size_t at = values.find(" WHERE ");
+  if (values.empty() || at == std::string::npos) return "";
+  const std::string where = values.substr(at + 7);  // the path and one interval of v.num_value
+  const std::string table = ValuesTable(owner);
+  // A loose index scan: each step is one descent of the (path, num_value) index to the next larger number.
+  return "WITH RECURSIVE d(val) AS ((SELECT v.num_value FROM " + table + " v WHERE " + where +
+         " ORDER BY v.num_value LIMIT 1) UNION ALL SELECT (SELECT v.num_value FROM " + table + " v WHERE " + where +
+         " AND v.num_value > d.val ORDER BY v.num_value LIMIT 1) FROM d WHERE d.val IS NOT NULL) "
+         "SELECT d.val::text FROM d WHERE d.val IS NOT NULL LIMIT " + std::to_string(kMaxContainedNumbers + 1);
+}
+
+std::string NumbersContainmentSql(const std::string& jsonb, const std::vector<std::string>& key,
+                                  const std::vector<std::string>& numbers,
+                                  const std::function<std::string(const std::string&)>& param) {
+  if (numbers.empty()) return "FALSE";
+  std::vector<std::string> contains;
+  for (const std::string& n : numbers) {
+    std::string doc = n;  // numeric's text is a JSON number (no exponent, no NaN: JSON has none)
+    for (auto it = key.rbegin(); it != key.rend(); ++it) {
+      auto name = PathString(*it);
+      if (!name) return "";
+      doc = "{" + *name + ":" + doc + "}";
+    }
+    contains.push_back("(" + jsonb + " @> " + param(doc) + "::jsonb)");
+  }
+  return Conj(contains, "OR");
+}
+
+bool HasExactContainment(const std::vector<MetadataPredicate>& predicates) {
+  auto unused = [](const std::string&) { return std::string("$0"); };  // the SQL text is not used, only `exact`
+  return std::any_of(predicates.begin(), predicates.end(), [&](const MetadataPredicate& m) {
+    bool exact = false;
+    return !MetadataSupersetSql("x", m, unused, &exact).empty() && exact;
+  });
 }
 
 bool SelectiveContainment(const MetadataPredicate& predicate) {

@@ -23,7 +23,7 @@
 //
 // Exactness (`exact`, set by both generators; false for every form not listed here). A condition is EXACT when it
 // holds for precisely the rows whose user_metadata satisfies the predicate under MetadataMatcher, among the rows
-// the SQL can judge: JSONB a non-NULL object, and for MetadataValuesSql a sequence without a marker row. The caller
+// the SQL can judge: JSONB a non-NULL object, and for MetadataValuesSql an owner without a marker row. The caller
 // may then skip reading the metadata text and MetadataMatcher for those rows; rows the SQL cannot judge (JSONB NULL:
 // text PostgreSQL cannot parse, e.g. "\u0000" or a lone surrogate; not an object; marked) still go through
 // MetadataMatcher. It assumes a UTF8 database (the caller's check) and that PostgreSQL and JsonDoc read the same
@@ -50,6 +50,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "mosaico/catalog/topic_filter.h"
 #include "mosaico/core/glob.h"
@@ -66,20 +67,50 @@ std::string MetadataMembersSql(const std::string& jsonb);
 std::string MetadataSupersetSql(const std::string& jsonb, const MetadataPredicate& predicate,
                                 const std::function<std::string(const std::string&)>& param, bool* exact = nullptr);
 
-// The sequence metadata values table of PostgreSQL migration 9 (sequence_metadata_values: sequence_id, path TEXT[],
-// num_value NUMERIC, text_value TEXT; one row per non-null member at any depth, arrays not descended; strings cut to
-// their first 200 characters, booleans as 'true'/'false'; metadata with a too-long path has one marker row, path
-// '{}'). MetadataValuesSql returns a SELECT of sequence_id from it (alias v) that is a SUPERSET of the sequences whose
-// metadata satisfies the predicate, marked ones excepted (the caller adds those, see kMetadataValuesMarkerSql), or ""
-// when the table does not serve it better than MetadataSupersetSql: served are numeric $eq/$in and ranges on plain
-// keys (index (path, num_value) INCLUDE (sequence_id), migration 13: an index-only scan; bounds widened as in
-// MetadataSupersetSql), and $eq/$in/ranges/$ex on wildcard keys ending in a name ("**.fw": index
-// (path[cardinality(path)], text_value)). Parameters are added only for the text returned. Whether FindTopics uses it at all: UseMetadataValues() (MOSAICOD_PG_NO_METADATA_VALUES=1 turns it off,
-// for bench/catalog_query_bench.py).
-std::string MetadataValuesSql(const MetadataPredicate& predicate,
+// The metadata values tables: sequence_metadata_values (PostgreSQL migration 9: sequence_id, path TEXT[], num_value
+// NUMERIC, text_value TEXT) and topic_metadata_values (migration 14: the same with topic_id), one row per non-null
+// member at any depth of the owner's metadata copy, arrays not descended; strings cut to their first 200 characters,
+// booleans as 'true'/'false'; metadata with a too-long path has one marker row, path '{}'. Both are written by the
+// same function (mosaico_metadata_values) from triggers on their owner's table. MetadataValuesSql returns a SELECT
+// of the owner's id from the owner's table (alias v) that is a SUPERSET of the owners whose metadata satisfies the
+// predicate, marked ones excepted (the caller adds those, see MetadataValuesMarkerSql), or "" when the table does
+// not serve it better than MetadataSupersetSql: served are numeric $eq/$in and ranges on plain keys (index (path,
+// num_value) INCLUDE (<owner>_id), migrations 13 and 14: an index-only scan; bounds widened as in
+// MetadataSupersetSql), and, for sequences only, $eq/$in/ranges/$ex on wildcard keys ending in a name ("**.fw":
+// index (path[cardinality(path)], text_value); topics have no such index, their wildcard keys stay on the members
+// GIN of migration 8 and JSONPath). Parameters are added only for the text returned. Whether FindTopics uses the
+// tables at all: UseMetadataValues() (MOSAICOD_PG_NO_METADATA_VALUES=1 turns both off, for
+// bench/catalog_query_bench.py).
+enum class MetadataOwner { kSequence, kTopic };
+std::string MetadataValuesSql(MetadataOwner owner, const MetadataPredicate& predicate,
                               const std::function<std::string(const std::string&)>& param, bool* exact = nullptr);
-extern const char kMetadataValuesMarkerSql[];  // SELECT v.sequence_id of the marked (unindexed) sequences
+// SELECT v.<owner>_id of the marked (unindexed) owners.
+std::string MetadataValuesMarkerSql(MetadataOwner owner);
 bool UseMetadataValues();
+// Whether some predicate gets an EXACT containment condition from MetadataSupersetSql (a plain key with string/
+// boolean $eq/$in), which the GIN index of the metadata copy serves. FindTopics then leaves the topic values table
+// out for that topic filter: PostgreSQL cannot AND a values table's id set with the GIN's bitmap, so it
+// either hash-joins the ids with every topic (evaluating the containment on each) or probes the topics by id one
+// by one, and at 1M topics both lost to the GIN's candidates rechecked on the heap: sensor.rate_hz >= 1000 and
+// calibrated = true (124790 topics) 918 -> 1169 ms in bench/catalog_query_bench.py (2026-12-08, bench/README.md).
+bool HasExactContainment(const std::vector<MetadataPredicate>& predicates);
+
+// Beside such a containment a numeric comparison on a plain key is pushed as containment too, so that the GIN ANDs
+// both in one bitmap: MetadataValuesNumbersSql returns a statement listing (as text, ascending) the distinct numbers
+// the owner's values table holds for the key within the predicate's widened interval (as MetadataValuesSql), at most
+// kMaxContainedNumbers + 1 of them, by a loose index scan (one descent of the (path, num_value) index per number);
+// "" when not served (not a plain key, not one interval: $in, $outside). NumbersContainmentSql ORs `jsonb @>
+// {"k1":{"k2":n}}` over those numbers ("FALSE" for none): a SUPERSET of the owners that match among those the table
+// holds unmarked with an object JSONB (every such owner's stored number at the key equals, as JSONB numerics compare
+// by value, one listed number; members inside arrays are never in the table). Not exact. More numbers than
+// kMaxContainedNumbers: the caller pushes the JSONPath range instead. At 1M topics, sensor.rate_hz >= 1000 beside
+// calibrated = true: 124790 GIN candidates instead of 499190, the statement 530 -> 270 ms.
+constexpr size_t kMaxContainedNumbers = 64;
+std::string MetadataValuesNumbersSql(MetadataOwner owner, const MetadataPredicate& predicate,
+                                     const std::function<std::string(const std::string&)>& param);
+std::string NumbersContainmentSql(const std::string& jsonb, const std::vector<std::string>& key,
+                                  const std::vector<std::string>& numbers,
+                                  const std::function<std::string(const std::string&)>& param);
 
 // FindTopics' topic ontology_tag column in WHERE conditions beside pushed topic metadata conditions. Behind a
 // selective one -- SelectiveContainment: a $eq/$in of strings only on a plain key, an EXACT containment the GIN index

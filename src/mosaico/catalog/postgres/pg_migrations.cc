@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "mosaico/catalog/postgres/pg_backfill.h"
 #include "mosaico/catalog/postgres/pg_metadata_sql.h"
+#include "mosaico/catalog/postgres/pg_topic_values_migration.h"
 #include "mosaico/core/clock.h"
 #include "mosaico/core/errors.h"
 
@@ -336,34 +338,6 @@ CREATE OR REPLACE TRIGGER sequences_metadata_values_update AFTER UPDATE OF user_
   FOR EACH ROW EXECUTE FUNCTION mosaico_sequence_metadata_values();
 )sql";
 
-// Runs `statement` ($1, $2: an inclusive id range) over `table`'s ids in ranges of `step`, in the migration's
-// transaction, logging `event` with done/total every 5 s and when finished: a backfill's cost follows the catalog's
-// size once, and it says how far it is.
-arrow::Status BackfillByIdRanges(PgConnection* conn, const std::string& table, int64_t step, const char* event,
-                                 const std::string& statement) {
-  ARROW_ASSIGN_OR_RAISE(PgResult range, conn->Exec("SELECT coalesce(min(id), 0), coalesce(max(id), -1), count(*) "
-                                                   "FROM " + table));
-  const int64_t first = range.Int64(0, 0), last = range.Int64(0, 1), total = range.Int64(0, 2);
-  const auto started = std::chrono::steady_clock::now();
-  auto logged = started;
-  if (total > 0) spdlog::info("event={} done=0 total={}", event, total);
-  for (int64_t low = first; low <= last; low += step) {
-    ARROW_RETURN_NOT_OK(conn->Exec(statement, PgParams::Of(low, low + step - 1)).status());
-    const auto now = std::chrono::steady_clock::now();
-    if (now - logged > std::chrono::seconds(5)) {
-      ARROW_ASSIGN_OR_RAISE(PgResult done, conn->Exec("SELECT count(*) FROM " + table + " WHERE id <= $1",
-                                                      PgParams::Of(low + step - 1)));
-      spdlog::info("event={} done={} total={}", event, done.Int64(0, 0), total);
-      logged = now;
-    }
-  }
-  if (total > 0) {
-    spdlog::info("event={} done={} total={} finished=true seconds={:.1f}", event, total, total,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  }
-  return arrow::Status::OK();
-}
-
 arrow::Status BackfillMetadataValues(PgConnection* conn) {
   ARROW_RETURN_NOT_OK(BackfillByIdRanges(
       conn, "sequences", 10000, "catalog_metadata_values_backfill",
@@ -455,6 +429,8 @@ const std::vector<Migration>& Migrations() {
        kMigration12},
       {13, "covering metadata values index (path, num_value) INCLUDE (sequence_id): numeric ranges by index-only scans",
        kMigration13},
+      {14, "topic metadata values: (topic, path, number) rows kept by triggers, numeric ranges by index-only scans",
+       kTopicValuesMigrationSql, BackfillTopicMetadataValues},
   };
   return kMigrations;
 }

@@ -10,7 +10,9 @@
 // core::Glob on the rows the prefix lets through; predicates with arguments of another type and very long
 // $in lists are evaluated in C++ on the fetched row with core::Holds (the exact semantics). Metadata predicates
 // are pushed into SQL as superset conditions on the JSONB copy of user_metadata (postgres/pg_metadata_sql.h: GIN-
-// served JSONPath equalities, JSONPath numeric ranges, ...) and the survivors are evaluated exactly by
+// served JSONPath equalities, JSONPath numeric ranges, numeric ranges on plain keys as owner ids from the sequence or
+// topic metadata values table -- for topics beside an exact containment instead as containment of the numbers that
+// table lists in range, one short statement before the query, so the GIN ANDs both --, ...) and the survivors are evaluated exactly by
 // MetadataMatcher (backend-neutral) on the verbatim text (a sequence's text fetched once by a second statement for
 // the sequences of the rows, not with every topic row), except where every metadata predicate of the entity has an
 // EXACT condition (pg_metadata_sql.h: string/boolean equality on a plain key by containment, short strings on
@@ -18,8 +20,9 @@
 // matcher run, but for the rows the conditions cannot judge. Beside a selective topic metadata condition the tag is
 // checked on the rows the metadata GIN index finds instead of AND-ing its own index (pg_metadata_sql.h, TopicTagSql).
 // Rows whose JSONB is NULL or not an object (text PostgreSQL cannot parse, e.g. "\u0000") are kept for that exact
-// evaluation, and so are sequences the metadata values table marks as unindexed: the statement with the pushed
-// conditions carries one more column, computed once from the partial indexes of migrations 4 and 9, saying whether
+// evaluation, and so are sequences and topics their metadata values table marks as unindexed (a marked topic makes
+// every topic row's text read and judged): the statement with the pushed conditions carries one more column,
+// computed once from the partial indexes of migrations 4, 13 and 14, saying whether
 // the catalog has any such rows. Only when it does (or when no row came back, so the column could not say) does a
 // second statement ask which, and a third re-run the query with the pushed conditions OR-ed with them. A catalog
 // without such rows answers in one round trip.
@@ -29,6 +32,7 @@
 // A stored user_metadata that is not a JSON object fails the query with IOError, as in SQLite.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -63,12 +67,13 @@ enum Col { kSeqId, kSeqName, kTopicId, kTopicName, kTag, kTsMin, kTsMax, kSchema
            kTopicCreated, kUnparsedAny, kColCount };
 
 // Rows whose metadata copy the pushed conditions cannot judge, one EXISTS per kind; served by the partial indexes of
-// migration 4 and the (path, num_value) index of migrations 9 and 13 (a few index pages, not a scan).
+// migration 4 and the (path, num_value) indexes of migrations 13 and 14 (a few index pages, not a scan).
 constexpr char kSequencesUnparsedSql[] =
     "EXISTS (SELECT 1 FROM sequences WHERE metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object')";
 constexpr char kTopicsUnparsedSql[] =
     "EXISTS (SELECT 1 FROM topics WHERE metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object')";
-constexpr char kValuesMarkedSql[] = "EXISTS (SELECT 1 FROM sequence_metadata_values WHERE path = '{}')";
+constexpr char kSeqValuesMarkedSql[] = "EXISTS (SELECT 1 FROM sequence_metadata_values WHERE path = '{}')";
+constexpr char kTopicValuesMarkedSql[] = "EXISTS (SELECT 1 FROM topic_metadata_values WHERE path = '{}')";
 
 // A check evaluated in C++ on a fetched row.
 struct RowCheck {
@@ -86,7 +91,10 @@ class QueryBuilder {
   // utf8: the database is UTF8 (PgConnection::server_utf8), so a glob can be pushed whole as a regex.
   explicit QueryBuilder(bool utf8) : utf8_(utf8) {}
 
-  arrow::Status AddEntity(const EntityFilter& filter, bool sequence) {
+  // numbers: for topics, per metadata predicate, the numbers FindTopics listed from the topic values table
+  // (postgres::MetadataValuesNumbersSql), pushed as containment beside an exact containment; nullopt: not listed.
+  arrow::Status AddEntity(const EntityFilter& filter, bool sequence,
+                          const std::vector<std::optional<std::vector<std::string>>>& numbers = {}) {
     const std::string entity = sequence ? "sequence" : "topic";
     const std::string alias = sequence ? "q." : "t.";
     for (const FieldPredicate& f : filter.fields) {
@@ -125,12 +133,26 @@ class QueryBuilder {
       auto param = [this](const std::string& v) { return Param(v); };
       // Exact only in a UTF8 database (pg_metadata_sql.h) and when every predicate's condition is.
       bool all_exact = utf8_;
-      for (const MetadataPredicate& m : filter.metadata) {
+      // Topics: beside a containment the GIN serves, the values table is not used (pg_metadata_sql.h,
+      // HasExactContainment): the GIN's candidates drive and the JSONPath range is rechecked on them.
+      const bool values = postgres::UseMetadataValues() &&
+                          (sequence || !postgres::HasExactContainment(filter.metadata));
+      for (size_t i = 0; i < filter.metadata.size(); ++i) {
+        const MetadataPredicate& m = filter.metadata[i];
         bool exact = false;
-        if (sequence && postgres::UseMetadataValues()) {
-          std::string values = postgres::MetadataValuesSql(m, param, &exact);
+        if (!sequence && i < numbers.size() && numbers[i]) {
+          std::string contained = postgres::NumbersContainmentSql(alias + "metadata_jsonb", m.key, *numbers[i], param);
+          if (!contained.empty()) {
+            topic_numbers_.push_back(std::move(contained));
+            all_exact = false;
+            continue;
+          }
+        }
+        if (values) {
+          std::string values = postgres::MetadataValuesSql(
+              sequence ? postgres::MetadataOwner::kSequence : postgres::MetadataOwner::kTopic, m, param, &exact);
           if (!values.empty()) {
-            seq_values_.push_back(std::move(values));
+            (sequence ? seq_values_ : topic_values_).push_back(std::move(values));
             all_exact = all_exact && exact;
             continue;
           }
@@ -165,17 +187,18 @@ class QueryBuilder {
 
   // Which tables' pushed metadata conditions must also let unparsed rows through (see UnparsedSql).
   bool has_pushed_sequence_metadata() const { return !seq_pushed_.empty() || !seq_values_.empty(); }
-  bool uses_metadata_values() const { return !seq_values_.empty(); }
-  bool has_pushed_topic_metadata() const { return !topic_pushed_.empty(); }
+  bool uses_seq_values() const { return !seq_values_.empty(); }
+  bool has_pushed_topic_metadata() const { return !topic_pushed_.empty() || uses_topic_values(); }
+  bool uses_topic_values() const { return !topic_values_.empty() || !topic_numbers_.empty(); }
 
-  // values_marked: the metadata values table has marker rows (sequences it could not index), which every
-  // condition on it must let through.
+  // seq_values_marked / topic_values_marked: that metadata values table has marker rows (owners it could not
+  // index), which every condition on it must let through (and, for topics, whose text the matcher must judge).
   // with_gate: one more column (kUnparsedAny), whether any row of the kinds the pushed conditions cannot judge
   // exists (computed once per statement, an InitPlan).
   // Sets column(): the positions of the optional columns. A sequence's metadata is never a column (fetched once
   // per sequence by a second statement).
-  std::string Sql(bool with_schemas, bool sequences_unparsed, bool topics_unparsed, bool values_marked,
-                  bool with_gate) {
+  std::string Sql(bool with_schemas, bool sequences_unparsed, bool topics_unparsed, bool seq_values_marked,
+                  bool topic_values_marked, bool with_gate) {
     // The topic's data interval is kept on its row with the chunks (migration 10).
     std::string sql = "SELECT q.id, q.name, t.id, t.name, t.ontology_tag, t.data_ts_min, t.data_ts_max";
     int next = kSchema;
@@ -186,7 +209,8 @@ class QueryBuilder {
     // A schema snapshot is kilobytes per row (hex text on the wire): only a query with an ontology part reads it.
     optional(kSchema, with_schemas, "t.schema_ipc");
     // Exact topic conditions decide every row whose JSONB they can judge: the text only of the others (NULL else).
-    if (!topic_exact_) {
+    // With marked topics (none in practice: a path over ~1 kB) every row's text is read and judged.
+    if (!topic_exact_ || topic_values_marked) {
       optional(kTopicMeta, topic_matcher_ != nullptr, "t.user_metadata");
     } else {
       optional(kTopicMeta, topics_unparsed,
@@ -199,12 +223,21 @@ class QueryBuilder {
     if (with_gate) optional(kUnparsedAny, true, "(SELECT " + GateSql() + ")");
     sql += " FROM topics t JOIN sequences q ON q.id = t.sequence_id";
     std::vector<std::string> where = where_;
-    std::vector<std::string> seq_pushed = seq_pushed_;
-    for (const std::string& v : seq_values_) {
-      seq_pushed.push_back("q.id IN (" + v + (values_marked ? std::string(" UNION ALL ") +
-                                                                  postgres::kMetadataValuesMarkerSql
-                                                            : std::string()) +
-                           ")");
+    std::vector<std::string> seq_pushed = seq_pushed_, topic_pushed = topic_pushed_;
+    auto add_values = [](const std::vector<std::string>& values, const char* id, postgres::MetadataOwner owner,
+                         bool marked, std::vector<std::string>* pushed) {
+      for (const std::string& v : values) {
+        pushed->push_back(std::string(id) + " IN (" + v +
+                          (marked ? " UNION ALL " + postgres::MetadataValuesMarkerSql(owner) : std::string()) + ")");
+      }
+    };
+    add_values(seq_values_, "q.id", postgres::MetadataOwner::kSequence, seq_values_marked, &seq_pushed);
+    add_values(topic_values_, "t.id", postgres::MetadataOwner::kTopic, topic_values_marked, &topic_pushed);
+    for (const std::string& c : topic_numbers_) {
+      topic_pushed.push_back(topic_values_marked ? "(" + c + " OR t.id IN (" +
+                                                       postgres::MetadataValuesMarkerSql(postgres::MetadataOwner::kTopic) +
+                                                       "))"
+                                                 : c);
     }
     // Behind selective topic metadata the tag is checked on the GIN's candidates (pg_metadata_sql.h, TopicTagSql),
     // but not when rows with unparsed metadata must pass too: the OR-ed escape leaves the GIN unusable, the tag
@@ -216,18 +249,19 @@ class QueryBuilder {
       }
     }
     AddPushed(seq_pushed, "q.metadata_jsonb", sequences_unparsed, &where);
-    AddPushed(topic_pushed_, "t.metadata_jsonb", topics_unparsed, &where);
+    AddPushed(topic_pushed, "t.metadata_jsonb", topics_unparsed, &where);
     for (size_t i = 0; i < where.size(); ++i) sql += (i == 0 ? " WHERE " : " AND ") + where[i];
     return sql;
   }
 
   // The EXISTS probes that matter for this query's pushed conditions, OR-ed.
   std::string GateSql() const { return Probes(" OR "); }
-  // The same probes as separate columns (sequences, topics, values marked).
+  // The same probes as separate columns (sequences, topics, sequence values marked, topic values marked).
   std::string ProbeSql() const {
     return std::string("SELECT ") + (has_pushed_sequence_metadata() ? kSequencesUnparsedSql : "FALSE") + ", " +
            (has_pushed_topic_metadata() ? kTopicsUnparsedSql : "FALSE") + ", " +
-           (uses_metadata_values() ? kValuesMarkedSql : "FALSE");
+           (uses_seq_values() ? kSeqValuesMarkedSql : "FALSE") + ", " +
+           (uses_topic_values() ? kTopicValuesMarkedSql : "FALSE");
   }
 
   // The result position of `col` in the last Sql() (-1: not selected).
@@ -364,7 +398,8 @@ class QueryBuilder {
     auto add = [&](const char* probe) { out += (out.empty() ? "" : sep) + std::string(probe); };
     if (has_pushed_sequence_metadata()) add(kSequencesUnparsedSql);
     if (has_pushed_topic_metadata()) add(kTopicsUnparsedSql);
-    if (uses_metadata_values()) add(kValuesMarkedSql);
+    if (uses_seq_values()) add(kSeqValuesMarkedSql);
+    if (uses_topic_values()) add(kTopicValuesMarkedSql);
     return out;
   }
 
@@ -386,7 +421,8 @@ class QueryBuilder {
   int pos_[kColCount] = {};  // positions of the optional columns (Sql)
   std::vector<std::string> where_;
   std::vector<std::string> seq_pushed_, topic_pushed_;
-  std::vector<std::string> seq_values_;  // SELECTs of sequence ids from the metadata values table
+  std::vector<std::string> seq_values_, topic_values_;  // SELECTs of owner ids from the metadata values tables
+  std::vector<std::string> topic_numbers_;  // containment of numbers listed from the topic values table
   bool seq_exact_ = false, topic_exact_ = false;
   bool tag_behind_metadata_ = false;  // a selective topic metadata condition was pushed (Sql)
   PgParams params_;
@@ -418,25 +454,45 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
   ARROW_ASSIGN_OR_RAISE(PgPool::Lease conn, pool_->Acquire());
   QueryBuilder builder(conn->server_utf8());
   ARROW_RETURN_NOT_OK(builder.AddEntity(filter.sequence, /*sequence=*/true));
-  ARROW_RETURN_NOT_OK(builder.AddEntity(filter.topic, /*sequence=*/false));
+  // Beside an exact topic containment, numeric comparisons on plain topic keys become containment of the numbers
+  // the topic values table holds in range (postgres::MetadataValuesNumbersSql): one more short statement each.
+  std::vector<std::optional<std::vector<std::string>>> numbers(filter.topic.metadata.size());
+  if (postgres::UseMetadataValues() && postgres::HasExactContainment(filter.topic.metadata)) {
+    for (size_t i = 0; i < filter.topic.metadata.size(); ++i) {
+      PgParams listing_params;
+      auto param = [&](const std::string& v) {
+        listing_params.Add(v);
+        return "$" + std::to_string(listing_params.size());
+      };
+      const std::string sql =
+          postgres::MetadataValuesNumbersSql(postgres::MetadataOwner::kTopic, filter.topic.metadata[i], param);
+      if (sql.empty()) continue;
+      ARROW_ASSIGN_OR_RAISE(PgResult listed, conn->Exec(sql, listing_params));
+      if (static_cast<size_t>(listed.rows()) > postgres::kMaxContainedNumbers) continue;
+      numbers[i].emplace();
+      for (int r = 0; r < listed.rows(); ++r) numbers[i]->push_back(listed.Text(r, 0));
+    }
+  }
+  ARROW_RETURN_NOT_OK(builder.AddEntity(filter.topic, /*sequence=*/false, numbers));
   if (filter.ontology_tags) builder.AddTags(*filter.ontology_tags);
 
   const bool pushed = builder.has_pushed_sequence_metadata() || builder.has_pushed_topic_metadata();
   // The common case, one statement: the pushed conditions as they are, plus whether rows they cannot judge exist.
   // Unprepared: the text is this query's shape, and its best plan depends on the values (selectivity).
-  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, false, false, false, pushed),
+  ARROW_ASSIGN_OR_RAISE(PgResult res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, false, false, false, false, pushed),
                                                            builder.params()));
   // Whether rows the pushed conditions cannot judge may be in `res` (they came in through the OR-ed escapes).
   bool unjudged_rows = false;
   if (pushed && (res.rows() == 0 || res.Bool(0, builder.column(kUnparsedAny)))) {
     ARROW_ASSIGN_OR_RAISE(PgResult unparsed, conn->Exec(builder.ProbeSql()));
     const bool sequences_unparsed = unparsed.Bool(0, 0), topics_unparsed = unparsed.Bool(0, 1),
-               values_marked = unparsed.Bool(0, 2);
-    if (sequences_unparsed || topics_unparsed || values_marked) {
+               seq_values_marked = unparsed.Bool(0, 2), topic_values_marked = unparsed.Bool(0, 3);
+    if (sequences_unparsed || topics_unparsed || seq_values_marked || topic_values_marked) {
       ARROW_ASSIGN_OR_RAISE(res, conn->ExecUnprepared(builder.Sql(filter.with_schemas, sequences_unparsed,
-                                                                  topics_unparsed, values_marked, false),
+                                                                  topics_unparsed, seq_values_marked,
+                                                                  topic_values_marked, false),
                                                       builder.params()));
-      unjudged_rows = sequences_unparsed || values_marked;
+      unjudged_rows = sequences_unparsed || seq_values_marked;
     }
   }
   std::vector<char> row_ok(static_cast<size_t>(res.rows()), 1);
@@ -471,7 +527,7 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
           conn->Exec(seq_exact ? std::string("SELECT id, user_metadata FROM sequences WHERE id = ANY($1::bigint[]) "
                                              "AND (metadata_jsonb IS NULL OR jsonb_typeof(metadata_jsonb) <> 'object' "
                                              "OR id IN (") +
-                                     postgres::kMetadataValuesMarkerSql + "))"
+                                     postgres::MetadataValuesMarkerSql(postgres::MetadataOwner::kSequence) + "))"
                                : std::string("SELECT id, user_metadata FROM sequences WHERE id = ANY($1::bigint[])"),
                      PgParams::Of(ids)));
       for (int r = 0; r < metadata.rows(); ++r) {
@@ -496,7 +552,8 @@ arrow::Result<std::vector<TopicMatch>> PostgresCatalog::FindTopics(const TopicFi
       }
       if (!last_sequence_ok) continue;
     }
-    // Exact topic conditions: only the rows whose text was selected (JSONB NULL or not an object) are evaluated.
+    // Exact topic conditions: only the rows whose text was selected (JSONB NULL or not an object, or every row when
+    // topics are marked in the values table) are evaluated.
     if (builder.topic_matcher() != nullptr && topic_meta_col >= 0 && !res.IsNull(r, topic_meta_col)) {
       ARROW_ASSIGN_OR_RAISE(bool topic_ok, MetadataPasses(builder.topic_matcher(), res.Text(r, topic_meta_col)));
       if (!topic_ok) continue;
