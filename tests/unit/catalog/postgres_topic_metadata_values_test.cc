@@ -148,6 +148,24 @@ TEST_F(PostgresTopicMetadataValuesTest, MigrationBackfillEqualsLiveMaintenanceAn
   Topic("after", R"({"sensor":{"rate_hz":30}})");
   const auto rows = Rows(conn.get());
   EXPECT_NE(std::find(rows.begin(), rows.end(), "after|{sensor,rate_hz}|30|-"), rows.end());
+  // A bulk INSERT (one statement, several topics, one of them marked) gets, from the trigger's own walk, exactly the
+  // rows mosaico_metadata_values gives (what the backfill writes).
+  MOSAICO_ASSERT_OK(conn->ExecScript(
+      "INSERT INTO topics (sequence_id, session_id, name, uuid, user_metadata, created_at_ns) "
+      "SELECT sequence_id, session_id, 'bulk' || g, 'bulk-uuid' || g, CASE g WHEN 2 THEN '{\"' || repeat('k', 1100) || "
+      "'\":1,\"x\":2}' ELSE '{\"a\":{\"b\":' || g || ',\"c\":[1]},\"d\":\"s\"}' END, 1 "
+      "FROM topics, generate_series(1, 3) g WHERE name = 'after'"));
+  MOSAICO_ASSERT_OK_AND_ASSIGN(
+      auto differ,
+      conn->Exec("SELECT count(*) FROM ((SELECT topic_id, path, num_value FROM topic_metadata_values EXCEPT ALL "
+                 "SELECT t.id, v.path, v.num_value FROM topics t, LATERAL mosaico_metadata_values(t.metadata_jsonb) v "
+                 "WHERE v.num_value IS NOT NULL OR v.path = '{}') UNION ALL (SELECT t.id, v.path, v.num_value "
+                 "FROM topics t, LATERAL mosaico_metadata_values(t.metadata_jsonb) v WHERE v.num_value IS NOT NULL "
+                 "OR v.path = '{}' EXCEPT ALL SELECT topic_id, path, num_value FROM topic_metadata_values)) d"));
+  EXPECT_EQ(differ.Text(0, 0), "0");
+  const auto bulk = Rows(conn.get());
+  EXPECT_NE(std::find(bulk.begin(), bulk.end(), "bulk2|{}|-|-"), bulk.end());
+  EXPECT_NE(std::find(bulk.begin(), bulk.end(), "bulk3|{a,b}|3|-"), bulk.end());
 }
 
 TEST_F(PostgresTopicMetadataValuesTest, ServedQueriesFindWhatTheExactSemanticsFind) {

@@ -7,6 +7,11 @@ namespace mosaico::catalog::postgres {
 // The rows of mosaico_metadata_values that topic_metadata_values keeps (header): numbers and the marker.
 #define MOSAICO_TOPIC_VALUES_KEPT "(v.num_value IS NOT NULL OR v.path = '{}')"
 
+// Inserts walk the new topics' documents in the trigger's own statement (the walk of mosaico_metadata_values, migration
+// 9, written out over the transition table) rather than calling that SQL function per topic: the function's body is
+// planned again at every call, and a single-row INSERT of a topic cost ~630 us instead of ~460 us (without the
+// trigger ~270 us; psql, 4000 single-row INSERTs, 2026-12-08). The backfill and updates call the function; the test
+// MigrationBackfillEqualsLiveMaintenance holds the two to the same rows.
 const char kTopicValuesMigrationSql[] = R"sql(
 LOCK TABLE topics IN SHARE ROW EXCLUSIVE MODE;
 DROP TABLE IF EXISTS topic_metadata_values;
@@ -16,7 +21,7 @@ CREATE TABLE topic_metadata_values (
   num_value   NUMERIC,
   text_value  TEXT
 );
-CREATE OR REPLACE FUNCTION mosaico_topic_metadata_values() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION mosaico_topic_metadata_values() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
     DELETE FROM topic_metadata_values WHERE topic_id = OLD.id;
@@ -25,8 +30,23 @@ BEGIN
        WHERE )sql" MOSAICO_TOPIC_VALUES_KEPT R"sql(;
   ELSE
     INSERT INTO topic_metadata_values (topic_id, path, num_value, text_value)
-      SELECT t.id, v.path, v.num_value, NULL FROM new_topics t, LATERAL mosaico_metadata_values(t.metadata_jsonb) v
-       WHERE )sql" MOSAICO_TOPIC_VALUES_KEPT R"sql(;
+    WITH RECURSIVE node(id, path, value) AS (
+      SELECT t.id, ARRAY[e.key], e.value
+        FROM new_topics t
+        CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(t.metadata_jsonb) = 'object' THEN t.metadata_jsonb
+                                           ELSE '{}'::jsonb END) e
+      UNION ALL
+      SELECT n.id, n.path || e.key, e.value
+        FROM node n
+        CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(n.value) = 'object' THEN n.value ELSE '{}'::jsonb END) e
+    ), too_long AS (
+      SELECT DISTINCT node.id FROM node
+       WHERE octet_length(array_to_string(node.path, '')) + 8 * cardinality(node.path) > 1024
+    )
+    SELECT node.id, node.path, node.value::numeric, NULL FROM node
+     WHERE jsonb_typeof(node.value) = 'number' AND node.id NOT IN (SELECT too_long.id FROM too_long)
+    UNION ALL
+    SELECT too_long.id, '{}'::text[], NULL::numeric, NULL::text FROM too_long;
   END IF;
   RETURN NULL;
 END $$;
