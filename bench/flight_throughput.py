@@ -29,6 +29,15 @@ session_finalize, through get_flight_info's ticket), and prints MB/s (Arrow in-m
 ours/null, ours/parquet (ingest: the Flight + Parquet ceiling; read: the read ceiling), ours/base, and each server's
 peak RSS per workload and direction (VmHWM, reset before every call through /proc/<pid>/clear_refs).
 
+Before every timed call (any server, ingest or read) the script writes and frees --warm-mb MiB of anonymous memory
+in its own process (default: twice the workload's bytes + 256 MiB). This VM (Firecracker) reports free guest pages
+to the host (virtio-balloon free page reporting), which takes their backing away: the next touch of such a page is a
+host fault, several times dearer than the copy into it. Page cache and purged allocator pages largely come off the
+guest's free lists most-recently-freed first, so without this step a server's cost per MB depended on how long the
+pages it got had been free -- on what ran before it and for how long -- for the ceiling as much as for mosaicod
+(bench/README.md, 2026-12-08 00:45). After it every call starts on recently touched free pages; other noise stays.
+--warm-mb 0: the method before.
+
 --quick: the regression guard a developer runs before submitting (bench/README.md): smaller sizes, same table,
 under ~2 minutes on the 2-core VM.
 """
@@ -368,6 +377,9 @@ def parse_args(argv=None):
                     help="allocators of the ceiling servers: the libraries' defaults (mimalloc Arrow pool, glibc's "
                          "dynamic mmap threshold), mosaicod's Arrow pool only (jemalloc), or mosaicod's whole "
                          "process-memory policy (jemalloc + 64 KiB mmap threshold)")
+    ap.add_argument("--warm-mb", type=int, default=-1,
+                    help="MiB of memory written and freed before every timed call, so that every server starts on "
+                         "host-backed free pages (default -1: twice the workload's bytes + 256; 0: off)")
     ap.add_argument("--python-null", action="store_true", help="also measure the pyarrow do-nothing server")
     ap.add_argument("--json", help="write every measurement to this file")
     ap.add_argument("--markdown", action="store_true", help="also print the table as Markdown (bench/README.md)")
@@ -406,12 +418,24 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def warm_free_memory(mib):
+    """Writes and frees `mib` MiB of anonymous memory: the guest's free lists then start with pages the host backs
+    (see --warm-mb), whatever ran before. The pages go back to the system when numpy unmaps the array."""
+    if mib > 0:
+        np.ones(mib << 20, dtype=np.uint8)
+
+
+def warm_mib(args, nbytes):
+    return args.warm_mb if args.warm_mb >= 0 else 2 * nbytes // (1 << 20) + 256
+
+
 def measure(args, workloads, servers):
     """{(workload, server key, direction): [(wall seconds, server CPU seconds) per repeat]}, {same key: peak RSS MiB},
     {(workload, server key): chunk bytes one ingest wrote (the first run's)}"""
     runs, rss, disk = {}, {}, {}
 
     def call(w, s, direction, fn):
+        warm_free_memory(warm)
         reset_peak_rss(s.pid)
         cpu = cpu_seconds(s.pid)
         wall, result = fn()
@@ -421,6 +445,7 @@ def measure(args, workloads, servers):
 
     for w, (schema, batches) in workloads.items():
         nrows = sum(b.num_rows for b in batches)
+        warm = warm_mib(args, sum(b.nbytes for b in batches))
         for r in range(args.repeat):
             order = servers[r % len(servers):] + servers[:r % len(servers)]  # rotate: no server always goes first
             for s in order:
@@ -518,8 +543,11 @@ def report(args, workloads, keys, runs, rss, disk, load_start, load_end, markdow
     imu = f"imu {args.imu_rows:,} rows in {args.imu_batch_rows}-row batches" if any(w.startswith("imu") for w in workloads) else ""
     blob = (f"blobs {args.blobs} x {args.blob_kb} KiB in {args.blob_batch_rows}-row batches"
             if any(not w.startswith("imu") for w in workloads) else "")
+    warm = ("no memory warming (--warm-mb 0)" if args.warm_mb == 0 else
+            (f"{args.warm_mb} MiB" if args.warm_mb > 0 else "2x the workload's bytes + 256 MiB") +
+            " of free memory written and freed before every timed call")
     head = [f"flight_throughput: {', '.join(x for x in (imu, blob) if x)}; chunk {args.chunk_size_mb} MiB; "
-            f"median of {args.repeat} interleaved runs",
+            f"median of {args.repeat} interleaved runs; {warm}",
             f"load average (1/5/15 min) at start {load_start[0]:.2f}/{load_start[1]:.2f}/{load_start[2]:.2f}, "
             f"at end {load_end[0]:.2f}/{load_end[1]:.2f}/{load_end[2]:.2f}; {os.cpu_count()} CPUs",
             f"ours = {described(args.bin)}" + (f"; base = {described(args.baseline_bin)}" if args.baseline_bin else ""),
